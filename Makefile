@@ -1,0 +1,67 @@
+# Front door of the project. `make run` and `make test` are all a newcomer needs.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV    := .venv
+PY      := $(VENV)/bin/python
+RASA    := $(VENV)/bin/rasa
+ENV     := source scripts/env.sh &&
+MODEL   := models/current.tar.gz
+DICT    := bot/dictionary/userdict.txt
+STAMP   := $(VENV)/.installed
+NLU_MIN_F1 ?= 0.80
+
+TRAIN_INPUTS := config.yml domain.yml $(shell find data knowledge bot -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
+
+.PHONY: help install dictionary seed train run shell test lint pytest validate test-stories test-nlu clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.txt requirements.lock scripts/bootstrap.sh
+	@scripts/bootstrap.sh
+
+install: $(STAMP) ## Create .venv (Python 3.10) and install the pinned dependencies
+
+$(DICT): $(STAMP) knowledge/catalogue.yml knowledge/policies.yml bot/dictionary.py actions/knowledge.py
+	@$(ENV) $(PY) -m bot.dictionary
+
+dictionary: $(DICT) ## Generate the jieba user dictionary from knowledge/
+
+seed: $(STAMP) ## Create the database schema and load the seed records from knowledge/
+	@$(ENV) $(PY) -m actions.db.seed
+
+$(MODEL): $(STAMP) $(DICT) $(TRAIN_INPUTS)
+	@echo "==> training (data, config, domain or knowledge changed)"
+	@$(ENV) $(RASA) train --fixed-model-name current --out models --force
+
+train: $(MODEL) ## Train the model if its inputs changed
+
+run: $(MODEL) seed ## Set everything up and start the assistant
+	@scripts/run.sh
+
+shell: $(MODEL) seed ## Chat in the terminal (starts the action server too)
+	@scripts/shell.sh
+
+lint: $(STAMP) ## ruff
+	@$(VENV)/bin/ruff check actions bot tests scripts
+
+pytest: $(STAMP) $(DICT) ## Unit tests: data layer, components, actions
+	@$(ENV) $(PY) -m pytest tests -q -p no:cacheprovider
+
+validate: $(STAMP) $(DICT) ## rasa data validate
+	@$(ENV) $(RASA) data validate --fail-on-warnings
+
+test-stories: $(MODEL) ## Conversation tests, failing on any prediction error
+	@$(ENV) $(RASA) test core --model $(MODEL) --stories tests/test_stories.yml \
+	  --fail-on-prediction-errors --out results/stories
+
+test-nlu: $(MODEL) ## Held-out NLU test set with the macro-F1 threshold
+	@$(ENV) $(RASA) test nlu --model $(MODEL) --nlu tests/nlu --out results/nlu
+	@$(ENV) $(PY) scripts/check_nlu.py results/nlu/intent_report.json --min-f1 $(NLU_MIN_F1)
+
+test: lint pytest validate test-stories test-nlu ## Everything CI runs
+	@echo "==> all checks passed"
+
+clean: ## Remove generated files (models, results, dictionary); keeps .venv and var/
+	rm -rf models results bot/dictionary

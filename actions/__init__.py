@@ -1,0 +1,1 @@
+"""Custom actions of the assistant (rasa-sdk), one small module per feature."""

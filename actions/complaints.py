@@ -1,0 +1,101 @@
+"""Complaints: empathy first, then a ticket with the committed deadlines.
+
+Playbook §6: listen, apologise, clarify, promise a deadline, follow up. A second
+complaint in one conversation, or strong anger, goes straight to a human.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import List, Text
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import deadlines, knowledge
+from actions.base import DomainDict, ShopAction, latest_text, slot_number, ticket_summary
+from actions.db import repository
+from actions.db.engine import session_scope
+from actions.handoff import handoff_reason, open_handoff
+from actions.orders import order_number_in
+
+logger = logging.getLogger(__name__)
+
+# A message this long already says what happened; no need to ask again.
+DETAILED_CHARS = 12
+
+
+def is_angry(text: str) -> bool:
+    """Whether the message carries one of the configured strong-anger markers."""
+    markers = knowledge.commitments()["complaints"]["anger_markers"]
+    return any(marker in text for marker in markers)
+
+
+def open_complaint(tracker: Tracker, detail: str) -> dict:
+    """Creates the complaint ticket and returns what the customer is told."""
+    with session_scope() as session:
+        ticket = repository.create_ticket(
+            session=session,
+            kind="complaint",
+            conversation_id=tracker.sender_id,
+            summary=ticket_summary("complaint", detail=detail[:60]),
+            detail=detail,
+            customer_id=tracker.get_slot("customer_id"),
+            order_no=None,
+        )
+        order_no = order_number_in(detail)
+        if order_no and repository.find_order(session=session, order_no=order_no):
+            ticket.order_no = order_no
+        return {
+            "ticket": ticket.number,
+            "respond_due": deadlines.format_local(ticket.respond_due),
+            "resolve_due": deadlines.format_local(ticket.resolve_due),
+            "callback_due": deadlines.format_local(ticket.callback_due),
+        }
+
+
+class ActionAcknowledgeComplaint(ShopAction):
+    """Apologises and empathises; escalates a repeated or angry complaint."""
+
+    def name(self) -> Text:
+        return "action_acknowledge_complaint"
+
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        text = latest_text(tracker)
+        count = slot_number(tracker, "complaint_count") + 1
+        events: List[EventType] = [SlotSet("complaint_count", count)]
+        dispatcher.utter_message(response="utter_complaint_empathy")
+
+        rules = knowledge.commitments()["complaints"]
+        angry = is_angry(text)
+        if angry or count >= int(rules["escalate_after"]):
+            reason = (
+                handoff_reason("complaint_angry")
+                if angry
+                else handoff_reason("complaint_repeated", count=count)
+            )
+            ticket = open_complaint(tracker, text)
+            dispatcher.utter_message(response="utter_complaint_escalated", ticket=ticket["ticket"])
+            return events + open_handoff(dispatcher, tracker, reason, detail=text)
+        if len(text) >= DETAILED_CHARS:
+            events.append(SlotSet("complaint_detail", text))
+        return events
+
+
+class ActionOpenComplaint(ShopAction):
+    """Registers the complaint and tells the customer the committed deadlines."""
+
+    def name(self) -> Text:
+        return "action_open_complaint"
+
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        detail = tracker.get_slot("complaint_detail") or latest_text(tracker)
+        ticket = open_complaint(tracker, detail)
+        logger.info("Complaint %s opened for %s", ticket["ticket"], tracker.sender_id)
+        dispatcher.utter_message(response="utter_complaint_ticket", **ticket)
+        return [SlotSet("complaint_detail", None)]

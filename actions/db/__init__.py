@@ -1,0 +1,1 @@
+"""The one data layer: SQLAlchemy models, the engine and the query functions."""

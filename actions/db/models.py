@@ -1,0 +1,99 @@
+"""SQLAlchemy models of the shop's records (SQLAlchemy 1.4, 2.0-style usage)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.orm import declarative_base, relationship
+
+Base = declarative_base()
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+
+    id = Column(String(16), primary_key=True)
+    name = Column(String(64), nullable=False)
+    phone = Column(String(20), nullable=False, unique=True)
+    # A top / B high potential / C core / D low value (playbook §5).
+    tier = Column(String(1), nullable=False, default="C")
+
+    orders = relationship("Order", back_populates="customer")
+
+
+class Product(Base):
+    __tablename__ = "products"
+
+    sku = Column(String(32), primary_key=True)
+    name = Column(String(128), nullable=False, unique=True)
+    brand = Column(String(64), nullable=False, index=True)
+    category = Column(String(64), nullable=False, index=True)
+    # Whole yuan: the catalogue prices in yuan, and SQLite has no exact decimals.
+    price = Column(Integer, nullable=False)
+    stock = Column(Integer, nullable=False, default=0)
+    warranty_months = Column(Integer, nullable=False, default=12)
+    warranty = Column(Text, nullable=False, default="")
+    specs = Column(JSON, nullable=False, default=dict)
+
+
+class Order(Base):
+    __tablename__ = "orders"
+
+    order_no = Column(String(32), primary_key=True)
+    customer_id = Column(String(16), ForeignKey("customers.id"), nullable=False)
+    status = Column(String(32), nullable=False)
+    carrier = Column(String(32))
+    tracking_no = Column(String(64))
+    placed_at = Column(DateTime, nullable=False)
+    paid_at = Column(DateTime)
+    shipped_at = Column(DateTime)
+    delivered_at = Column(DateTime)
+
+    customer = relationship("Customer", back_populates="orders")
+    items = relationship(
+        "OrderItem", back_populates="order", cascade="all, delete-orphan"
+    )
+
+
+class OrderItem(Base):
+    __tablename__ = "order_items"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    order_no = Column(String(32), ForeignKey("orders.order_no"), nullable=False)
+    sku = Column(String(32), ForeignKey("products.sku"), nullable=False)
+    qty = Column(Integer, nullable=False, default=1)
+    unit_price = Column(Integer, nullable=False)
+
+    order = relationship("Order", back_populates="items")
+    product = relationship("Product")
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    number = Column(String(32), unique=True)
+    # complaint / handoff / return / repair
+    kind = Column(String(16), nullable=False, index=True)
+    status = Column(String(16), nullable=False, default="open", index=True)
+    # 1 is served first; derived from the customer tier.
+    priority = Column(Integer, nullable=False, default=3)
+    customer_id = Column(String(16), ForeignKey("customers.id"))
+    order_no = Column(String(32), ForeignKey("orders.order_no"))
+    conversation_id = Column(String(128), index=True)
+    summary = Column(Text, nullable=False, default="")
+    detail = Column(Text, nullable=False, default="")
+    created_at = Column(DateTime, nullable=False)
+    respond_due = Column(DateTime)
+    resolve_due = Column(DateTime)
+    callback_due = Column(DateTime)
+    closed_at = Column(DateTime)
+
+    customer = relationship("Customer")

@@ -1,0 +1,110 @@
+"""All queries of the assistant. Actions call these; they never build SQL."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import List, Optional, Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from actions import deadlines
+from actions.db.models import Customer, Order, OrderItem, Product, Ticket
+
+
+def find_order(*, session: Session, order_no: str) -> Optional[Order]:
+    """The order with its items, products and customer, or None."""
+    statement = (
+        select(Order)
+        .where(Order.order_no == order_no.upper())
+        .options(
+            selectinload(Order.items).selectinload(OrderItem.product),
+            selectinload(Order.customer),
+        )
+    )
+    return session.execute(statement).scalar_one_or_none()
+
+
+def find_products(
+    *,
+    session: Session,
+    name: Optional[str] = None,
+    brand: Optional[str] = None,
+    category: Optional[str] = None,
+) -> List[Product]:
+    """Products matching every given criterion, cheapest first."""
+    statement = select(Product)
+    if name:
+        statement = statement.where(Product.name == name)
+    if brand:
+        statement = statement.where(Product.brand == brand)
+    if category:
+        statement = statement.where(Product.category == category)
+    return list(session.execute(statement.order_by(Product.price, Product.sku)).scalars())
+
+
+def list_categories(*, session: Session) -> List[str]:
+    """Categories that have at least one product."""
+    statement = select(Product.category).distinct().order_by(Product.category)
+    return list(session.execute(statement).scalars())
+
+
+def get_customer(*, session: Session, customer_id: str) -> Optional[Customer]:
+    """The customer with this id, or None."""
+    return session.get(Customer, customer_id)
+
+
+def create_ticket(
+    *,
+    session: Session,
+    kind: str,
+    conversation_id: str,
+    summary: str,
+    detail: str = "",
+    customer_id: Optional[str] = None,
+    order_no: Optional[str] = None,
+    now: Optional[datetime] = None,
+) -> Ticket:
+    """Opens a ticket with priority from the tier and deadlines from the commitments."""
+    now = now or deadlines.utcnow()
+    customer = session.get(Customer, customer_id) if customer_id else None
+    due = deadlines.ticket_deadlines(kind, now)
+    ticket = Ticket(
+        kind=kind,
+        status="open",
+        priority=deadlines.priority_for_tier(customer.tier if customer else None),
+        customer_id=customer.id if customer else None,
+        order_no=order_no,
+        conversation_id=conversation_id,
+        summary=summary,
+        detail=detail[:4000],
+        created_at=now,
+        respond_due=due.respond,
+        resolve_due=due.resolve,
+        callback_due=due.callback,
+    )
+    session.add(ticket)
+    session.flush()  # assigns the id the ticket number is made from
+    ticket.number = f"TK{deadlines.to_local(now):%Y%m%d}{ticket.id:05d}"
+    session.flush()
+    return ticket
+
+
+def open_tickets(
+    *, session: Session, conversation_id: str, kinds: Sequence[str] = ()
+) -> List[Ticket]:
+    """Open tickets of one conversation, oldest first."""
+    statement = select(Ticket).where(
+        Ticket.conversation_id == conversation_id, Ticket.status == "open"
+    )
+    if kinds:
+        statement = statement.where(Ticket.kind.in_(list(kinds)))
+    return list(session.execute(statement.order_by(Ticket.id)).scalars())
+
+
+def count_tickets(*, session: Session, conversation_id: Optional[str] = None) -> int:
+    """Number of tickets (of one conversation when given)."""
+    statement = select(func.count(Ticket.id))
+    if conversation_id is not None:
+        statement = statement.where(Ticket.conversation_id == conversation_id)
+    return int(session.execute(statement).scalar_one())

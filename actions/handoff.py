@@ -1,0 +1,109 @@
+"""Escalation to a human: a handoff ticket with a summary, then the bot pauses."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, List, Optional, Text
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import ConversationPaused, EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import deadlines, knowledge
+from actions.base import DomainDict, ShopAction, ticket_summary
+from actions.db import repository
+from actions.db.engine import session_scope
+
+logger = logging.getLogger(__name__)
+
+SUMMARY_SLOTS = ("product", "brand", "category", "order_no", "service_kind", "customer_id")
+
+
+def conversation_summary(tracker: Tracker, reason: str) -> str:
+    """What staff need at a glance: why, recent intents, known facts, lookups."""
+    intents = [
+        event.get("parse_data", {}).get("intent", {}).get("name")
+        for event in tracker.events
+        if event.get("event") == "user"
+    ]
+    facts = [f"{slot}={tracker.get_slot(slot)}" for slot in SUMMARY_SLOTS if tracker.get_slot(slot)]
+    return ticket_summary(
+        "handoff",
+        reason=reason,
+        intents=" → ".join(name for name in intents[-6:] if name) or "-",
+        facts="，".join(facts) or "-",
+        looked_up="、".join(tracker.get_slot("looked_up") or []) or "-",
+    )
+
+
+def handoff_reason(key: str, **values: Any) -> str:
+    """A reason for the handoff, worded by the commitments' data."""
+    return knowledge.commitments()["tickets"]["handoff"]["reasons"][key].format(**values)
+
+
+def open_handoff(
+    dispatcher: CollectingDispatcher, tracker: Tracker, reason: str, detail: str = ""
+) -> List[EventType]:
+    """Opens (or reuses) the conversation's handoff ticket, tells the customer, pauses."""
+    now = deadlines.utcnow()
+    with session_scope() as session:
+        existing = repository.open_tickets(
+            session=session, conversation_id=tracker.sender_id, kinds=["handoff"]
+        )
+        ticket = existing[0] if existing else repository.create_ticket(
+            session=session,
+            kind="handoff",
+            conversation_id=tracker.sender_id,
+            summary=conversation_summary(tracker, reason),
+            detail=detail,
+            customer_id=tracker.get_slot("customer_id"),
+            order_no=None,
+            now=now,
+        )
+        number, respond_due = ticket.number, ticket.respond_due
+    logger.info("Handoff %s for conversation %s: %s", number, tracker.sender_id, reason)
+    commitments = knowledge.commitments()
+    if deadlines.staff_available(now, commitments):
+        dispatcher.utter_message(
+            response="utter_handoff", ticket=number, respond_due=deadlines.format_local(respond_due)
+        )
+    else:
+        hours = commitments["staff_hours"]
+        dispatcher.utter_message(
+            response="utter_handoff_after_hours",
+            ticket=number,
+            hours=f"{hours['start']}-{hours['end']}",
+            respond_due=deadlines.format_local(respond_due),
+        )
+    return [
+        SlotSet("handoff_ticket", number),
+        SlotSet("human_offered", False),
+        ConversationPaused(),
+    ]
+
+
+class ActionHandoff(ShopAction):
+    """The customer asked for a human (or accepted the offer of one)."""
+
+    def name(self) -> Text:
+        return "action_handoff"
+
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        intent: Optional[str] = (tracker.latest_message.get("intent") or {}).get("name")
+        key = "requested" if intent in (None, "request_human") else "accepted"
+        return open_handoff(dispatcher, tracker, handoff_reason(key))
+
+
+class ActionDeclineHuman(ShopAction):
+    """The customer declined the offered human: carry on with the bot."""
+
+    def name(self) -> Text:
+        return "action_decline_human"
+
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        dispatcher.utter_message(response="utter_continue_with_bot")
+        return [SlotSet("human_offered", False)]

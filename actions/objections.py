@@ -1,0 +1,63 @@
+"""Sales objections: a technique from the playbook, filled with real product facts."""
+
+from __future__ import annotations
+
+import logging
+from typing import List, Optional, Text
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import knowledge, playbook
+from actions.base import DomainDict, ShopAction, latest_entity_values, latest_text
+from actions.db import repository
+from actions.db.engine import session_scope
+
+logger = logging.getLogger(__name__)
+
+
+def facts_for(product_name: Optional[str]) -> Optional[dict]:
+    """Script placeholders for a catalogue product, or None if unknown."""
+    if not product_name:
+        return None
+    with session_scope() as session:
+        products = repository.find_products(session=session, name=product_name)
+        if not products:
+            return None
+        p = products[0]
+        return playbook.product_facts(
+            p.name, float(p.price), p.warranty, p.warranty_months, p.category, p.specs or {}
+        )
+
+
+class ActionHandleObjection(ShopAction):
+    """Answers price/delay/no-need/competitor/trust/timing objections."""
+
+    def name(self) -> Text:
+        return "action_handle_objection"
+
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
+        text = latest_text(tracker)
+        kind = playbook.objection_type(intent, text) or "price"
+        product = next(iter(latest_entity_values(tracker, "product")), None) or tracker.get_slot(
+            "product"
+        )
+        history = list(tracker.get_slot("objection_history") or [])
+        used = [entry.split("|")[-1] for entry in history]
+        reply = playbook.choose_reply(kind, facts_for(product), used, text)
+        logger.info(
+            "Objection %s answered with %s (%s) in %s",
+            kind, reply.technique, reply.script_id, tracker.sender_id,
+        )
+        dispatcher.utter_message(text=reply.text)
+        history.append(f"{reply.objection_type}|{reply.technique}|{reply.script_id}")
+        events: List[EventType] = [SlotSet("objection_history", history[-20:])]
+        threshold = int(knowledge.commitments()["objections"]["offer_human_after"])
+        if len(history) % threshold == 0 and not tracker.get_slot("handoff_ticket"):
+            dispatcher.utter_message(response="utter_offer_human")
+            events.append(SlotSet("human_offered", True))
+        return events

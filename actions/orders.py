@@ -1,0 +1,282 @@
+"""Order lookups, returns and repairs: one verified form, three outcomes.
+
+`order_form` asks for the order number and the last four digits of the phone on
+the order; nothing about an order is revealed before that check passes. The same
+form serves a status query, a return request and a repair request
+(`service_kind`), so verification is written once.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import timedelta
+from typing import Any, Dict, List, Optional, Text, Tuple
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
+from sqlalchemy.exc import SQLAlchemyError
+
+from actions import deadlines, knowledge
+from actions.base import DomainDict, ShopAction, remember_lookup, slot_number, ticket_summary
+from actions.db import repository
+from actions.db.engine import session_scope
+from actions.db.models import Order
+
+logger = logging.getLogger(__name__)
+
+INTENT_TO_KIND = {"order_status": "status", "return_refund": "return", "after_sales": "repair"}
+RESET_SLOTS = ("order_no", "phone_last4", "form_failures", "service_kind")
+
+
+def order_number_in(text: str) -> Optional[str]:
+    """The first well-formed order number in `text`, upper-cased, or None."""
+    match = re.search(knowledge.policies()["order_number"]["pattern"], text or "")
+    return match.group(0).upper() if match else None
+
+
+def last4_in(text: str) -> Optional[str]:
+    """Last four phone digits from `1234`, `尾号1234` or a full 11-digit number."""
+    digits = re.sub(r"\D", "", text or "")
+    if len(digits) in (4, 11):
+        return digits[-4:]
+    return None
+
+
+def order_owner(order_no: str) -> Optional[Tuple[str, str]]:
+    """(customer id, phone) of the order's owner, or None when there is no such order."""
+    with session_scope() as session:
+        order = repository.find_order(session=session, order_no=order_no)
+        if order is None or order.customer is None:
+            return None
+        return order.customer.id, order.customer.phone
+
+
+def reset_events() -> List[EventType]:
+    """Clears the per-request order slots."""
+    return [SlotSet(slot, None) for slot in RESET_SLOTS]
+
+
+class ActionBeginOrderRequest(ShopAction):
+    """Records what the customer wants done with an order; explains the policy first."""
+
+    def name(self) -> Text:
+        return "action_begin_order_request"
+
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        kind = INTENT_TO_KIND.get(intent or "", "status")
+        policies = knowledge.policies()
+        if kind == "return":
+            dispatcher.utter_message(text=policies["returns"]["explain"])
+        elif kind == "repair":
+            dispatcher.utter_message(text=policies["after_sales"]["explain"])
+        return [SlotSet("service_kind", kind), SlotSet("form_failures", 0)]
+
+
+class ValidateOrderForm(FormValidationAction):
+    """Checks format, existence and ownership; counts failures, then gives up."""
+
+    def name(self) -> Text:
+        return "validate_order_form"
+
+    async def required_slots(
+        self,
+        domain_slots: List[Text],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> List[Text]:
+        """No slots left to ask once the customer used up the attempts."""
+        if slot_number(tracker, "form_failures") >= self._max_attempts():
+            return []
+        return domain_slots
+
+    @staticmethod
+    def _max_attempts() -> int:
+        return int(knowledge.policies()["verification"]["max_attempts"])
+
+    def _fail(
+        self, tracker: Tracker, dispatcher: CollectingDispatcher, slot: str, response: str
+    ) -> Dict[Text, Any]:
+        failures = slot_number(tracker, "form_failures") + 1
+        if failures < self._max_attempts():
+            dispatcher.utter_message(response=response)
+        logger.info("Order form: %s failed (%d) for %s", slot, failures, tracker.sender_id)
+        return {slot: None, "form_failures": failures}
+
+    @staticmethod
+    def _unavailable(dispatcher: CollectingDispatcher, slot: str) -> Dict[Text, Any]:
+        # Not the customer's fault: apologise, do not count it as a failed attempt.
+        logger.exception("Database failure while validating %s", slot)
+        dispatcher.utter_message(response="utter_service_unavailable")
+        return {slot: None}
+
+    def validate_order_no(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        """Accepts a well-formed number of an existing order."""
+        order_no = order_number_in(str(value or ""))
+        if order_no is None:
+            return self._fail(tracker, dispatcher, "order_no", "utter_order_no_invalid")
+        try:
+            owner = order_owner(order_no)
+        except SQLAlchemyError:
+            return self._unavailable(dispatcher, "order_no")
+        if owner is None:
+            return self._fail(tracker, dispatcher, "order_no", "utter_order_not_found")
+        return {"order_no": order_no}
+
+    def validate_phone_last4(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        """Accepts the last four digits of the phone number on the order."""
+        last4 = last4_in(str(value or ""))
+        order_no = tracker.get_slot("order_no")
+        if last4 is None or not order_no:
+            return self._fail(tracker, dispatcher, "phone_last4", "utter_verification_failed")
+        try:
+            owner = order_owner(order_no)
+        except SQLAlchemyError:
+            return self._unavailable(dispatcher, "phone_last4")
+        if owner is None or not owner[1].endswith(last4):
+            return self._fail(tracker, dispatcher, "phone_last4", "utter_verification_failed")
+        return {"phone_last4": last4, "customer_id": owner[0]}
+
+
+class ActionReportOrder(ShopAction):
+    """After the form: status, a return ticket or a repair ticket — or the give-up."""
+
+    def name(self) -> Text:
+        return "action_report_order"
+
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        order_no = tracker.get_slot("order_no")
+        verified = bool(order_no and tracker.get_slot("phone_last4"))
+        if not verified:
+            dispatcher.utter_message(response="utter_too_many_attempts")
+            return [*reset_events(), SlotSet("human_offered", True)]
+        kind = tracker.get_slot("service_kind") or "status"
+        with session_scope() as session:
+            order = repository.find_order(session=session, order_no=order_no)
+            if order is None:  # deleted between validation and now
+                dispatcher.utter_message(response="utter_order_not_found")
+                return reset_events()
+            if kind == "return":
+                self._request_return(dispatcher, tracker, session, order)
+            elif kind == "repair":
+                self._request_repair(dispatcher, tracker, session, order)
+            else:
+                self._tell_status(dispatcher, order)
+        return [*reset_events(), remember_lookup(tracker, order_no)]
+
+    @staticmethod
+    def _status_label(order: Order) -> str:
+        return knowledge.policies()["order_statuses"].get(order.status, order.status)
+
+    def _tell_status(self, dispatcher: CollectingDispatcher, order: Order) -> None:
+        items = "、".join(f"{item.product.name}×{item.qty}" for item in order.items)
+        dispatcher.utter_message(
+            response="utter_order_status",
+            order_no=order.order_no,
+            items=items,
+            status=self._status_label(order),
+        )
+        if order.carrier and order.shipped_at:
+            dispatcher.utter_message(
+                response="utter_order_shipping",
+                carrier=order.carrier,
+                tracking_no=order.tracking_no or "",
+                shipped_at=deadlines.format_local(order.shipped_at),
+            )
+        if order.status == "delivered" and order.delivered_at:
+            dispatcher.utter_message(
+                response="utter_order_delivered",
+                delivered_at=deadlines.format_local(order.delivered_at),
+            )
+
+    def _request_return(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, session: Any, order: Order
+    ) -> None:
+        returns = knowledge.policies()["returns"]
+        if order.status in {"cancelled", "refunding", "refunded"}:
+            dispatcher.utter_message(
+                response="utter_return_closed", status=self._status_label(order)
+            )
+            return
+        if order.status not in returns["returnable_statuses"] or order.delivered_at is None:
+            dispatcher.utter_message(
+                response="utter_return_not_delivered", status=self._status_label(order)
+            )
+            return
+        age = deadlines.utcnow() - order.delivered_at
+        if age <= timedelta(days=returns["no_reason_days"]):
+            reason = returns["reasons"]["no_reason"].format(days=returns["no_reason_days"])
+        elif age <= timedelta(days=returns["fault_exchange_days"]):
+            reason = returns["reasons"]["fault_exchange"].format(
+                days=returns["fault_exchange_days"]
+            )
+        else:
+            dispatcher.utter_message(
+                response="utter_return_expired", days=returns["fault_exchange_days"]
+            )
+            return
+        ticket = repository.create_ticket(
+            session=session,
+            kind="return",
+            conversation_id=tracker.sender_id,
+            summary=ticket_summary("return", order_no=order.order_no, reason=reason),
+            customer_id=order.customer_id,
+            order_no=order.order_no,
+        )
+        dispatcher.utter_message(
+            response="utter_return_ticket",
+            ticket=ticket.number,
+            reason=reason,
+            respond_due=deadlines.format_local(ticket.respond_due),
+            resolve_due=deadlines.format_local(ticket.resolve_due),
+            refund_days=returns["refund_working_days"],
+        )
+
+    def _request_repair(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, session: Any, order: Order
+    ) -> None:
+        start = order.delivered_at or order.placed_at
+        months = max((item.product.warranty_months for item in order.items), default=0)
+        in_warranty = deadlines.utcnow() <= start + timedelta(days=months * 30)
+        states = knowledge.policies()["after_sales"]["warranty_states"]
+        warranty_state = states["in_warranty" if in_warranty else "out_of_warranty"]
+        ticket = repository.create_ticket(
+            session=session,
+            kind="repair",
+            conversation_id=tracker.sender_id,
+            summary=ticket_summary("repair", order_no=order.order_no, reason=warranty_state),
+            customer_id=order.customer_id,
+            order_no=order.order_no,
+        )
+        dispatcher.utter_message(
+            response="utter_repair_ticket",
+            ticket=ticket.number,
+            warranty_state=warranty_state,
+            respond_due=deadlines.format_local(ticket.respond_due),
+            resolve_due=deadlines.format_local(ticket.resolve_due),
+        )
+
+
+class ActionCancelRequest(ShopAction):
+    """The customer stopped the order form (算了/不查了)."""
+
+    def name(self) -> Text:
+        return "action_cancel_request"
+
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        dispatcher.utter_message(response="utter_request_cancelled")
+        return [ActiveLoop(None), SlotSet("requested_slot", None), *reset_events()]

@@ -1,0 +1,1 @@
+"""Rasa-server side of the assistant: NLU components, channels, jieba dictionary."""

@@ -1,0 +1,104 @@
+"""Never silence, never a stack trace: a guard around message handling.
+
+Rasa logs and swallows failures inside message handling (action server down,
+an action crashing) and then answers nothing. The guard wraps a channel's
+`on_new_message`: empty messages get a polite prompt without touching the
+conversation, and a turn that produced no reply gets an apology with a
+follow-up promise, or, when a human has taken over, a "please wait" note.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Awaitable, Callable, Dict, Optional, Text
+
+from rasa.core.channels.channel import OutputChannel, UserMessage
+
+logger = logging.getLogger(__name__)
+
+EMPTY = "utter_empty_message"
+UNAVAILABLE = "utter_service_unavailable"
+WAITING = "utter_handoff_waiting"
+
+# Last-resort wording, used only when even the domain cannot be read.
+_FALLBACK_TEXT = {
+    EMPTY: "亲，您好像发了一条空消息～ 请问有什么可以帮您的吗？",
+    UNAVAILABLE: "非常抱歉，系统暂时出了点问题，您的消息我们已经记录，客服会在今天内给您回复。",
+    WAITING: "您的问题已经在人工客服队列中了，请稍候～",
+}
+
+
+class CountingOutputChannel(OutputChannel):
+    """Passes every bot message on and counts them."""
+
+    def __init__(self, inner: OutputChannel) -> None:
+        self.inner = inner
+        self.sent = 0
+
+    @classmethod
+    def name(cls) -> Text:
+        return "counting"
+
+    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+        self.sent += 1
+        await self.inner.send_response(recipient_id, message)
+
+
+def _agent() -> Optional[Any]:
+    """The running Rasa agent (None outside a Rasa server, e.g. in unit tests)."""
+    from sanic import Sanic
+
+    for app in Sanic._app_registry.values():
+        agent = getattr(app.ctx, "agent", None)
+        if agent is not None:
+            return agent
+    return None
+
+
+def _response(agent: Optional[Any], name: str) -> Dict[Text, Any]:
+    try:
+        variants = agent.domain.responses[name]  # type: ignore[union-attr]
+        return {"text": variants[0]["text"]}
+    except Exception:  # no agent, no domain, no such response
+        return {"text": _FALLBACK_TEXT[name]}
+
+
+async def _is_paused(agent: Optional[Any], sender_id: Text) -> bool:
+    if agent is None or agent.tracker_store is None:
+        return False
+    try:
+        tracker = await agent.tracker_store.retrieve(sender_id)
+    except Exception:
+        logger.exception("Could not read the tracker of %s", sender_id)
+        return False
+    return bool(tracker is not None and tracker.is_paused())
+
+
+def guard(
+    on_new_message: Callable[[UserMessage], Awaitable[Any]],
+    agent_getter: Callable[[], Optional[Any]] = _agent,
+) -> Callable[[UserMessage], Awaitable[None]]:
+    """Wraps `on_new_message` so that every customer message gets an answer."""
+
+    async def guarded(message: UserMessage) -> None:
+        agent = agent_getter()
+        output = message.output_channel
+        if not (message.text or "").strip():
+            logger.info("Empty message from %s answered without NLU.", message.sender_id)
+            await output.send_response(message.sender_id, _response(agent, EMPTY))
+            return
+        counter = CountingOutputChannel(output)
+        message.output_channel = counter
+        try:
+            await on_new_message(message)
+        except Exception:
+            logger.exception("Handling a message from %s failed.", message.sender_id)
+        if counter.sent:
+            return
+        if await _is_paused(agent, message.sender_id):
+            await output.send_response(message.sender_id, _response(agent, WAITING))
+        else:
+            logger.error("No reply produced for %s; apology sent.", message.sender_id)
+            await output.send_response(message.sender_id, _response(agent, UNAVAILABLE))
+
+    return guarded

@@ -1,0 +1,24 @@
+"""Rasa's REST channel behind the no-silence guard (same URL and payload)."""
+
+from __future__ import annotations
+
+from typing import Any, Awaitable, Callable, Text
+
+from rasa.core.channels.channel import UserMessage
+from rasa.core.channels.rest import RestInput
+from sanic import Blueprint
+
+from bot.channels.guard import guard
+
+
+class GuardedRestInput(RestInput):
+    """POST /webhooks/rest/webhook: every message gets a reply."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "rest"
+
+    def blueprint(
+        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> Blueprint:
+        return super().blueprint(guard(on_new_message))

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Starts the action server and the Rasa server (foreground). Ctrl-C stops both.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/env.sh
+
+mkdir -p var
+if [ -z "${RASA_AUTH_TOKEN:-}" ]; then
+  if [ ! -s var/auth_token ]; then
+    .venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(24))' > var/auth_token
+    chmod 600 var/auth_token
+  fi
+  RASA_AUTH_TOKEN=$(cat var/auth_token)
+fi
+
+.venv/bin/rasa run actions --port "$ACTIONS_PORT" --actions actions &
+ACTIONS_PID=$!
+stop() { kill "$ACTIONS_PID" 2>/dev/null || true; wait "$ACTIONS_PID" 2>/dev/null || true; }
+trap stop EXIT INT TERM
+
+cat <<MSG
+
+  Assistant starting (about 25 s). Chat with it:
+    REST:      curl -s -X POST http://localhost:$RASA_PORT/webhooks/rest/webhook \\
+                 -H 'Content-Type: application/json' -d '{"sender":"me","message":"你好"}'
+    socket.io: http://localhost:$RASA_PORT/socket.io (Rasa socket.io channel)
+    HTTP API:  http://localhost:$RASA_PORT/status?token=<var/auth_token or RASA_AUTH_TOKEN>
+    Terminal:  make shell
+  Ctrl-C stops everything.
+
+MSG
+.venv/bin/rasa run --model models/current.tar.gz --port "$RASA_PORT" \
+  --credentials credentials.yml --endpoints endpoints.yml \
+  --enable-api --auth-token "$RASA_AUTH_TOKEN" --cors "*"

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Terminal chat: the action server in the background, `rasa shell` in front.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/env.sh
+mkdir -p var
+.venv/bin/rasa run actions --port "$ACTIONS_PORT" --actions actions >var/actions-shell.log 2>&1 &
+ACTIONS_PID=$!
+trap 'kill "$ACTIONS_PID" 2>/dev/null || true' EXIT INT TERM
+.venv/bin/rasa shell --model models/current.tar.gz --endpoints endpoints.yml
