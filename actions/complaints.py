@@ -29,7 +29,8 @@ DETAILED_CHARS = 12
 def is_angry(text: str) -> bool:
     """Whether the message carries one of the configured strong-anger markers."""
     markers = knowledge.commitments()["complaints"]["anger_markers"]
-    return any(marker in text for marker in markers)
+    # str(): YAML reads an unquoted marker such as 12315 as an int.
+    return any(str(marker) in text for marker in markers)
 
 
 def open_complaint(tracker: Tracker, detail: str) -> dict:

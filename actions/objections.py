@@ -55,7 +55,7 @@ class ActionHandleObjection(ShopAction):
         )
         dispatcher.utter_message(text=reply.text)
         history.append(f"{reply.objection_type}|{reply.technique}|{reply.script_id}")
-        events: List[EventType] = [SlotSet("objection_history", history[-20:])]
+        events: List[EventType] = [SlotSet("objection_history", history)]
         threshold = int(knowledge.commitments()["objections"]["offer_human_after"])
         if len(history) % threshold == 0 and not tracker.get_slot("handoff_ticket"):
             dispatcher.utter_message(response="utter_offer_human")

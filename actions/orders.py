@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from datetime import timedelta
 from typing import Any, Dict, List, Optional, Text, Tuple
 
@@ -33,13 +34,17 @@ RESET_SLOTS = ("order_no", "phone_last4", "form_failures", "service_kind")
 
 def order_number_in(text: str) -> Optional[str]:
     """The first well-formed order number in `text`, upper-cased, or None."""
-    match = re.search(knowledge.policies()["order_number"]["pattern"], text or "")
+    # from_text slots hold the raw message (not the NLU-normalised text): fold
+    # full-width ＤＤ２０２６… from Chinese input methods here too.
+    match = re.search(
+        knowledge.policies()["order_number"]["pattern"], unicodedata.normalize("NFKC", text or "")
+    )
     return match.group(0).upper() if match else None
 
 
 def last4_in(text: str) -> Optional[str]:
     """Last four phone digits from `1234`, `尾号1234` or a full 11-digit number."""
-    digits = re.sub(r"\D", "", text or "")
+    digits = re.sub(r"[^0-9]", "", unicodedata.normalize("NFKC", text or ""))
     if len(digits) in (4, 11):
         return digits[-4:]
     return None

@@ -12,9 +12,6 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional
 
 from actions import knowledge
 
-# 没时间/忙 is a timing objection; otherwise objection_think is a delay.
-TIMING_CUES = ("没时间", "没空", "太忙", "很忙", "忙", "抽不出")
-
 
 @dataclass(frozen=True)
 class Reply:
@@ -54,10 +51,12 @@ def objection_type(intent: str, text: str = "") -> Optional[str]:
     types = [t for t in knowledge.objections()["types"] if t["intent"] == intent]
     if not types:
         return None
-    keys = [t["key"] for t in types]
-    if "timing" in keys and any(cue in text for cue in TIMING_CUES):
-        return "timing"
-    return next((k for k in keys if k != "timing"), keys[0])
+    # Several types can share an intent; a type with matching cues wins.
+    for entry in types:
+        if any(cue in text for cue in entry.get("cues") or []):
+            return str(entry["key"])
+    uncued = [t["key"] for t in types if not t.get("cues")]
+    return str(uncued[0] if uncued else types[0]["key"])
 
 
 def misconception(text: str) -> Optional[Dict[str, Any]]:
@@ -103,7 +102,10 @@ def choose_reply(
     if fresh:
         script = fresh[0]
     else:
-        script = min(candidates, key=lambda s: used_list.index(s["id"]))
+        # Least recently used: compare each script's *last* use (ids repeat once
+        # the pool wraps around; `index` would find the first use and repeat).
+        last_use = {script_id: position for position, script_id in enumerate(used_list)}
+        script = min(candidates, key=lambda s: last_use[s["id"]])
     text_out = script["text"].format(**facts) if script["needs_product"] else script["text"]
     return Reply(script["id"], kind, script["technique"], text_out)
 

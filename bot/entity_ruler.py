@@ -91,6 +91,7 @@ class CatalogueEntityExtractor(GraphComponent, EntityExtractorMixin):
         for pattern in patterns:
             if " " not in pattern["pattern"]:
                 jieba.add_word(pattern["pattern"], freq=20000)
+                jieba.add_word(pattern["pattern"].lower(), freq=20000)
         nlp = spacy.blank("zh", config={"nlp": {"tokenizer": {"segmenter": "jieba"}}})
         ruler = nlp.add_pipe(
             "entity_ruler",

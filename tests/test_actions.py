@@ -1,0 +1,886 @@
+"""Every custom action against the seeded in-memory database and the real domain."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from datetime import datetime, timedelta
+from typing import Any, Dict, List, Optional
+
+import pytest
+from conftest import (
+    NOW,
+    entity,
+    faq_selector,
+    make_memory_engine,
+    make_tracker,
+    render,
+    responses,
+    run_action,
+    slot_events,
+    texts,
+    user_event,
+)
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import create_engine, func, inspect, select
+from sqlalchemy.orm import Session
+
+from actions import deadlines, knowledge
+from actions.complaints import ActionAcknowledgeComplaint, ActionOpenComplaint
+from actions.db.engine import use_engine
+from actions.db.models import Base, Order, Ticket
+from actions.fallback import ActionFallback
+from actions.faq import ActionAnswerFaq
+from actions.handoff import ActionDeclineHuman, ActionHandoff
+from actions.objections import ActionHandleObjection
+from actions.orders import (
+    ActionBeginOrderRequest,
+    ActionCancelRequest,
+    ActionReportOrder,
+    ValidateOrderForm,
+)
+from actions.products import ActionAnswerProduct
+
+SHANGHAI = timedelta(hours=8)
+QUESTION_END = re.compile(r"[？?]$")
+POLICIES = knowledge.policies()
+RESET = {"order_no": None, "phone_last4": None, "form_failures": None, "service_kind": None}
+
+
+def tickets(engine, **where: Any) -> List[Ticket]:
+    with Session(engine) as session:
+        statement = select(Ticket).order_by(Ticket.id)
+        for column, value in where.items():
+            statement = statement.where(getattr(Ticket, column) == value)
+        return list(session.execute(statement).scalars())
+
+
+def paused(events: List[Dict[str, Any]]) -> bool:
+    return any(e.get("event") == "pause" for e in events)
+
+
+def shown(domain, dispatcher: CollectingDispatcher) -> str:
+    """Everything the customer would read, rendered like Rasa's NLG would."""
+    return "\n".join(render(domain, m) for m in dispatcher.messages)
+
+
+# =========================================================== ValidateOrderForm
+
+
+def form_tracker(domain, slot: str, value: Any, slots: Optional[Dict[str, Any]] = None):
+    """The tracker the form sends after extracting `slot` from the customer's message."""
+    events = [
+        user_event(str(value), "inform"),
+        {"event": "slot", "timestamp": None, "name": slot, "value": value},
+    ]
+    return make_tracker(
+        domain,
+        slots={**(slots or {}), slot: value, "requested_slot": slot},
+        text=str(value),
+        intent="inform",
+        events=events,
+        active_loop="order_form",
+    )
+
+
+def validate(domain, slot: str, value: Any, **slots: Any):
+    dispatcher = CollectingDispatcher()
+    events = run_action(ValidateOrderForm(), dispatcher, form_tracker(domain, slot, value, slots),
+                        domain)
+    return dispatcher, slot_events(events)
+
+
+@pytest.mark.parametrize(
+    "typed, stored",
+    [
+        ("DD202611200001", "DD202611200001"),
+        ("dd202611200001", "DD202611200001"),
+        ("订单号是 dd202611180002 麻烦查一下", "DD202611180002"),
+        ("DD202609010003。", "DD202609010003"),
+        # from_text slots carry the raw text, full-width input included.
+        ("ＤＤ２０２６１１２００００１", "DD202611200001"),
+    ],
+)
+def test_order_no_valid(db, domain, typed, stored):
+    dispatcher, slots = validate(domain, "order_no", typed)
+    assert slots["order_no"] == stored
+    assert "form_failures" not in slots
+    assert dispatcher.messages == []
+    assert "requested_slot" not in slots  # Rasa asks for the next slot itself
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "DD2026'; DROP TABLE orders;--",
+        "<script>alert(1)</script>",
+        "DD2026112",
+        "12345678901234",
+        "我忘了",
+        "' OR '1'='1",
+        "",
+        "D" * 5000,
+    ],
+)
+def test_order_no_invalid_input_is_refused_safely(db, domain, typed):
+    dispatcher, slots = validate(domain, "order_no", typed)
+    assert slots["order_no"] is None
+    assert slots["form_failures"] == 1
+    assert responses(dispatcher) == ["utter_order_no_invalid"]
+    assert set(inspect(db).get_table_names()) >= {"orders", "customers", "tickets"}
+    with Session(db) as session:
+        assert session.execute(select(func.count()).select_from(Order)).scalar_one() == 100
+
+
+def test_order_no_unknown_but_well_formed(db, domain):
+    dispatcher, slots = validate(domain, "order_no", "DD209912319999")
+    assert slots == {"order_no": None, "form_failures": 1}
+    assert responses(dispatcher) == ["utter_order_not_found"]
+
+
+@pytest.mark.parametrize("failures_before, speaks", [(0, True), (1, True), (2, False)])
+def test_failures_count_up_then_the_form_gives_up(db, domain, failures_before, speaks):
+    dispatcher, slots = validate(domain, "order_no", "abc", form_failures=failures_before)
+    assert slots["form_failures"] == failures_before + 1
+    max_attempts = POLICIES["verification"]["max_attempts"]
+    assert bool(dispatcher.messages) is speaks
+    if failures_before + 1 >= max_attempts:
+        # No slot left to ask: the form deactivates and action_report_order explains.
+        assert slots["requested_slot"] is None
+    else:
+        assert "requested_slot" not in slots
+
+
+@pytest.mark.parametrize("failures, expected", [(0, ["order_no", "phone_last4"]),
+                                                (2, ["order_no", "phone_last4"]),
+                                                (3, []), (7, [])])
+def test_required_slots_empty_after_max_attempts(domain, dispatcher, failures, expected):
+    tracker = make_tracker(domain, slots={"form_failures": failures})
+    action = ValidateOrderForm()
+    required = asyncio.run(
+        action.required_slots(["order_no", "phone_last4"], dispatcher, tracker, domain)
+    )
+    assert required == expected
+
+
+def test_after_max_attempts_nothing_is_validated(db, domain):
+    dispatcher, slots = validate(domain, "order_no", "DD202611200001", form_failures=3)
+    # Not validated (no customer_id, no failure counted); the form is told to stop.
+    assert slots == {"requested_slot": None}
+    assert dispatcher.messages == []
+
+
+@pytest.mark.parametrize(
+    "typed, ok",
+    [
+        ("8001", True),
+        ("尾号8001", True),
+        ("13800138001", True),
+        ("138 0013 8001", True),
+        ("１３８００１３８００１", True),  # full-width digits are digits too
+        ("1234", False),
+        ("800", False),
+        ("80011", False),
+        ("13900139002", False),  # another customer's phone
+        ("不告诉你", False),
+        ("<script>8001</script>", True),  # only the digits count
+    ],
+)
+def test_phone_last4(db, domain, typed, ok):
+    dispatcher, slots = validate(domain, "phone_last4", typed, order_no="DD202611200001")
+    if ok:
+        assert slots["phone_last4"] == "8001"
+        assert slots["customer_id"] == "C001"
+        assert dispatcher.messages == []
+    else:
+        assert slots["phone_last4"] is None
+        assert slots["form_failures"] == 1
+        assert "customer_id" not in slots
+        assert responses(dispatcher) == ["utter_verification_failed"]
+
+
+def test_phone_last4_without_order_no_fails(db, domain):
+    dispatcher, slots = validate(domain, "phone_last4", "8001")
+    assert slots["phone_last4"] is None
+    assert responses(dispatcher) == ["utter_verification_failed"]
+
+
+def test_validation_with_database_down_does_not_count_a_failure(domain, down_db):
+    dispatcher, slots = validate(domain, "order_no", "DD202611200001", form_failures=1)
+    assert slots["order_no"] is None
+    assert "form_failures" not in slots
+    assert responses(dispatcher) == ["utter_service_unavailable"]
+
+
+# ========================================================= order request actions
+
+
+@pytest.mark.parametrize(
+    "intent, kind, explains",
+    [
+        ("order_status", "status", None),
+        ("return_refund", "return", POLICIES["returns"]["explain"]),
+        ("after_sales", "repair", POLICIES["after_sales"]["explain"]),
+        (None, "status", None),
+    ],
+)
+def test_begin_order_request(domain, dispatcher, intent, kind, explains):
+    tracker = make_tracker(domain, text="我的订单", intent=intent)
+    events = run_action(ActionBeginOrderRequest(), dispatcher, tracker, domain)
+    assert slot_events(events) == {"service_kind": kind, "form_failures": 0}
+    assert texts(dispatcher) == ([explains] if explains else [])
+
+
+def report(domain, order_no: Optional[str], kind: Optional[str], phone: Optional[str] = "8001",
+           sender_id: Optional[str] = None):
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(
+        domain,
+        slots={"order_no": order_no, "phone_last4": phone, "service_kind": kind,
+               "customer_id": "C001", "looked_up": ["EP-SN-XM5"]},
+        sender_id=sender_id,
+    )
+    events = run_action(ActionReportOrder(), dispatcher, tracker, domain)
+    return dispatcher, events
+
+
+def test_report_status_in_transit(db, domain):
+    dispatcher, events = report(domain, "DD202611200001", "status")
+    assert responses(dispatcher) == ["utter_order_status", "utter_order_shipping"]
+    text = shown(domain, dispatcher)
+    assert "DD202611200001" in text
+    assert POLICIES["order_statuses"]["in_transit"] in text
+    assert "顺丰速运" in text and "SF6526564608396" in text
+    assert "索尼WH-1000XM5耳机×1" in text
+    assert "{" not in text
+    slots = slot_events(events)
+    assert {k: slots[k] for k in RESET} == RESET
+    assert slots["looked_up"] == ["EP-SN-XM5", "DD202611200001"]
+    assert tickets(db) == []
+
+
+def test_report_status_delivered_tells_when(db, domain):
+    dispatcher, _ = report(domain, "DD202611180002", "status")
+    assert responses(dispatcher) == [
+        "utter_order_status",
+        "utter_order_shipping",
+        "utter_order_delivered",
+    ]
+    delivered_local = NOW - timedelta(days=1, minutes=10) + SHANGHAI
+    assert f"{delivered_local.month}月{delivered_local.day}日 {delivered_local:%H:%M}" in shown(
+        domain, dispatcher
+    )
+
+
+def test_report_status_pending_payment(db, domain):
+    dispatcher, _ = report(domain, "DD202611230004", None)
+    assert responses(dispatcher) == ["utter_order_status"]
+    assert "待付款" in shown(domain, dispatcher)
+
+
+@pytest.mark.parametrize(
+    "order_no, response, reason",
+    [
+        ("DD202611180002", "utter_return_ticket", "no_reason"),  # delivered a day ago
+        ("DD202611150318", "utter_return_ticket", "no_reason"),  # 6 days
+        ("DD202611131906", "utter_return_ticket", "fault_exchange"),  # 8 days
+        ("DD202611070544", "utter_return_ticket", "fault_exchange"),  # 14 days
+        ("DD202611060133", "utter_return_expired", None),  # 15 days and 10 minutes
+        ("DD202609010003", "utter_return_expired", None),  # 58 days
+        ("DD202611230004", "utter_return_not_delivered", None),  # pending payment
+        ("DD202611200255", "utter_return_not_delivered", None),  # shipped
+        ("DD202611200001", "utter_return_not_delivered", None),  # in transit
+        ("DD202611212498", "utter_return_closed", None),  # cancelled
+        ("DD202611200751", "utter_return_closed", None),  # refunding
+        ("DD202608292360", "utter_return_closed", None),  # refunded
+    ],
+)
+def test_report_return(db, domain, order_no, response, reason):
+    dispatcher, events = report(domain, order_no, "return", sender_id="conv-return")
+    assert responses(dispatcher) == [response]
+    text = shown(domain, dispatcher)
+    assert "{" not in text
+    opened = tickets(db, kind="return")
+    if reason is None:
+        assert opened == []
+        return
+    days = {"no_reason": POLICIES["returns"]["no_reason_days"],
+            "fault_exchange": POLICIES["returns"]["fault_exchange_days"]}[reason]
+    expected_reason = POLICIES["returns"]["reasons"][reason].format(days=days)
+    [ticket] = opened
+    assert ticket.order_no == order_no
+    assert ticket.conversation_id == "conv-return"
+    assert ticket.number in text
+    assert expected_reason in text and expected_reason in ticket.summary
+    assert ticket.resolve_due == NOW + timedelta(hours=48)
+    assert "11月23日 21:00" in text  # respond before sunset, local time
+    assert "11月25日 12:00" in text  # resolve within 48 h
+
+
+def test_return_expired_says_the_window(db, domain):
+    dispatcher, _ = report(domain, "DD202609010003", "return")
+    assert dispatcher.messages[0]["days"] == POLICIES["returns"]["fault_exchange_days"]
+
+
+def test_return_ticket_priority_from_the_order_customer(db, domain):
+    report(domain, "DD202611070544", "return")  # C015, tier A
+    [ticket] = tickets(db)
+    assert (ticket.customer_id, ticket.priority) == ("C015", 1)
+
+
+def test_report_repair_in_warranty(db, domain):
+    dispatcher, _ = report(domain, "DD202611180002", "repair", sender_id="conv-repair")
+    assert responses(dispatcher) == ["utter_repair_ticket"]
+    [ticket] = tickets(db)
+    assert (ticket.kind, ticket.order_no, ticket.customer_id) == (
+        "repair",
+        "DD202611180002",
+        "C001",
+    )
+    assert ticket.callback_due == NOW + timedelta(hours=72 + 48)
+    text = shown(domain, dispatcher)
+    assert ticket.number in text
+    assert POLICIES["after_sales"]["warranty_states"]["in_warranty"] in text
+
+
+def test_report_repair_out_of_warranty(db, domain, monkeypatch):
+    # Two years later the 12-month headphones are out of warranty.
+    monkeypatch.setattr(deadlines, "utcnow", lambda: NOW + timedelta(days=730))
+    dispatcher, _ = report(domain, "DD202611200001", "repair")
+    out = POLICIES["after_sales"]["warranty_states"]["out_of_warranty"]
+    assert out in shown(domain, dispatcher)
+    assert out in tickets(db)[0].summary
+
+
+@pytest.mark.parametrize(
+    "order_no, phone",
+    [(None, None), ("DD202611200001", None), (None, "8001")],
+)
+def test_report_without_verification_gives_up_politely(db, domain, order_no, phone):
+    dispatcher, events = report(domain, order_no, "return", phone=phone)
+    assert responses(dispatcher) == ["utter_too_many_attempts"]
+    slots = slot_events(events)
+    assert slots["human_offered"] is True
+    assert {k: slots[k] for k in RESET} == RESET
+    assert tickets(db) == []
+
+
+def test_report_order_vanished(db, domain):
+    dispatcher, events = report(domain, "DD209901019999", "status")
+    assert responses(dispatcher) == ["utter_order_not_found"]
+    assert slot_events(events) == RESET
+
+
+def test_cancel_request(domain, dispatcher):
+    tracker = make_tracker(domain, slots={"order_no": "DD202611200001"}, active_loop="order_form")
+    events = run_action(ActionCancelRequest(), dispatcher, tracker, domain)
+    assert responses(dispatcher) == ["utter_request_cancelled"]
+    assert {"event": "active_loop", "timestamp": None, "name": None} in events
+    slots = slot_events(events)
+    assert slots["requested_slot"] is None
+    assert {k: slots[k] for k in RESET} == RESET
+
+
+# ============================================================ ActionAnswerProduct
+
+
+def ask_product(domain, text: str, intent: str = "ask_product",
+                entities: Optional[List[Dict[str, Any]]] = None, **slots: Any):
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(domain, slots=slots, text=text, intent=intent, entities=entities)
+    events = run_action(ActionAnswerProduct(), dispatcher, tracker, domain)
+    return dispatcher, events
+
+
+def test_product_price(db, domain):
+    text = "美的风尊空调多少钱"
+    dispatcher, events = ask_product(
+        domain, text, "ask_price", [entity("product", "美的风尊空调", text)]
+    )
+    assert responses(dispatcher) == ["utter_product_price"]
+    message = dispatcher.messages[0]
+    assert message["price"].replace(",", "") == "2999"
+    assert message["name"] == "美的风尊空调"
+    assert message["warranty"] == "整机保修6年，压缩机保修10年，免费上门安装"
+    assert message["stock_state"] == POLICIES["stock_states"]["in_stock"]
+    slots = slot_events(events)
+    assert slots["product"] == "美的风尊空调"
+    assert "AC-MD-15" in slots["looked_up"]
+
+
+def test_product_detail(db, domain):
+    text = "xm5降噪怎么样"
+    dispatcher, _ = ask_product(domain, text, "ask_product",
+                                [entity("product", "索尼WH-1000XM5耳机", text)])
+    assert responses(dispatcher) == ["utter_product_detail"]
+    rendered = shown(domain, dispatcher)
+    for fact in ("索尼WH-1000XM5耳机", "索尼耳机", "主动降噪", "30小时", "整机保修1年"):
+        assert fact in rendered
+    assert dispatcher.messages[0]["price"].replace(",", "") == "2299"
+
+
+@pytest.mark.parametrize(
+    "name, state",
+    [
+        ("海尔静悦空调", POLICIES["stock_states"]["out_of_stock"]),
+        ("索尼X90L电视", POLICIES["stock_states"]["low"].format(stock=3)),
+        ("格力云锦柜机", POLICIES["stock_states"]["low"].format(stock=8)),
+        ("华为FreeBuds Pro 2耳机", POLICIES["stock_states"]["in_stock"]),
+    ],
+)
+def test_product_stock_state(db, domain, name, state):
+    dispatcher, _ = ask_product(domain, name, "ask_price", [entity("product", name, name)])
+    assert dispatcher.messages[0]["stock_state"] == state
+
+
+def test_product_follow_up_uses_the_slot(db, domain):
+    dispatcher, events = ask_product(domain, "那多少钱", "ask_price", product="格力云佳空调")
+    assert responses(dispatcher) == ["utter_product_price"]
+    assert dispatcher.messages[0]["price"].replace(",", "") == "2699"
+    assert slot_events(events)["product"] == "格力云佳空调"
+
+
+@pytest.mark.parametrize(
+    "found, expected",
+    [
+        ([("brand", "格力")], ["格力云佳空调", "格力云锦柜机"]),
+        ([("brand", "格力"), ("category", "空调")], ["格力云佳空调", "格力云锦柜机"]),
+        ([("category", "耳机")], ["华为FreeBuds Pro 2耳机", "索尼WH-1000XM5耳机"]),
+        ([("brand", "小米")], ["米家扫拖机器人S10", "小米电视A55", "小米滚筒洗衣机", "小米14"]),
+    ],
+)
+def test_product_candidates(db, domain, found, expected):
+    text = "".join(value for _, value in found) + "有哪些"
+    dispatcher, events = ask_product(domain, text, "ask_product",
+                                     [entity(k, v, text) for k, v in found])
+    assert responses(dispatcher) == ["utter_product_candidates"]
+    message = dispatcher.messages[0]
+    listed = re.findall(r"· (.+?)  ([\d,]+)元", message["candidates"])
+    assert [name for name, _ in listed] == expected  # cheapest first
+    prices = {p["name"]: p["price"] for p in knowledge.catalogue()["products"]}
+    assert all(int(price.replace(",", "")) == prices[name] for name, price in listed)
+    assert message["scope"] == "".join(value for _, value in found)
+    assert events == []
+
+
+def test_product_brand_with_one_product_answers_directly(db, domain):
+    dispatcher, events = ask_product(domain, "科沃斯", "ask_product", [entity("brand", "科沃斯")])
+    assert responses(dispatcher) == ["utter_product_detail"]
+    assert slot_events(events)["product"] == "科沃斯X2扫地机器人"
+
+
+@pytest.mark.parametrize("name", ["苹果手机", "戴森吸尘器"])
+def test_product_not_sold(db, domain, name):
+    dispatcher, events = ask_product(domain, "iPhone有吗", "ask_product",
+                                     [entity("product", name)])
+    assert responses(dispatcher) == ["utter_product_not_sold"]
+    message = dispatcher.messages[0]
+    assert message["product"] == name
+    assert "空调" in message["categories"] and "手机" in message["categories"]
+    assert events == []
+
+
+def test_product_not_sold_next_to_a_sold_one_answers_the_sold_one(db, domain):
+    dispatcher, _ = ask_product(domain, "苹果和小米14哪个好", "ask_product",
+                                [entity("product", "苹果手机"), entity("product", "小米14")])
+    assert responses(dispatcher) == ["utter_product_detail"]
+    assert dispatcher.messages[0]["name"] == "小米14"
+
+
+@pytest.mark.parametrize(
+    "found", [[], [("brand", "格力"), ("category", "冰箱")], [("product", "不存在的商品")]]
+)
+def test_product_ask_which(db, domain, found):
+    dispatcher, events = ask_product(domain, "有什么推荐", "ask_product",
+                                     [entity(k, v) for k, v in found])
+    assert responses(dispatcher) == ["utter_product_ask_which"]
+    assert "冰箱" in dispatcher.messages[0]["categories"]
+    assert events == []
+
+
+# =============================================================== ActionAnswerFaq
+
+
+@pytest.mark.parametrize("key", sorted(knowledge.faq()))
+def test_faq_answers_from_knowledge(domain, dispatcher, key):
+    tracker = make_tracker(domain, text="?", intent="faq", response_selector=faq_selector(key))
+    assert run_action(ActionAnswerFaq(), dispatcher, tracker, domain) == []
+    assert texts(dispatcher) == [knowledge.faq()[key]["answer"]]
+
+
+def test_faq_invoice(domain, dispatcher):
+    tracker = make_tracker(domain, text="能开发票吗", intent="faq",
+                           response_selector=faq_selector("invoice"))
+    run_action(ActionAnswerFaq(), dispatcher, tracker, domain)
+    assert "发票" in texts(dispatcher)[0]
+
+
+@pytest.mark.parametrize("selector", [faq_selector("gift_wrapping"), {}, None])
+def test_faq_unknown_key(domain, dispatcher, selector):
+    tracker = make_tracker(domain, text="包装能送礼吗", intent="faq", response_selector=selector)
+    run_action(ActionAnswerFaq(), dispatcher, tracker, domain)
+    assert responses(dispatcher) == ["utter_default"]
+
+
+# ====================================================================== complaints
+
+
+def complain(domain, text: str, sender_id: str = "conv-complaint", **slots: Any):
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(domain, slots=slots, text=text, intent="complain",
+                           sender_id=sender_id)
+    events = run_action(ActionAcknowledgeComplaint(), dispatcher, tracker, domain)
+    return dispatcher, events
+
+
+def test_first_mild_complaint_gets_empathy_only(db, domain):
+    dispatcher, events = complain(domain, "你们服务太差了")
+    assert responses(dispatcher) == ["utter_complaint_empathy"]
+    assert slot_events(events) == {"complaint_count": 1}
+    assert not paused(events)
+    assert tickets(db) == []
+
+
+def test_detailed_complaint_is_remembered(db, domain):
+    text = "我上周买的冰箱到现在还没送到，客服也不回消息"
+    dispatcher, events = complain(domain, text)
+    assert slot_events(events) == {"complaint_count": 1, "complaint_detail": text}
+    assert responses(dispatcher) == ["utter_complaint_empathy"]
+    assert tickets(db) == []
+
+
+@pytest.mark.parametrize(
+    "text", ["垃圾店 我要去12315投诉", "我要打12315", "太过分了！", "你们就是骗子", "黑店😡"]
+)
+def test_angry_complaint_escalates_at_once(db, domain, text):
+    dispatcher, events = complain(domain, text, sender_id="conv-angry")
+    assert responses(dispatcher) == [
+        "utter_complaint_empathy",
+        "utter_complaint_escalated",
+        "utter_handoff",
+    ]
+    assert paused(events)
+    complaint, handoff = tickets(db, conversation_id="conv-angry")
+    assert (complaint.kind, handoff.kind) == ("complaint", "handoff")
+    assert text in complaint.detail
+    assert "情绪激动" in handoff.summary
+    slots = slot_events(events)
+    assert slots["complaint_count"] == 1
+    assert slots["handoff_ticket"] == handoff.number
+    assert complaint.number in shown(domain, dispatcher)
+
+
+def test_second_complaint_escalates(db, domain):
+    dispatcher, events = complain(domain, "还是没人处理", complaint_count=1)
+    assert "utter_complaint_escalated" in responses(dispatcher)
+    assert paused(events)
+    assert slot_events(events)["complaint_count"] == 2
+    assert [t.kind for t in tickets(db)] == ["complaint", "handoff"]
+    assert "第2次投诉" in tickets(db, kind="handoff")[0].summary
+
+
+def test_open_complaint_promises_deadlines(db, domain, dispatcher):
+    detail = "订单DD202611200001的耳机有杂音，客服一直不回复"
+    tracker = make_tracker(domain, slots={"complaint_detail": detail, "customer_id": "C001"},
+                           text="就这些", intent="inform", sender_id="conv-open")
+    events = run_action(ActionOpenComplaint(), dispatcher, tracker, domain)
+    assert slot_events(events) == {"complaint_detail": None}
+    assert responses(dispatcher) == ["utter_complaint_ticket"]
+    [ticket] = tickets(db)
+    assert (ticket.kind, ticket.customer_id, ticket.priority) == ("complaint", "C001", 1)
+    assert ticket.order_no == "DD202611200001"  # recognised in the text and linked
+    assert ticket.detail == detail
+    text = shown(domain, dispatcher)
+    assert ticket.number in text
+    # NOW is 12:00 local: respond by 21:00 today, resolve in 72 h, call back 48 h later.
+    for due in ("11月23日 21:00", "11月26日 12:00", "11月28日 12:00"):
+        assert due in text
+    assert "{" not in text
+
+
+def test_open_complaint_ignores_unknown_order_numbers(db, domain, dispatcher):
+    tracker = make_tracker(domain, slots={"complaint_detail": "DD209901010000 一直没发货"})
+    run_action(ActionOpenComplaint(), dispatcher, tracker, domain)
+    [ticket] = tickets(db)
+    assert ticket.order_no is None
+    assert ticket.priority == 3
+
+
+def test_open_complaint_falls_back_to_the_latest_text(db, domain, dispatcher):
+    tracker = make_tracker(domain, text="送货师傅态度很差", intent="complain")
+    run_action(ActionOpenComplaint(), dispatcher, tracker, domain)
+    assert tickets(db)[0].detail == "送货师傅态度很差"
+
+
+# ====================================================================== objections
+
+
+def object_to(domain, text: str, intent: str = "objection_price",
+              history: Optional[List[str]] = None,
+              entities: Optional[List[Dict[str, Any]]] = None, **slots: Any):
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(domain, slots={"objection_history": history, **slots}, text=text,
+                           intent=intent, entities=entities)
+    events = run_action(ActionHandleObjection(), dispatcher, tracker, domain)
+    return dispatcher, slot_events(events)
+
+
+def test_price_objection_uses_real_product_facts(db, domain):
+    dispatcher, slots = object_to(domain, "太贵了", product="美的风尊空调")
+    [text] = texts(dispatcher)
+    assert "美的风尊空调" in text
+    assert "2999" in text or "整机保修6年" in text
+    assert "{" not in text
+    assert QUESTION_END.search(text)
+    [entry] = slots["objection_history"]
+    assert entry.startswith("price|")
+    assert "human_offered" not in slots
+
+
+def test_objection_product_entity_beats_the_slot(db, domain):
+    dispatcher, _ = object_to(domain, "小米14太贵", entities=[entity("product", "小米14")],
+                              product="美的风尊空调")
+    [text] = texts(dispatcher)
+    assert "小米14" in text and "美的风尊空调" not in text
+
+
+@pytest.mark.parametrize(
+    "intent, text, kind",
+    [
+        ("objection_price", "太贵了", "price"),
+        ("objection_think", "我再考虑考虑", "delay"),
+        ("objection_think", "没时间", "timing"),
+        ("objection_no_need", "不需要", "no_need"),
+        ("objection_competitor", "别家便宜", "competitor"),
+        ("objection_trust", "质量靠谱吗", "trust"),
+        ("greet", "嗯", "price"),  # misrouted: still a polite price answer
+    ],
+)
+def test_objection_types(db, domain, intent, text, kind):
+    dispatcher, slots = object_to(domain, text, intent)
+    assert slots["objection_history"][0].split("|")[0] == kind
+    assert QUESTION_END.search(texts(dispatcher)[0])
+
+
+@pytest.mark.parametrize("product", ["美的风尊空调", None, "不存在的商品"])
+def test_repeated_objections_never_repeat_a_script(db, domain, product):
+    known = product == "美的风尊空调"
+    pool = [s for s in knowledge.objections()["scripts"]
+            if s["type"] == "price" and (known or not s["needs_product"])]
+    history: List[str] = []
+    said: List[str] = []
+    for _ in range(len(pool) + 4):
+        dispatcher, slots = object_to(domain, "还是太贵", history=history, product=product)
+        [text] = texts(dispatcher)
+        # Nothing heard in this conversation is said again before every script was used.
+        assert text not in said[-(len(pool) - 1):]
+        said.append(text)
+        history = slots["objection_history"]
+    assert len(set(said[: len(pool)])) == len(pool)
+    assert all("{" not in text for text in said)
+    assert all(entry.startswith("price|") for entry in history)
+
+
+@pytest.mark.parametrize("previous, offers", [(0, False), (1, True), (2, False), (3, True)])
+def test_human_offered_every_second_objection(db, domain, previous, offers):
+    history = [f"price|ask|price_ask_{i + 1}" for i in range(previous)]
+    dispatcher, slots = object_to(domain, "太贵了", history=history)
+    assert ("utter_offer_human" in responses(dispatcher)) is offers
+    assert slots.get("human_offered") is (True if offers else None)
+    assert len(slots["objection_history"]) == previous + 1
+
+
+def test_no_human_offer_when_already_handed_off(db, domain):
+    dispatcher, slots = object_to(domain, "太贵了", history=["price|ask|price_ask_1"],
+                                  handoff_ticket="TK2026112300001")
+    assert "utter_offer_human" not in responses(dispatcher)
+    assert "human_offered" not in slots
+
+
+@pytest.mark.parametrize(
+    "text, key",
+    [
+        ("你们是不是不保修", "no_warranty"),
+        ("你们卖的不会是翻新机吧", "fake_or_refurbished"),
+        ("听说你们不开发票", "no_invoice"),
+        ("买了就不能退了吧", "no_returns"),
+    ],
+)
+def test_misconception_is_rebutted(db, domain, text, key):
+    dispatcher, slots = object_to(domain, text, "objection_trust")
+    entry = next(m for m in knowledge.objections()["misconceptions"] if m["key"] == key)
+    assert texts(dispatcher) == [entry["text"]]
+    assert slots["objection_history"] == [f"trust|rebuttal|misconception:{key}"]
+
+
+@pytest.mark.parametrize("earlier, offered", [(18, False), (19, True), (20, False), (21, True)])
+def test_human_is_offered_again_every_second_objection(db, domain, earlier, offered):
+    history = [f"price|ask|old_{i}" for i in range(earlier)]
+    dispatcher, slots = object_to(domain, "太贵了", history=history)
+    assert len(slots["objection_history"]) == earlier + 1
+    assert slots["objection_history"][-1].startswith("price|")
+    assert (slots.get("human_offered") is True) is offered
+    assert ("utter_offer_human" in responses(dispatcher)) is offered
+
+
+# ========================================================================= handoff
+
+
+def conversation(domain, intents: List[str], sender_id: str, **slots: Any):
+    events = [user_event(f"message {i}", name) for i, name in enumerate(intents)]
+    events.insert(1, {"event": "action", "name": "action_listen"})
+    return make_tracker(domain, slots=slots, text="转人工", intent=intents[-1], events=events,
+                        sender_id=sender_id)
+
+
+def test_handoff_opens_a_ticket_with_a_summary(db, domain, dispatcher):
+    tracker = conversation(
+        domain, ["greet", "ask_price", "objection_price", "request_human"], "conv-handoff",
+        product="美的风尊空调", customer_id="C001", looked_up=["AC-MD-15"],
+    )
+    events = run_action(ActionHandoff(), dispatcher, tracker, domain)
+    assert paused(events)
+    [ticket] = tickets(db)
+    assert ticket.kind == "handoff"
+    assert ticket.conversation_id == "conv-handoff"
+    assert ticket.priority == 1  # C001 is tier A
+    assert "greet → ask_price → objection_price → request_human" in ticket.summary
+    assert "product=美的风尊空调" in ticket.summary
+    assert "AC-MD-15" in ticket.summary
+    assert "客户要求转人工" in ticket.summary
+    assert responses(dispatcher) == ["utter_handoff"]
+    assert ticket.number in shown(domain, dispatcher)
+    slots = slot_events(events)
+    assert slots == {"handoff_ticket": ticket.number, "human_offered": False}
+
+
+def test_handoff_accepting_the_offer(db, domain, dispatcher):
+    tracker = conversation(domain, ["objection_price", "affirm"], "conv-accept")
+    run_action(ActionHandoff(), dispatcher, tracker, domain)
+    assert "客户接受了转人工的建议" in tickets(db)[0].summary
+
+
+def test_second_handoff_reuses_the_open_ticket(db, domain):
+    numbers = []
+    for _ in range(2):
+        dispatcher = CollectingDispatcher()
+        tracker = conversation(domain, ["request_human"], "conv-twice")
+        events = run_action(ActionHandoff(), dispatcher, tracker, domain)
+        numbers.append(slot_events(events)["handoff_ticket"])
+    assert numbers[0] == numbers[1]
+    assert len(tickets(db)) == 1
+
+
+def test_handoff_of_another_conversation_gets_its_own_ticket(db, domain):
+    for sender in ("conv-a", "conv-b"):
+        run_action(ActionHandoff(), CollectingDispatcher(),
+                   conversation(domain, ["request_human"], sender), domain)
+    assert len({t.number for t in tickets(db)}) == 2
+
+
+@pytest.mark.parametrize(
+    "local, response, respond_due",
+    [
+        (datetime(2026, 11, 23, 12, 0), "utter_handoff", "11月23日 21:00"),
+        (datetime(2026, 11, 23, 22, 30), "utter_handoff_after_hours", "11月24日 21:00"),
+        (datetime(2026, 11, 24, 7, 0), "utter_handoff_after_hours", "11月24日 21:00"),
+    ],
+)
+def test_handoff_after_hours(db, domain, dispatcher, monkeypatch, local, response, respond_due):
+    monkeypatch.setattr(deadlines, "utcnow", lambda: local - SHANGHAI)
+    run_action(ActionHandoff(), dispatcher, conversation(domain, ["request_human"], "c"), domain)
+    assert responses(dispatcher) == [response]
+    text = shown(domain, dispatcher)
+    assert respond_due in text
+    assert "{" not in text
+    if response == "utter_handoff_after_hours":
+        assert "09:00-21:00" in text
+
+
+def test_decline_human(domain, dispatcher):
+    events = run_action(ActionDeclineHuman(), dispatcher, make_tracker(domain, intent="deny"),
+                        domain)
+    assert responses(dispatcher) == ["utter_continue_with_bot"]
+    assert slot_events(events) == {"human_offered": False}
+
+
+# ======================================================================== fallback
+
+
+@pytest.mark.parametrize(
+    "intents, hands_off",
+    [
+        (["greet", "nlu_fallback"], False),
+        (["nlu_fallback", "greet", "nlu_fallback"], False),
+        (["greet", "nlu_fallback", "nlu_fallback"], True),
+        (["nlu_fallback", "nlu_fallback", "nlu_fallback"], True),
+    ],
+)
+def test_fallback(db, domain, dispatcher, intents, hands_off):
+    tracker = conversation(domain, intents, "conv-fallback")
+    events = run_action(ActionFallback(), dispatcher, tracker, domain)
+    if hands_off:
+        assert responses(dispatcher) == ["utter_handoff"]
+        assert paused(events)
+        [ticket] = tickets(db)
+        assert f"连续{intents.count('nlu_fallback')}次未能理解客户" in ticket.summary
+    else:
+        assert responses(dispatcher) == ["utter_default"]
+        assert events == []
+        assert tickets(db) == []
+
+
+# =================================================================== database down
+
+
+@pytest.fixture(params=["unreachable", "no_tables"])
+def down_db(request, clock):
+    """A database that fails: nothing listening, or a schema that was dropped."""
+    if request.param == "unreachable":
+        engine = create_engine(
+            "postgresql+psycopg2://nobody@127.0.0.1:1/x",
+            future=True,
+            connect_args={"connect_timeout": 2},
+        )
+    else:
+        engine = make_memory_engine()
+        Base.metadata.create_all(engine)
+        Base.metadata.drop_all(engine)
+    use_engine(engine)
+    yield engine
+    engine.dispose()
+
+
+DB_CASES = {
+    "report_order": (ActionReportOrder, {"order_no": "DD202611200001", "phone_last4": "8001"},
+                     "order_status", []),
+    "answer_product": (ActionAnswerProduct, {}, "ask_price", [entity("product", "美的风尊空调")]),
+    "product_ask_which": (ActionAnswerProduct, {}, "ask_product", []),
+    "open_complaint": (ActionOpenComplaint, {"complaint_detail": "空调不制冷"}, "inform", []),
+    "angry_complaint": (ActionAcknowledgeComplaint, {}, "complain", []),
+    "objection": (ActionHandleObjection, {"product": "美的风尊空调"}, "objection_price", []),
+    "handoff": (ActionHandoff, {}, "request_human", []),
+}
+
+
+@pytest.mark.parametrize("case", sorted(DB_CASES))
+def test_database_down_gives_an_apology(domain, dispatcher, down_db, case):
+    action_class, slots, intent, entities = DB_CASES[case]
+    tracker = make_tracker(domain, slots=slots, text="垃圾店 气死了", intent=intent,
+                           entities=entities)
+    events = run_action(action_class(), dispatcher, tracker, domain)
+    assert responses(dispatcher) == ["utter_service_unavailable"]
+    assert events == []
+
+
+def test_fallback_with_database_down(domain, dispatcher, down_db):
+    tracker = conversation(domain, ["nlu_fallback", "nlu_fallback"], "conv-down")
+    assert run_action(ActionFallback(), dispatcher, tracker, domain) == []
+    assert responses(dispatcher) == ["utter_service_unavailable"]
+
+
+def test_actions_without_database_work_when_it_is_down(domain, dispatcher, down_db):
+    tracker = make_tracker(domain, text="能开发票吗", intent="faq",
+                           response_selector=faq_selector("invoice"))
+    run_action(ActionAnswerFaq(), dispatcher, tracker, domain)
+    assert texts(dispatcher) == [knowledge.faq()["invoice"]["answer"]]
