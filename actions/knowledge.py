@@ -47,9 +47,14 @@ def objections() -> Dict[str, Any]:
     return load("objections")
 
 
-def faq() -> Dict[str, Dict[str, str]]:
-    """FAQ answers keyed by the retrieval intent's response key (faq/<key>)."""
-    return load("faq")["faq"]
+def faq() -> Dict[str, str]:
+    """FAQ answers keyed by sub-intent (`invoice` for `utter_faq/invoice`)."""
+    responses = load("faq")["responses"]
+    return {
+        name.split("/", 1)[1]: variants[0]["text"]
+        for name, variants in responses.items()
+        if name.startswith("utter_faq/")
+    }
 
 
 def catalogue_terms() -> Iterator[Tuple[str, str, str]]:

@@ -138,21 +138,6 @@ def entity(name: str, value: str, text: str = "") -> Dict[str, Any]:
     return {"entity": name, "value": value, "start": start, "end": start + len(value)}
 
 
-def faq_selector(key: str) -> Dict[str, Any]:
-    """The ResponseSelector output for `faq/<key>`."""
-    return {
-        "all_retrieval_intents": ["faq"],
-        "faq": {
-            "response": {
-                "intent_response_key": f"faq/{key}",
-                "utter_action": f"utter_faq/{key}",
-                "confidence": 0.97,
-                "responses": [{"text": "..."}],
-            },
-            "ranking": [],
-        },
-    }
-
 
 def make_tracker(
     domain: Dict[str, Any],

@@ -11,7 +11,6 @@ import pytest
 from conftest import (
     NOW,
     entity,
-    faq_selector,
     make_memory_engine,
     make_tracker,
     render,
@@ -30,7 +29,6 @@ from actions.complaints import ActionAcknowledgeComplaint, ActionOpenComplaint
 from actions.db.engine import use_engine
 from actions.db.models import Base, Order, Ticket
 from actions.fallback import ActionFallback
-from actions.faq import ActionAnswerFaq
 from actions.handoff import ActionDeclineHuman, ActionHandoff
 from actions.objections import ActionHandleObjection
 from actions.orders import (
@@ -498,30 +496,6 @@ def test_product_ask_which(db, domain, found):
     assert events == []
 
 
-# =============================================================== ActionAnswerFaq
-
-
-@pytest.mark.parametrize("key", sorted(knowledge.faq()))
-def test_faq_answers_from_knowledge(domain, dispatcher, key):
-    tracker = make_tracker(domain, text="?", intent="faq", response_selector=faq_selector(key))
-    assert run_action(ActionAnswerFaq(), dispatcher, tracker, domain) == []
-    assert texts(dispatcher) == [knowledge.faq()[key]["answer"]]
-
-
-def test_faq_invoice(domain, dispatcher):
-    tracker = make_tracker(domain, text="能开发票吗", intent="faq",
-                           response_selector=faq_selector("invoice"))
-    run_action(ActionAnswerFaq(), dispatcher, tracker, domain)
-    assert "发票" in texts(dispatcher)[0]
-
-
-@pytest.mark.parametrize("selector", [faq_selector("gift_wrapping"), {}, None])
-def test_faq_unknown_key(domain, dispatcher, selector):
-    tracker = make_tracker(domain, text="包装能送礼吗", intent="faq", response_selector=selector)
-    run_action(ActionAnswerFaq(), dispatcher, tracker, domain)
-    assert responses(dispatcher) == ["utter_default"]
-
-
 # ====================================================================== complaints
 
 
@@ -878,9 +852,3 @@ def test_fallback_with_database_down(domain, dispatcher, down_db):
     assert run_action(ActionFallback(), dispatcher, tracker, domain) == []
     assert responses(dispatcher) == ["utter_service_unavailable"]
 
-
-def test_actions_without_database_work_when_it_is_down(domain, dispatcher, down_db):
-    tracker = make_tracker(domain, text="能开发票吗", intent="faq",
-                           response_selector=faq_selector("invoice"))
-    run_action(ActionAnswerFaq(), dispatcher, tracker, domain)
-    assert texts(dispatcher) == [knowledge.faq()["invoice"]["answer"]]

@@ -136,9 +136,14 @@ def test_faq_answers_match_the_retrieval_intents():
 
 @pytest.mark.parametrize("key", sorted(knowledge.faq()))
 def test_faq_entries_are_complete(key):
-    entry = knowledge.faq()[key]
-    assert entry["question"].strip()
-    assert len(entry["answer"].strip()) > 20
+    assert len(knowledge.faq()[key].strip()) > 20
+
+
+def test_faq_file_is_valid_rasa_training_data():
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    responses = load_data(str(PROJECT_ROOT / "knowledge" / "faq.yml")).responses
+    assert set(responses) == {f"utter_faq/{key}" for key in knowledge.faq()}
 
 
 # ---------------------------------------------------------------------- catalogue
