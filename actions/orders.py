@@ -134,7 +134,8 @@ class ValidateOrderForm(FormValidationAction):
             return self._unavailable(dispatcher, "order_no")
         if owner is None:
             return self._fail(tracker, dispatcher, "order_no", "utter_order_not_found")
-        return {"order_no": order_no}
+        # The phone check gets its own attempts.
+        return {"order_no": order_no, "form_failures": 0}
 
     def validate_phone_last4(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
