@@ -13,7 +13,10 @@ NLU_MIN_F1 ?= 0.88
 # FAQ answers live in knowledge/ as retrieval responses: training data too.
 DATA    := data knowledge/faq.yml
 
-TRAIN_INPUTS := config.yml domain.yml $(shell find data knowledge bot -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
+# What the model is built from: retrain only when one of these changes.
+TRAIN_INPUTS := config.yml domain.yml knowledge/catalogue.yml knowledge/faq.yml \
+  knowledge/policies.yml actions/knowledge.py \
+  $(shell find data bot -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
 
 .PHONY: help install dictionary seed train run shell test lint pytest validate test-stories test-nlu clean
 
