@@ -16,9 +16,9 @@ DATA    := data knowledge/faq.yml
 # What the model is built from: retrain only when one of these changes.
 TRAIN_INPUTS := config.yml domain.yml knowledge/catalogue.yml knowledge/faq.yml \
   knowledge/policies.yml actions/knowledge.py \
-  $(shell find data bot -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
+  $(wildcard bot/*.py) $(shell find data -type f -name '*.yml')
 
-.PHONY: help install dictionary seed train run shell test lint pytest validate test-stories test-nlu clean
+.PHONY: help install dictionary seed train run shell test lint pytest validate test-stories test-nlu test-e2e clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -52,7 +52,10 @@ lint: $(STAMP) ## ruff
 	@$(VENV)/bin/ruff check actions bot tests scripts
 
 pytest: $(STAMP) $(DICT) ## Unit tests: data layer, components, actions
-	@$(ENV) $(PY) -m pytest tests -q -p no:cacheprovider
+	@$(ENV) $(PY) -m pytest tests -q -p no:cacheprovider --ignore=tests/e2e
+
+test-e2e: $(MODEL) ## End to end: real Rasa + action servers on free ports
+	@$(ENV) $(PY) -m pytest tests/e2e -q -p no:cacheprovider
 
 validate: $(STAMP) $(DICT) ## rasa data validate
 	@$(ENV) $(RASA) data validate --data $(DATA)
@@ -65,7 +68,7 @@ test-nlu: $(MODEL) ## Held-out NLU test set with the macro-F1 threshold
 	@$(ENV) $(RASA) test nlu --model $(MODEL) --nlu tests/nlu --out results/nlu
 	@$(ENV) $(PY) scripts/check_nlu.py results/nlu/intent_report.json --min-f1 $(NLU_MIN_F1)
 
-test: lint pytest validate test-stories test-nlu ## Everything CI runs
+test: lint pytest validate test-stories test-nlu test-e2e ## Everything CI runs
 	@echo "==> all checks passed"
 
 clean: ## Remove generated files (models, results, dictionary); keeps .venv and var/

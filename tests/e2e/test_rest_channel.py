@@ -1,0 +1,100 @@
+"""End to end through Rasa's own server: REST channel, HTTP API, failures."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import requests
+
+from e2e.conftest import TOKEN, Stack
+
+
+def sender() -> str:
+    return f"e2e-{uuid.uuid4().hex[:10]}"
+
+
+def test_greeting_in_chinese(stack: Stack) -> None:
+    reply = stack.texts(sender(), "你好")
+    assert "客服" in reply
+
+
+def test_traditional_price_question(stack: Stack) -> None:
+    reply = stack.texts(sender(), "請問小米14多少錢")
+    assert "3,999" in reply
+
+
+def test_verified_order_lookup(stack: Stack) -> None:
+    me = sender()
+    assert "订单号" in stack.texts(me, "帮我查下快递到哪了")
+    assert "后四位" in stack.texts(me, "DD202611200001")
+    reply = stack.texts(me, "8001")
+    assert "DD202611200001" in reply and "运输中" in reply and "顺丰" in reply
+
+
+def test_nothing_is_revealed_before_verification(stack: Stack) -> None:
+    me = sender()
+    stack.texts(me, "查订单")
+    stack.texts(me, "DD202611200001")
+    reply = stack.texts(me, "1234")
+    assert "不一致" in reply
+    assert "顺丰" not in reply and "运输中" not in reply
+
+
+def test_sql_in_an_order_number_is_refused_politely(stack: Stack) -> None:
+    me = sender()
+    stack.texts(me, "查订单")
+    reply = stack.texts(me, "DD2026'; DROP TABLE orders;--")
+    assert "格式" in reply
+    # the orders table is intact: a real lookup still works
+    other = sender()
+    stack.texts(other, "查订单")
+    stack.texts(other, "DD202611200001")
+    assert "运输中" in stack.texts(other, "8001")
+
+
+def test_empty_and_whitespace_messages_get_a_prompt(stack: Stack) -> None:
+    for message in ("", "   ", None):
+        reply = stack.texts(sender(), message)
+        assert "空消息" in reply
+
+
+def test_ten_thousand_characters(stack: Stack) -> None:
+    reply = stack.texts(sender(), "我想问一下空调的事情" * 1000)
+    assert reply.strip()
+
+
+def test_http_api_requires_the_token(stack: Stack) -> None:
+    me = sender()
+    stack.texts(me, "你好")
+    assert requests.get(f"{stack.url}/conversations/{me}/tracker", timeout=10).status_code in (
+        401,
+        403,
+    )
+    with_token = requests.get(
+        f"{stack.url}/conversations/{me}/tracker", params={"token": TOKEN}, timeout=10
+    )
+    assert with_token.status_code == 200
+
+
+def test_database_down_gets_an_apology_and_nothing_half_written(stack: Stack) -> None:
+    backup = stack.db_path.with_suffix(".bak")
+    os.replace(stack.db_path, backup)  # the records vanish: every query fails
+    try:
+        reply = stack.texts(sender(), "风尊空调多少钱")
+        assert "抱歉" in reply and "回复" in reply
+    finally:
+        stack.db_path.unlink(missing_ok=True)
+        os.replace(backup, stack.db_path)
+    assert "2,999" in stack.texts(sender(), "风尊空调多少钱")
+
+
+def test_action_server_down_gets_an_apology_then_recovers(stack: Stack) -> None:
+    me = sender()
+    stack.stop_actions()
+    try:
+        reply = stack.texts(me, "风尊空调多少钱")
+        assert "抱歉" in reply and "回复" in reply
+    finally:
+        stack.start_actions()
+    assert "2,999" in stack.texts(me, "风尊空调多少钱")
