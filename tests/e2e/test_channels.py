@@ -1,4 +1,4 @@
-"""End to end through Rasa's own server: REST channel, HTTP API, failures."""
+"""End to end through Rasa's own server: REST and socket.io channels, HTTP API, failures."""
 
 from __future__ import annotations
 
@@ -98,3 +98,24 @@ def test_action_server_down_gets_an_apology_then_recovers(stack: Stack) -> None:
     finally:
         stack.start_actions()
     assert "2,999" in stack.texts(me, "风尊空调多少钱")
+
+
+def test_socketio_channel_answers(stack: Stack) -> None:
+    import queue
+
+    import socketio
+
+    replies: "queue.Queue[dict]" = queue.Queue()
+    client = socketio.Client(reconnection=False)
+    client.on("bot_uttered", lambda data: replies.put(data))
+    session = sender()
+    client.connect(stack.url, transports=["polling"], wait_timeout=10)
+    try:
+        client.emit("session_request", {"session_id": session})
+        client.emit("user_uttered", {"message": "小米14多少钱", "session_id": session})
+        first = replies.get(timeout=30)
+        assert "3,999" in first.get("text", "")
+        client.emit("user_uttered", {"message": " ", "session_id": session})
+        assert "空消息" in replies.get(timeout=30).get("text", "")
+    finally:
+        client.disconnect()
