@@ -36,6 +36,23 @@ def conversation_summary(tracker: Tracker, reason: str) -> str:
     )
 
 
+def record_followup(conversation_id: str, text: str) -> Optional[str]:
+    """Backs the apology for an unanswered message with a real ticket for staff.
+
+    Called by the channel guard when the assistant could not answer (action server
+    down, an action crashing). Returns the ticket number.
+    """
+    summary = ticket_summary(
+        "handoff", reason=handoff_reason("system_failure"), intents="-", facts="-", looked_up="-"
+    )
+    with session_scope() as session:
+        ticket = repository.ensure_open_ticket(
+            session=session, kind="handoff", conversation_id=conversation_id,
+            summary=summary, detail=text,
+        )
+        return ticket.number
+
+
 def handoff_reason(key: str, **values: Any) -> str:
     """A reason for the handoff, worded by the commitments' data."""
     return knowledge.commitments()["tickets"]["handoff"]["reasons"][key].format(**values)
@@ -47,17 +64,13 @@ def open_handoff(
     """Opens (or reuses) the conversation's handoff ticket, tells the customer, pauses."""
     now = deadlines.utcnow()
     with session_scope() as session:
-        existing = repository.open_tickets(
-            session=session, conversation_id=tracker.sender_id, kinds=["handoff"]
-        )
-        ticket = existing[0] if existing else repository.create_ticket(
+        ticket = repository.ensure_open_ticket(
             session=session,
             kind="handoff",
             conversation_id=tracker.sender_id,
             summary=conversation_summary(tracker, reason),
             detail=detail,
             customer_id=tracker.get_slot("customer_id"),
-            order_no=None,
             now=now,
         )
         number, respond_due = ticket.number, ticket.respond_due

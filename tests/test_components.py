@@ -314,6 +314,20 @@ def test_guard_failure_gets_an_apology():
     assert said(output) == ["SORRY-FROM-DOMAIN"]
 
 
+def test_guard_apology_is_backed_by_a_follow_up_ticket(db):
+    from actions.db import repository
+    from actions.db.engine import session_scope
+
+    for _ in range(2):  # a second failure reuses the same open ticket
+        send(Handler(error=RuntimeError("action server down")), "风尊多少钱", fake_agent())
+    with session_scope() as session:
+        [ticket] = repository.open_tickets(session=session, conversation_id="u1")
+    assert ticket.kind == "handoff"
+    assert ticket.detail == "风尊多少钱"
+    assert "系统故障" in ticket.summary
+    assert ticket.respond_due is not None
+
+
 def test_guard_failure_after_a_reply_adds_nothing():
     handler = Handler(replies=[{"text": "好的"}], error=RuntimeError("late failure"))
     assert said(send(handler, "查订单", fake_agent())) == ["好的"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import List, Optional, Sequence
+from typing import Any, List, Optional, Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -108,3 +108,13 @@ def count_tickets(*, session: Session, conversation_id: Optional[str] = None) ->
     if conversation_id is not None:
         statement = statement.where(Ticket.conversation_id == conversation_id)
     return int(session.execute(statement).scalar_one())
+
+
+def ensure_open_ticket(
+    *, session: Session, kind: str, conversation_id: str, **fields: Any
+) -> Ticket:
+    """The conversation's open ticket of `kind`, created (with `fields`) if there is none."""
+    existing = open_tickets(session=session, conversation_id=conversation_id, kinds=[kind])
+    if existing:
+        return existing[0]
+    return create_ticket(session=session, kind=kind, conversation_id=conversation_id, **fields)

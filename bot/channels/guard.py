@@ -9,6 +9,7 @@ follow-up promise, or, when a human has taken over, a "please wait" note.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
@@ -44,15 +45,34 @@ class CountingOutputChannel(OutputChannel):
         await self.inner.send_response(recipient_id, message)
 
 
+# Names Rasa gives its Sanic app (with and without the HTTP API).
+_APP_NAMES = ("rasa_server", "rasa_core_no_api")
+
+
 def _agent() -> Optional[Any]:
     """The running Rasa agent (None outside a Rasa server, e.g. in unit tests)."""
     from sanic import Sanic
+    from sanic.exceptions import SanicException
 
-    for app in Sanic._app_registry.values():
-        agent = getattr(app.ctx, "agent", None)
+    for name in _APP_NAMES:
+        try:
+            agent = getattr(Sanic.get_app(name).ctx, "agent", None)
+        except SanicException:
+            continue
         if agent is not None:
             return agent
     return None
+
+
+async def _record_followup(sender_id: Text, text: Text) -> None:
+    """Opens a follow-up ticket so the apology's promise is kept (if the DB is up)."""
+    from actions.handoff import record_followup
+
+    try:
+        number = await asyncio.to_thread(record_followup, sender_id, text)
+        logger.info("Follow-up ticket %s opened for unanswered %s.", number, sender_id)
+    except Exception:
+        logger.exception("Could not open a follow-up ticket for %s.", sender_id)
 
 
 def _response(agent: Optional[Any], name: str) -> Dict[Text, Any]:
@@ -100,5 +120,6 @@ def guard(
         else:
             logger.error("No reply produced for %s; apology sent.", message.sender_id)
             await output.send_response(message.sender_id, _response(agent, UNAVAILABLE))
+            await _record_followup(message.sender_id, message.text or "")
 
     return guarded

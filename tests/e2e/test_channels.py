@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import uuid
 
 import requests
@@ -95,6 +96,12 @@ def test_action_server_down_gets_an_apology_then_recovers(stack: Stack) -> None:
     try:
         reply = stack.texts(me, "风尊空调多少钱")
         assert "抱歉" in reply and "回复" in reply
+        # the promised follow-up is a real ticket staff will see
+        with sqlite3.connect(stack.db_path) as connection:
+            rows = connection.execute(
+                "SELECT kind, detail FROM tickets WHERE conversation_id = ?", (me,)
+            ).fetchall()
+        assert rows == [("handoff", "风尊空调多少钱")]
     finally:
         stack.start_actions()
     assert "2,999" in stack.texts(me, "风尊空调多少钱")
