@@ -15,8 +15,6 @@ class Settings:
 
     database_url: str
     knowledge_dir: Path
-    timezone: str
-    log_level: str
 
 
 def _default_database_url() -> str:
@@ -28,8 +26,6 @@ def load_settings() -> Settings:
     return Settings(
         database_url=os.environ.get("DATABASE_URL") or _default_database_url(),
         knowledge_dir=Path(os.environ.get("KNOWLEDGE_DIR") or PROJECT_ROOT / "knowledge"),
-        timezone=os.environ.get("SHOP_TIMEZONE") or "Asia/Shanghai",
-        log_level=os.environ.get("LOG_LEVEL") or "INFO",
     )
 
 
