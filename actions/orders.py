@@ -207,6 +207,17 @@ class ActionReportOrder(ShopAction):
                 delivered_at=deadlines.format_local(order.delivered_at),
             )
 
+    @staticmethod
+    def _open_ticket(kind: str, session: Any, tracker: Tracker, order: Order, reason: str) -> Any:
+        return repository.create_ticket(
+            session=session,
+            kind=kind,
+            conversation_id=tracker.sender_id,
+            summary=ticket_summary(kind, order_no=order.order_no, reason=reason),
+            customer_id=order.customer_id,
+            order_no=order.order_no,
+        )
+
     def _request_return(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, session: Any, order: Order
     ) -> None:
@@ -233,14 +244,7 @@ class ActionReportOrder(ShopAction):
                 response="utter_return_expired", days=returns["fault_exchange_days"]
             )
             return
-        ticket = repository.create_ticket(
-            session=session,
-            kind="return",
-            conversation_id=tracker.sender_id,
-            summary=ticket_summary("return", order_no=order.order_no, reason=reason),
-            customer_id=order.customer_id,
-            order_no=order.order_no,
-        )
+        ticket = self._open_ticket("return", session, tracker, order, reason)
         dispatcher.utter_message(
             response="utter_return_ticket",
             ticket=ticket.number,
@@ -258,14 +262,7 @@ class ActionReportOrder(ShopAction):
         in_warranty = deadlines.utcnow() <= start + timedelta(days=months * 30)
         states = knowledge.policies()["after_sales"]["warranty_states"]
         warranty_state = states["in_warranty" if in_warranty else "out_of_warranty"]
-        ticket = repository.create_ticket(
-            session=session,
-            kind="repair",
-            conversation_id=tracker.sender_id,
-            summary=ticket_summary("repair", order_no=order.order_no, reason=warranty_state),
-            customer_id=order.customer_id,
-            order_no=order.order_no,
-        )
+        ticket = self._open_ticket("repair", session, tracker, order, warranty_state)
         dispatcher.utter_message(
             response="utter_repair_ticket",
             ticket=ticket.number,
