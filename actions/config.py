@@ -15,6 +15,15 @@ class Settings:
 
     database_url: str
     knowledge_dir: Path
+    # "production" forbids generated staff passwords and token secrets.
+    app_env: str
+    # Staff accounts: `name:pbkdf2_sha256$…` pairs separated by `;`, or a YAML file.
+    staff_accounts: str
+    staff_accounts_file: Path
+    # Secret that signs staff console tokens (HS256); generated under var/ in dev.
+    staff_token_secret: str
+    staff_token_hours: float
+    var_dir: Path
 
 
 def _default_database_url() -> str:
@@ -26,6 +35,14 @@ def load_settings() -> Settings:
     return Settings(
         database_url=os.environ.get("DATABASE_URL") or _default_database_url(),
         knowledge_dir=Path(os.environ.get("KNOWLEDGE_DIR") or PROJECT_ROOT / "knowledge"),
+        app_env=os.environ.get("APP_ENV") or "development",
+        staff_accounts=os.environ.get("STAFF_ACCOUNTS") or "",
+        staff_accounts_file=Path(
+            os.environ.get("STAFF_ACCOUNTS_FILE") or PROJECT_ROOT / "var" / "staff_accounts.yml"
+        ),
+        staff_token_secret=os.environ.get("STAFF_TOKEN_SECRET") or "",
+        staff_token_hours=float(os.environ.get("STAFF_TOKEN_HOURS") or 8),
+        var_dir=PROJECT_ROOT / "var",
     )
 
 

@@ -27,6 +27,11 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
+def from_timestamp(timestamp: float) -> datetime:
+    """A Unix timestamp (as in Rasa events) as naive UTC."""
+    return datetime.fromtimestamp(timestamp, timezone.utc).replace(tzinfo=None)
+
+
 def shop_zone(commitments: Optional[Dict[str, Any]] = None) -> ZoneInfo:
     """The shop's timezone."""
     return ZoneInfo((commitments or knowledge.commitments())["timezone"])

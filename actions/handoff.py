@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any, List, Optional, Text
 
 from rasa_sdk import Tracker
@@ -74,19 +75,23 @@ def open_handoff(
             now=now,
         )
         number, respond_due = ticket.number, ticket.respond_due
+        commitments = knowledge.commitments()
+        window = timedelta(seconds=commitments["staff_hours"]["online_window_seconds"])
+        online = repository.staff_online(session=session, since=now - window)
     logger.info("Handoff %s for conversation %s: %s", number, tracker.sender_id, reason)
-    commitments = knowledge.commitments()
-    if deadlines.staff_available(now, commitments):
-        dispatcher.utter_message(
-            response="utter_handoff", ticket=number, respond_due=deadlines.format_local(respond_due)
-        )
+    due = deadlines.format_local(respond_due)
+    if deadlines.staff_available(now, commitments) and online:
+        dispatcher.utter_message(response="utter_handoff", ticket=number, respond_due=due)
+    elif deadlines.staff_available(now, commitments):
+        # Working hours, but nobody at a console: say so instead of a silent wait.
+        dispatcher.utter_message(response="utter_handoff_no_staff", ticket=number, respond_due=due)
     else:
         hours = commitments["staff_hours"]
         dispatcher.utter_message(
             response="utter_handoff_after_hours",
             ticket=number,
             hours=f"{hours['start']}-{hours['end']}",
-            respond_due=deadlines.format_local(respond_due),
+            respond_due=due,
         )
     return [
         SlotSet("handoff_ticket", number),

@@ -13,6 +13,8 @@ if [ -z "${RASA_AUTH_TOKEN:-}" ]; then
   RASA_AUTH_TOKEN=$(cat var/auth_token)
 fi
 
+STAFF_LOGIN=$(.venv/bin/python -m bot.staff_auth ensure)
+
 .venv/bin/rasa run actions --port "$ACTIONS_PORT" --actions actions &
 ACTIONS_PID=$!
 stop() { kill "$ACTIONS_PID" 2>/dev/null || true; wait "$ACTIONS_PID" 2>/dev/null || true; }
@@ -20,12 +22,16 @@ trap stop EXIT INT TERM
 
 cat <<MSG
 
-  Assistant starting (about 25 s). Chat with it:
-    REST:      curl -s -X POST http://localhost:$RASA_PORT/webhooks/rest/webhook \\
-                 -H 'Content-Type: application/json' -d '{"sender":"me","message":"你好"}'
-    socket.io: http://localhost:$RASA_PORT/socket.io (Rasa socket.io channel)
-    HTTP API:  http://localhost:$RASA_PORT/status?token=<var/auth_token or RASA_AUTH_TOKEN>
-    Terminal:  make shell
+  Assistant starting (about 25 s). Then:
+    Web chat:      http://localhost:$RASA_PORT/webhooks/chat/
+    Widget demo:   http://localhost:$RASA_PORT/webhooks/chat/demo   (one <script> tag:
+                   <script src="http://localhost:$RASA_PORT/webhooks/chat/widget.js"></script>)
+    Staff console: http://localhost:$RASA_PORT/webhooks/console/
+                   $STAFF_LOGIN
+    REST:          curl -s -X POST http://localhost:$RASA_PORT/webhooks/rest/webhook \\
+                     -H 'Content-Type: application/json' -d '{"sender":"me","message":"你好"}'
+    HTTP API:      http://localhost:$RASA_PORT/status?token=<var/auth_token or RASA_AUTH_TOKEN>
+    Terminal:      make shell
   Ctrl-C stops everything.
 
 MSG

@@ -102,6 +102,16 @@ def db(seeded_template: Engine, clock: datetime) -> Iterator[Engine]:
     engine.dispose()
 
 
+@pytest.fixture
+def staff_online(db: Engine, clock: datetime) -> str:
+    """A staff member seen in the console just now."""
+    from actions.db import repository
+
+    with engine_module.session_scope() as session:
+        repository.touch_staff(session=session, name="王客服", now=clock)
+    return "王客服"
+
+
 @pytest.fixture(scope="session")
 def domain() -> Dict[str, Any]:
     """The real domain, as the action server receives it."""

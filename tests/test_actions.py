@@ -526,7 +526,7 @@ def test_detailed_complaint_is_remembered(db, domain):
 @pytest.mark.parametrize(
     "text", ["垃圾店 我要去12315投诉", "我要打12315", "太过分了！", "你们就是骗子", "黑店😡"]
 )
-def test_angry_complaint_escalates_at_once(db, domain, text):
+def test_angry_complaint_escalates_at_once(db, staff_online, domain, text):
     dispatcher, events = complain(domain, text, sender_id="conv-angry")
     assert responses(dispatcher) == [
         "utter_complaint_empathy",
@@ -544,7 +544,7 @@ def test_angry_complaint_escalates_at_once(db, domain, text):
     assert complaint.number in shown(domain, dispatcher)
 
 
-def test_second_complaint_escalates(db, domain):
+def test_second_complaint_escalates(db, staff_online, domain):
     dispatcher, events = complain(domain, "还是没人处理", complaint_count=1)
     assert "utter_complaint_escalated" in responses(dispatcher)
     assert paused(events)
@@ -707,7 +707,7 @@ def conversation(domain, intents: List[str], sender_id: str, **slots: Any):
                         sender_id=sender_id)
 
 
-def test_handoff_opens_a_ticket_with_a_summary(db, domain, dispatcher):
+def test_handoff_opens_a_ticket_with_a_summary(db, staff_online, domain, dispatcher):
     tracker = conversation(
         domain, ["greet", "ask_price", "objection_price", "request_human"], "conv-handoff",
         product="美的风尊空调", customer_id="C001", looked_up=["AC-MD-15"],
@@ -760,7 +760,9 @@ def test_handoff_of_another_conversation_gets_its_own_ticket(db, domain):
         (datetime(2026, 11, 24, 7, 0), "utter_handoff_after_hours", "11月24日 21:00"),
     ],
 )
-def test_handoff_after_hours(db, domain, dispatcher, monkeypatch, local, response, respond_due):
+def test_handoff_after_hours(
+    db, staff_online, domain, dispatcher, monkeypatch, local, response, respond_due
+):
     monkeypatch.setattr(deadlines, "utcnow", lambda: local - SHANGHAI)
     run_action(ActionHandoff(), dispatcher, conversation(domain, ["request_human"], "c"), domain)
     assert responses(dispatcher) == [response]
@@ -769,6 +771,15 @@ def test_handoff_after_hours(db, domain, dispatcher, monkeypatch, local, respons
     assert "{" not in text
     if response == "utter_handoff_after_hours":
         assert "09:00-21:00" in text
+
+
+def test_handoff_in_hours_with_nobody_online_says_so(db, domain, dispatcher):
+    events = run_action(ActionHandoff(), dispatcher, conversation(domain, ["request_human"], "c"),
+                        domain)
+    assert responses(dispatcher) == ["utter_handoff_no_staff"]
+    assert paused(events)
+    [ticket] = tickets(db)
+    assert ticket.number in shown(domain, dispatcher)
 
 
 def test_decline_human(domain, dispatcher):
@@ -790,7 +801,7 @@ def test_decline_human(domain, dispatcher):
         (["nlu_fallback", "nlu_fallback", "nlu_fallback"], True),
     ],
 )
-def test_fallback(db, domain, dispatcher, intents, hands_off):
+def test_fallback(db, staff_online, domain, dispatcher, intents, hands_off):
     tracker = conversation(domain, intents, "conv-fallback")
     events = run_action(ActionFallback(), dispatcher, tracker, domain)
     if hands_off:

@@ -106,6 +106,9 @@ def test_schema_has_the_expected_tables(db):
         "orders",
         "order_items",
         "tickets",
+        "ticket_notes",
+        "ratings",
+        "staff_presence",
     }
 
 

@@ -6,7 +6,7 @@ import logging
 from contextlib import contextmanager
 from typing import Iterator, Optional
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -54,8 +54,24 @@ def use_engine(engine: Engine) -> None:
 
 
 def create_schema(engine: Optional[Engine] = None) -> None:
-    """Creates missing tables; existing data is left alone."""
-    Base.metadata.create_all(engine or get_engine())
+    """Creates missing tables and adds missing nullable columns; data is left alone.
+
+    Enough for additive changes of this small schema; a destructive change would
+    need a real migration tool.
+    """
+    engine = engine or get_engine()
+    Base.metadata.create_all(engine)
+    inspector = inspect(engine)
+    with engine.begin() as connection:
+        for table in Base.metadata.sorted_tables:
+            present = {column["name"] for column in inspector.get_columns(table.name)}
+            for column in table.columns:
+                if column.name not in present and column.nullable:
+                    kind = column.type.compile(dialect=engine.dialect)
+                    logger.info("Adding column %s.%s", table.name, column.name)
+                    connection.execute(
+                        text(f'ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}')
+                    )
 
 
 @contextmanager

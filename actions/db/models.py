@@ -82,7 +82,9 @@ class Ticket(Base):
     number = Column(String(32), unique=True)
     # complaint / handoff / return / repair
     kind = Column(String(16), nullable=False, index=True)
+    # open (waiting) → in_progress (a staff member joined) → handed_back / closed
     status = Column(String(16), nullable=False, default="open", index=True)
+    assigned_to = Column(String(64))
     # 1 is served first; derived from the customer tier.
     priority = Column(Integer, nullable=False, default=3)
     customer_id = Column(String(16), ForeignKey("customers.id"))
@@ -97,3 +99,42 @@ class Ticket(Base):
     closed_at = Column(DateTime)
 
     customer = relationship("Customer")
+
+
+class TicketNote(Base):
+    """An internal note of staff on a ticket (never shown to the customer)."""
+
+    __tablename__ = "ticket_notes"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    ticket_id = Column(Integer, ForeignKey("tickets.id"), nullable=False, index=True)
+    author = Column(String(64), nullable=False)
+    text = Column(Text, nullable=False)
+    created_at = Column(DateTime, nullable=False)
+
+
+class Rating(Base):
+    """A customer's rating of a conversation: expected and perceived (1–5).
+
+    The satisfaction index of the playbook is C = perceived / expected.
+    """
+
+    __tablename__ = "ratings"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    conversation_id = Column(String(128), nullable=False, index=True)
+    channel = Column(String(32), nullable=False, default="web")
+    expected = Column(Integer, nullable=False)
+    perceived = Column(Integer, nullable=False)
+    human_involved = Column(Integer, nullable=False, default=0)
+    comment = Column(Text, nullable=False, default="")
+    created_at = Column(DateTime, nullable=False)
+
+
+class StaffPresence(Base):
+    """When each staff member was last seen in the console (who is online)."""
+
+    __tablename__ = "staff_presence"
+
+    name = Column(String(64), primary_key=True)
+    last_seen = Column(DateTime, nullable=False)

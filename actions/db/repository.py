@@ -9,7 +9,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from actions import deadlines
-from actions.db.models import Customer, Order, OrderItem, Product, Ticket
+from actions.db.models import (
+    Customer,
+    Order,
+    OrderItem,
+    Product,
+    Rating,
+    StaffPresence,
+    Ticket,
+    TicketNote,
+)
 
 
 def find_order(*, session: Session, order_no: str) -> Optional[Order]:
@@ -118,3 +127,121 @@ def ensure_open_ticket(
     if existing:
         return existing[0]
     return create_ticket(session=session, kind=kind, conversation_id=conversation_id, **fields)
+
+
+# ----------------------------------------------------------------- staff console
+
+QUEUE_STATUSES = ("open", "in_progress")
+
+
+def ticket_queue(*, session: Session) -> List[Ticket]:
+    """Tickets waiting for staff: priority first (tier A = 1), then the earliest deadline."""
+    statement = (
+        select(Ticket)
+        .where(Ticket.status.in_(QUEUE_STATUSES))
+        .options(selectinload(Ticket.customer))
+        .order_by(Ticket.priority, Ticket.respond_due, Ticket.id)
+    )
+    return list(session.execute(statement).scalars())
+
+
+def get_ticket(*, session: Session, ticket_id: int) -> Optional[Ticket]:
+    """One ticket with its customer, or None."""
+    statement = select(Ticket).where(Ticket.id == ticket_id).options(
+        selectinload(Ticket.customer)
+    )
+    return session.execute(statement).scalar_one_or_none()
+
+
+def customer_orders(*, session: Session, customer_id: str, limit: int = 10) -> List[Order]:
+    """The customer's most recent orders with their items."""
+    statement = (
+        select(Order)
+        .where(Order.customer_id == customer_id)
+        .options(selectinload(Order.items).selectinload(OrderItem.product))
+        .order_by(Order.placed_at.desc())
+        .limit(limit)
+    )
+    return list(session.execute(statement).scalars())
+
+
+def customer_open_tickets(*, session: Session, customer_id: str) -> List[Ticket]:
+    """Every unresolved ticket of a customer, across conversations."""
+    statement = select(Ticket).where(
+        Ticket.customer_id == customer_id, Ticket.status.in_(QUEUE_STATUSES)
+    )
+    return list(session.execute(statement.order_by(Ticket.id)).scalars())
+
+
+def set_ticket_status(
+    *, session: Session, ticket: Ticket, status: str, staff: Optional[str] = None,
+    now: Optional[datetime] = None,
+) -> Ticket:
+    """Moves a ticket on (in_progress / handed_back / closed) and records who did it."""
+    ticket.status = status
+    if staff:
+        ticket.assigned_to = staff
+    if status in ("handed_back", "closed"):
+        ticket.closed_at = now or deadlines.utcnow()
+    session.flush()
+    return ticket
+
+
+def add_note(
+    *, session: Session, ticket: Ticket, author: str, text: str, now: Optional[datetime] = None
+) -> TicketNote:
+    """An internal staff note on a ticket."""
+    note = TicketNote(
+        ticket_id=ticket.id, author=author, text=text[:2000], created_at=now or deadlines.utcnow()
+    )
+    session.add(note)
+    session.flush()
+    return note
+
+
+def ticket_notes(*, session: Session, ticket_id: int) -> List[TicketNote]:
+    """Notes of a ticket, oldest first."""
+    statement = select(TicketNote).where(TicketNote.ticket_id == ticket_id)
+    return list(session.execute(statement.order_by(TicketNote.id)).scalars())
+
+
+def attended_conversation(*, session: Session, conversation_id: str) -> bool:
+    """Whether a staff member has joined an open ticket of this conversation."""
+    statement = select(func.count(Ticket.id)).where(
+        Ticket.conversation_id == conversation_id, Ticket.status == "in_progress"
+    )
+    return bool(session.execute(statement).scalar_one())
+
+
+def touch_staff(*, session: Session, name: str, now: Optional[datetime] = None) -> None:
+    """Records that a staff member is online now."""
+    presence = session.get(StaffPresence, name) or StaffPresence(name=name)
+    presence.last_seen = now or deadlines.utcnow()
+    session.add(presence)
+
+
+def staff_online(*, session: Session, since: datetime) -> List[str]:
+    """Staff members seen in the console since `since`."""
+    statement = select(StaffPresence.name).where(StaffPresence.last_seen >= since)
+    return list(session.execute(statement.order_by(StaffPresence.name)).scalars())
+
+
+def add_rating(
+    *, session: Session, conversation_id: str, expected: int, perceived: int,
+    channel: str = "web", comment: str = "", now: Optional[datetime] = None,
+) -> Rating:
+    """Stores a customer's rating; a human took part if the conversation had a ticket
+    that staff joined."""
+    human = session.execute(
+        select(func.count(Ticket.id)).where(
+            Ticket.conversation_id == conversation_id, Ticket.assigned_to.is_not(None)
+        )
+    ).scalar_one()
+    rating = Rating(
+        conversation_id=conversation_id, channel=channel, expected=expected,
+        perceived=perceived, human_involved=int(bool(human)), comment=comment[:2000],
+        created_at=now or deadlines.utcnow(),
+    )
+    session.add(rating)
+    session.flush()
+    return rating

@@ -15,6 +15,8 @@ from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
 
+from bot.channels import live
+
 logger = logging.getLogger(__name__)
 
 EMPTY = "utter_empty_message"
@@ -62,6 +64,22 @@ def _agent() -> Optional[Any]:
         if agent is not None:
             return agent
     return None
+
+
+async def _attended(sender_id: Text) -> bool:
+    """Whether a staff member has joined this conversation (False if unknown)."""
+    from actions.db import repository
+    from actions.db.engine import session_scope
+
+    def check() -> bool:
+        with session_scope() as session:
+            return repository.attended_conversation(session=session, conversation_id=sender_id)
+
+    try:
+        return await asyncio.to_thread(check)
+    except Exception:
+        logger.exception("Could not check whether staff attend %s", sender_id)
+        return False
 
 
 async def _record_followup(sender_id: Text, text: Text) -> None:
@@ -116,7 +134,11 @@ def guard(
         if counter.sent:
             return
         if await _is_paused(agent, message.sender_id):
-            await output.send_response(message.sender_id, _response(agent, WAITING))
+            # A human has (or will have) this conversation: tell the consoles, and
+            # reassure the customer only while nobody has joined yet.
+            await live.to_staff("conversation_updated", {"conversation_id": message.sender_id})
+            if not await _attended(message.sender_id):
+                await output.send_response(message.sender_id, _response(agent, WAITING))
         else:
             logger.error("No reply produced for %s; apology sent.", message.sender_id)
             await output.send_response(message.sender_id, _response(agent, UNAVAILABLE))

@@ -7,6 +7,7 @@ from typing import Any, Awaitable, Callable, Text
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput
 
+from bot.channels import live
 from bot.channels.guard import guard
 
 
@@ -20,4 +21,6 @@ class GuardedSocketIOInput(SocketIOInput):
     def blueprint(
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> SocketBlueprint:
-        return super().blueprint(guard(on_new_message))
+        blueprint = super().blueprint(guard(on_new_message))
+        live.register(self.sio)
+        return blueprint

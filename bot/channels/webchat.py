@@ -1,0 +1,114 @@
+"""The web chat: chat page, embeddable widget and rating endpoint.
+
+Served by the Rasa server itself at /webhooks/chat/… so a shop needs nothing but
+one script tag; the conversation runs over Rasa's socket.io channel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Any, Awaitable, Callable, Dict, Optional, Text
+
+from rasa.core.channels.channel import InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+logger = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "web" / "static"
+
+
+def static_file(name: str) -> Optional[Path]:
+    """A file under the static folder, or None (never anything outside it)."""
+    path = (STATIC_DIR / name).resolve()
+    if STATIC_DIR not in path.parents or not path.is_file():
+        return None
+    return path
+
+
+def parse_rating(body: Any) -> Dict[str, Any]:
+    """Validates a rating request; raises ValueError with a reason."""
+    if not isinstance(body, dict):
+        raise ValueError("请求格式不正确")
+    session_id = body.get("session_id")
+    if not isinstance(session_id, str) or not 8 <= len(session_id) <= 128:
+        raise ValueError("缺少会话编号")
+    scores = {}
+    for key in ("expected", "perceived"):
+        value = body.get(key)
+        if isinstance(value, str) and value.isdigit():
+            value = int(value)
+        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 5:
+            raise ValueError("评分需为1到5分")
+        scores[key] = value
+    comment = body.get("comment") or ""
+    if not isinstance(comment, str):
+        raise ValueError("评价内容格式不正确")
+    return {"conversation_id": session_id, **scores, "comment": comment[:2000]}
+
+
+def store_rating(values: Dict[str, Any]) -> float:
+    """Stores a rating and returns the satisfaction index C = perceived / expected."""
+    from actions.db import repository
+    from actions.db.engine import session_scope
+
+    with session_scope() as session:
+        rating = repository.add_rating(session=session, channel="web", **values)
+        return round(rating.perceived / rating.expected, 3)
+
+
+class WebChatInput(InputChannel):
+    """Static pages of the web chat plus the rating endpoint."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "chat"
+
+    def blueprint(
+        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> Blueprint:
+        chat = Blueprint("web_chat", __name__)
+
+        async def send(name: str) -> HTTPResponse:
+            path = static_file(name)
+            if path is None:
+                return response.json({"error": "not found"}, status=404)
+            return await response.file(path)
+
+        @chat.route("/", methods=["GET"])
+        async def page(_: Request) -> HTTPResponse:
+            return await send("chat.html")
+
+        @chat.route("/widget.js", methods=["GET"])
+        async def widget(_: Request) -> HTTPResponse:
+            return await send("widget.js")
+
+        @chat.route("/demo", methods=["GET"])
+        async def demo(_: Request) -> HTTPResponse:
+            return await send("demo.html")
+
+        @chat.route("/static/<name:path>", methods=["GET"])
+        async def static(_: Request, name: str) -> HTTPResponse:
+            return await send(name)
+
+        @chat.route("/rating", methods=["POST", "OPTIONS"])
+        async def rating(request: Request) -> HTTPResponse:
+            if request.method == "OPTIONS":
+                return response.empty()
+            try:
+                values = parse_rating(request.json)
+            except Exception as error:  # bad JSON raises inside request.json too
+                reason = str(error) if isinstance(error, ValueError) else "请求格式不正确"
+                logger.info("Rejected rating: %s", reason)
+                return response.json({"error": reason}, status=400)
+            try:
+                satisfaction = await asyncio.to_thread(store_rating, values)
+            except Exception:
+                logger.exception("Could not store a rating")
+                return response.json({"error": "评价暂时无法保存，请稍后再试"}, status=503)
+            return response.json({"satisfaction": satisfaction})
+
+        return chat
