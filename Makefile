@@ -18,7 +18,7 @@ TRAIN_INPUTS := config.yml domain.yml knowledge/catalogue.yml knowledge/faq.yml 
   knowledge/policies.yml actions/knowledge.py \
   $(wildcard bot/*.py) $(shell find data -type f -name '*.yml')
 
-.PHONY: help install dictionary seed train run shell test lint pytest validate test-stories test-nlu test-e2e clean
+.PHONY: help install dictionary web browser seed train run shell test lint pytest validate test-stories test-nlu test-e2e clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -33,6 +33,15 @@ $(DICT): $(STAMP) knowledge/catalogue.yml knowledge/policies.yml bot/dictionary.
 
 dictionary: $(DICT) ## Generate the jieba user dictionary from knowledge/
 
+WEB_VENDOR := bot/web/static/vendor/socket.io.min.js
+$(WEB_VENDOR): package.json package-lock.json scripts/vendor_web.sh
+	@scripts/vendor_web.sh
+
+web: $(WEB_VENDOR) ## Vendor socket.io-client (npm) for the web chat and the console
+
+browser: ## Install Debian's chromium for the browser tests (if missing)
+	@scripts/install_browser.sh
+
 seed: $(STAMP) ## Create the database schema and load the seed records from knowledge/
 	@$(ENV) $(PY) -m actions.db.seed
 
@@ -42,7 +51,7 @@ $(MODEL): $(STAMP) $(DICT) $(TRAIN_INPUTS)
 
 train: $(MODEL) ## Train the model if its inputs changed
 
-run: $(MODEL) seed ## Set everything up and start the assistant
+run: $(MODEL) $(WEB_VENDOR) seed ## Set everything up and start the assistant
 	@scripts/run.sh
 
 shell: $(MODEL) seed ## Chat in the terminal (starts the action server too)
@@ -54,7 +63,7 @@ lint: $(STAMP) ## ruff
 pytest: $(STAMP) $(DICT) ## Unit tests: data layer, components, actions
 	@$(ENV) $(PY) -m pytest tests -q -p no:cacheprovider --ignore=tests/e2e
 
-test-e2e: $(MODEL) ## End to end: real Rasa + action servers on free ports
+test-e2e: $(MODEL) $(WEB_VENDOR) browser ## End to end: real servers on free ports, headless chromium
 	@$(ENV) $(PY) -m pytest tests/e2e -q -p no:cacheprovider
 
 validate: $(STAMP) $(DICT) ## rasa data validate
@@ -71,5 +80,5 @@ test-nlu: $(MODEL) ## Held-out NLU test set with the macro-F1 threshold
 test: lint pytest validate test-stories test-nlu test-e2e ## Everything CI runs
 	@echo "==> all checks passed"
 
-clean: ## Remove generated files (models, results, dictionary); keeps .venv and var/
-	rm -rf models results bot/dictionary
+clean: ## Remove generated files (models, results, dictionary, vendored JS); keeps .venv, var/
+	rm -rf models results bot/dictionary bot/web/static/vendor

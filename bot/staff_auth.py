@@ -52,11 +52,13 @@ def verify_password(password: str, stored: str) -> bool:
     """Constant-time check of `password` against a stored hash."""
     try:
         algorithm, iterations, salt, _ = stored.split("$", 3)
+        rounds = int(iterations)
     except ValueError:
         return False
-    if algorithm != ALGORITHM:
+    if algorithm != ALGORITHM or rounds < 1 or not salt:
         return False
-    return hmac.compare_digest(hash_password(password, salt, int(iterations)), stored)
+    # Bytes: compare_digest refuses str with non-ASCII characters (a bad stored salt).
+    return hmac.compare_digest(hash_password(password, salt, rounds).encode(), stored.encode())
 
 
 class StaffDirectory:

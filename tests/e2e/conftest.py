@@ -18,10 +18,14 @@ from typing import Any, Dict, Iterator, List, Optional
 import pytest
 import requests
 
+from bot.staff_auth import hash_password
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 MODEL = PROJECT_ROOT / "models" / "current.tar.gz"
 BIN = Path(sys.executable).parent
 TOKEN = "e2e-test-token"
+STAFF_USER = "小王"
+STAFF_PASSWORD = "e2e-staff-password"
 
 
 def free_port() -> int:
@@ -73,6 +77,9 @@ class Stack:
             "RASA_TELEMETRY_ENABLED": "false",
             "TF_CPP_MIN_LOG_LEVEL": "2",
             "PYTHONPATH": str(PROJECT_ROOT),
+            "STAFF_ACCOUNTS": f"{STAFF_USER}:{hash_password(STAFF_PASSWORD)}",
+            "STAFF_ACCOUNTS_FILE": str(workdir / "staff_accounts.yml"),
+            "STAFF_TOKEN_SECRET": "e2e-staff-token-secret",
         }
         self.rasa: Optional[subprocess.Popen] = None
         self.actions: Optional[subprocess.Popen] = None

@@ -271,7 +271,11 @@
 
   function startTimers() {
     stopTimers();
-    state.timers.poll = setInterval(fetchQueue, QUEUE_POLL_MS);
+    state.timers.poll = setInterval(() => {
+      fetchQueue();
+      // Without the live feed the open conversation would go stale too.
+      if (!(state.socket && state.socket.connected)) fetchTicket();
+    }, QUEUE_POLL_MS);
     state.timers.tick = setInterval(tickWaits, 1000);
   }
 

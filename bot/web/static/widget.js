@@ -258,9 +258,12 @@
     const composer = el("div", { className: "cs-composer" }, [input, counter, send]);
 
     const rating = buildRating();
-    const panel = el("section", { id: "cs-widget", className: "cs-panel", hidden: true }, [
-      header, offline, messages, typing, composer, rating.overlay,
-    ], { role: options.page ? "main" : "dialog", "aria-label": options.title });
+    // The rating overlay covers the body only: the header buttons stay usable.
+    const body = el("div", { className: "cs-body" }, [offline, messages, typing, composer, rating.overlay]);
+    const panel = el("section", { id: "cs-widget", className: "cs-panel", hidden: true }, [header, body], {
+      role: options.page ? "main" : "dialog",
+      "aria-label": options.title,
+    });
 
     const root = el("div", { id: "cs-root", className: `cs-root ${options.page ? "cs-mode-page" : "cs-mode-widget"}` }, [panel, launcher]);
     // Invisible until chat.css arrives, so the shop never sees an unstyled flash.
@@ -389,7 +392,7 @@
 
     if (notice) {
       if (!text) text = notice === "staff_joined" && staff ? `人工客服 ${staff} 已接入` : NOTICE_TEXT[notice] || "";
-      return text ? { from: "notice", notice, staff, text, ts } : null;
+      return text ? { from: "notice", text, buttons: [], staff, ts, notice } : null;
     }
     if (!text && !image && !buttons.length) return null;
     const entry = { from: staff ? "staff" : "bot", text, buttons, staff, ts };
@@ -454,7 +457,8 @@
     const message = String(text == null ? "" : text).trim().slice(0, MAX_INPUT);
     if (!message) return false;
     disableQuickReplies();
-    addEntry({ from: "user", text: shown != null ? String(shown) : message, ts: Date.now() });
+    const bubble = shown != null ? String(shown) : message;
+    addEntry({ from: "user", text: bubble, buttons: [], staff: null, ts: Date.now() });
     deliver({ message, session_id: sessionId });
     setTyping(true);
     return true;
@@ -492,6 +496,7 @@
     saveHistory();
     pending = [];
     setTyping(false);
+    closeRating();
     renderHistory();
     // Leave the old session's room: the server remembers rooms per connection.
     if (socket) {
@@ -554,6 +559,7 @@
       ui.rating.done.dataset.satisfaction = String(data.satisfaction ?? "");
       show(form, false);
       show(ui.rating.done, true);
+      ui.rating.done.querySelector("button").focus();
     } catch {
       ratingError("网络异常，评价未能提交，请稍后再试");
     } finally {
@@ -640,6 +646,7 @@
     ui.input.addEventListener("keydown", onInputKey);
     ui.input.addEventListener("input", onInputChange);
     ui.rating.form.addEventListener("submit", submitRating);
+    ui.rating.form.addEventListener("change", () => ratingError(""));
     ui.rating.overlay.querySelectorAll(".cs-rating-cancel").forEach((b) => b.addEventListener("click", closeRating));
   }
 

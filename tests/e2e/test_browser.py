@@ -1,0 +1,131 @@
+"""The human handoff end to end in headless Chromium (Debian's), two roles at once.
+
+A customer chats in the web widget and asks for a human; a staff member logs in to
+the console, sees the ticket, reads the transcript and replies; the customer sees
+the reply in real time; staff hand back; the bot answers again; the customer rates
+the conversation. Screenshots of both pages go to results/browser/.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from e2e.conftest import PROJECT_ROOT, STAFF_PASSWORD, STAFF_USER, Stack
+
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = PROJECT_ROOT / "results" / "browser"
+# Flags for a closed network: no background calls home from the browser.
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+XSS = '<img src=x onerror="window.__xss=1">'
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail("chromium is missing: run `make browser`")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield launched
+        launched.close()
+
+
+def send(customer: Page, text: str) -> None:
+    customer.fill("#cs-input", text)
+    customer.click("#cs-send")
+
+
+def last_bot_text(customer: Page) -> str:
+    return customer.locator(".cs-msg.cs-bot .cs-text").last.inner_text()
+
+
+def test_customer_and_staff_handoff(stack: Stack, browser: Browser) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    customer = browser.new_context(locale="zh-CN").new_page()
+    staff = browser.new_context(locale="zh-CN").new_page()
+
+    # The customer chats with the bot, then asks for a human.
+    customer.goto(f"{stack.url}/webhooks/chat/")
+    send(customer, "风尊空调多少钱")
+    expect(customer.locator(".cs-msg.cs-bot .cs-text").last).to_contain_text("2,999")
+    send(customer, XSS)
+    expect(customer.locator(".cs-msg.cs-user .cs-text").last).to_have_text(XSS)
+    send(customer, "转人工")
+    expect(customer.locator(".cs-msg.cs-bot .cs-text").last).to_contain_text("TK")
+    session_id = customer.evaluate("window.csWidget.sessionId")
+
+    # The conversation survives a reload.
+    customer.reload()
+    expect(customer.locator(".cs-msg.cs-user .cs-text").first).to_have_text("风尊空调多少钱")
+
+    # Staff: a wrong password is refused, the right one opens the queue.
+    staff.goto(f"{stack.url}/webhooks/console/")
+    staff.fill("#login-user", STAFF_USER)
+    staff.fill("#login-password", "not-the-password")
+    staff.click("#login-submit")
+    expect(staff.locator("#login-error")).not_to_be_empty()
+    staff.fill("#login-password", STAFF_PASSWORD)
+    staff.click("#login-submit")
+    expect(staff.locator("#staff-name")).to_contain_text(STAFF_USER)
+    row = staff.locator(".ticket-row").filter(has_text="转人工").first
+    expect(row).to_be_visible(timeout=15_000)
+    row.click()
+
+    # The full transcript, customer text shown as text (no injected element).
+    transcript = staff.locator("#transcript")
+    user_lines = transcript.locator(".line.user .text")
+    expect(user_lines.filter(has_text="风尊空调多少钱")).to_have_count(1)
+    expect(transcript.locator(".line.user .text").filter(has_text=XSS)).to_have_count(1)
+    assert transcript.locator("img").count() == 0
+    assert staff.evaluate("window.__xss") is None
+
+    # A canned reply is one click away; staff reply in real time.
+    staff.locator(".canned-reply").first.click()
+    assert staff.input_value("#reply-input").strip()
+    staff.fill("#reply-input", "您好，我是人工客服小王，风尊空调现在有优惠")
+    staff.click("#reply-send")
+    expect(customer.locator(".cs-msg.cs-notice").last).to_contain_text("已接入", timeout=5_000)
+    expect(customer.locator(".cs-msg.cs-staff .cs-text").last).to_have_text(
+        "您好，我是人工客服小王，风尊空调现在有优惠", timeout=5_000
+    )
+    # The customer answers the human; staff see it live.
+    send(customer, "好的谢谢 那我下单了")
+    expect(transcript.locator(".line.user .text").last).to_have_text(
+        "好的谢谢 那我下单了", timeout=10_000
+    )
+    staff.screenshot(path=str(SHOTS / "console.png"), full_page=True)
+
+    # Hand back: the bot answers the next question.
+    staff.click("#handback")
+    expect(customer.locator(".cs-msg.cs-notice").last).to_contain_text("已转回智能助手")
+    send(customer, "小米14多少钱")
+    expect(customer.locator(".cs-msg.cs-bot .cs-text").last).to_contain_text("3,999")
+
+    # The customer rates the conversation: expected 4, perceived 5.
+    customer.click("#cs-rate-open")
+    customer.select_option("#cs-expected", "4")
+    customer.select_option("#cs-perceived", "5")
+    customer.click("#cs-rating-submit")
+    expect(customer.locator("#cs-rating-done")).to_be_visible()
+    customer.screenshot(path=str(SHOTS / "customer.png"), full_page=True)
+
+    with sqlite3.connect(stack.db_path) as connection:
+        ratings = connection.execute(
+            "SELECT expected, perceived, human_involved FROM ratings WHERE conversation_id = ?",
+            (session_id,),
+        ).fetchall()
+        statuses = connection.execute(
+            "SELECT kind, status, assigned_to FROM tickets WHERE conversation_id = ?",
+            (session_id,),
+        ).fetchall()
+    assert ratings == [(4, 5, 1)]
+    assert ("handoff", "handed_back", STAFF_USER) in statuses
