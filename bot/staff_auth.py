@@ -70,6 +70,11 @@ class StaffDirectory:
         self._secret = self._load_secret()
 
     @property
+    def token_hours(self) -> float:
+        """How long a console login stays valid."""
+        return self._config.staff_token_hours
+
+    @property
     def production(self) -> bool:
         return self._config.app_env == "production"
 

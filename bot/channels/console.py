@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 from functools import lru_cache
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
@@ -264,8 +265,11 @@ class StaffConsoleInput(InputChannel):
                 token = await asyncio.to_thread(directory().login, username, password)
             except AuthError as error:
                 return response.json({"error": str(error)}, status=401)
-            claims = directory().verify(token)
-            return response.json({"token": token, "name": claims.name})
+            staff = directory().verify(token)
+            expires = deadlines.utcnow() + timedelta(hours=directory().token_hours)
+            return response.json(
+                {"token": token, "name": staff.name, "expires_at": _iso(expires)}
+            )
 
         @console.route("/api/queue", methods=["GET"])
         @protected

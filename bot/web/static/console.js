@@ -81,7 +81,19 @@
     return Number.isNaN(date.getTime()) ? null : date;
   }
 
+  // The server sends times in the shop's own timezone (ISO with offset): show that
+  // wall-clock time, whatever the staff member's browser timezone is.
+  const SHOP_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/;
+
   function formatDateTime(value) {
+    const shop = typeof value === "string" && value.match(SHOP_TIME);
+    if (shop) {
+      const [, year, month, day, hour, minute] = shop;
+      const now = new Date();
+      const today = `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
+      const time = `${hour}:${minute}`;
+      return `${year}-${month}-${day}` === today ? time : `${month}-${day} ${time}`;
+    }
     const date = toDate(value);
     if (!date) return value == null ? "" : String(value);
     const today = new Date();
