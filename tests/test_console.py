@@ -559,8 +559,9 @@ def test_record_followup_for_another_conversation_is_separate(db):
     [(0, "utter_handoff"), (90, "utter_handoff"), (91, "utter_handoff_no_staff")],
 )
 def test_handoff_counts_staff_seen_within_the_window(db, domain, dispatcher, seen_ago, response):
+    seen = NOW - timedelta(seconds=seen_ago)
     with session_scope() as session:
-        repository.touch_staff(session=session, name="王客服", now=NOW - timedelta(seconds=seen_ago))
+        repository.touch_staff(session=session, name="王客服", now=seen)
     tracker = make_tracker(domain, text="转人工", intent="request_human", sender_id="conv-window")
     run_action(ActionHandoff(), dispatcher, tracker, domain)
     assert responses(dispatcher) == [response]

@@ -78,6 +78,16 @@ def test_customer_and_staff_handoff(stack: Stack, browser: Browser) -> None:
     expect(staff.locator("#staff-name")).to_contain_text(STAFF_USER)
     row = staff.locator(".ticket-row").filter(has_text="转人工").first
     expect(row).to_be_visible(timeout=15_000)
+
+    # Live update: another customer's handoff appears without a reload, well
+    # before the console's 15 s safety poll.
+    rows = staff.locator(".ticket-row")
+    before = rows.count()
+    other = f"e2e-live-{session_id[:8]}"
+    assert "TK" in stack.texts(other, "我要人工客服")
+    expect(rows).to_have_count(before + 1, timeout=8_000)
+    # Until someone joins, the waiting customer is reassured, not left in silence.
+    assert "队列" in stack.texts(other, "还要等多久")
     row.click()
 
     # The full transcript, customer text shown as text (no injected element).
