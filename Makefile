@@ -45,7 +45,8 @@ browser: ## Install Debian's chromium for the browser tests (if missing)
 seed: $(STAMP) ## Create the database schema and load the seed records from knowledge/
 	@$(ENV) $(PY) -m actions.db.seed
 
-$(MODEL): $(STAMP) $(DICT) $(TRAIN_INPUTS)
+# A reinstall alone (e.g. a new test tool) does not retrain: the venv is order-only.
+$(MODEL): $(DICT) $(TRAIN_INPUTS) | $(STAMP)
 	@echo "==> training (data, config, domain or knowledge changed)"
 	@$(ENV) $(RASA) train --data $(DATA) --fixed-model-name current --out models --force
 

@@ -450,6 +450,12 @@ def test_parse_rating_invalid(body):
         parse_rating(body)
 
 
+@pytest.mark.parametrize("score", ["²", "¹", "4.0", " 4", "", "六"])
+def test_parse_rating_refuses_odd_strings_with_the_customer_facing_reason(score):
+    with pytest.raises(ValueError, match="评分需为1到5分"):
+        parse_rating({**VALID, "perceived": score})
+
+
 def ratings() -> List[Rating]:
     with session_scope() as session:
         return list(session.execute(select(Rating).order_by(Rating.id)).scalars())

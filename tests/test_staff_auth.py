@@ -183,6 +183,7 @@ def test_expired_token_is_refused_by_the_real_clock(directory):
 
 def test_token_hours_come_from_the_settings(tmp_path, accounts):
     short = StaffDirectory(make_settings(tmp_path, staff_accounts=accounts, staff_token_hours=0.5))
+    assert short.token_hours == 0.5
     token = short.login("alice", "alice-pw", now=T0)
     assert short.verify(token, now=T0 + 1799) == Staff(name="alice")
     with pytest.raises(AuthError):

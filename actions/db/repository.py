@@ -234,7 +234,7 @@ def add_rating(
     that staff joined."""
     human = session.execute(
         select(func.count(Ticket.id)).where(
-            Ticket.conversation_id == conversation_id, Ticket.status == "in_progress"
+            Ticket.conversation_id == conversation_id, Ticket.assigned_to.is_not(None)
         )
     ).scalar_one()
     rating = Rating(

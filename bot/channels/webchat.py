@@ -39,7 +39,7 @@ def parse_rating(body: Any) -> Dict[str, Any]:
     scores = {}
     for key in ("expected", "perceived"):
         value = body.get(key)
-        if isinstance(value, str) and value.isdigit():
+        if isinstance(value, str) and value.isdecimal():
             value = int(value)
         if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 5:
             raise ValueError("评分需为1到5分")
