@@ -8,7 +8,7 @@ import uuid
 
 import requests
 
-from e2e.conftest import TOKEN, Stack
+from e2e.conftest import STAFF_PASSWORD, STAFF_USER, TOKEN, Stack
 
 
 def sender() -> str:
@@ -126,3 +126,50 @@ def test_socketio_channel_answers(stack: Stack) -> None:
         assert "空消息" in replies.get(timeout=30).get("text", "")
     finally:
         client.disconnect()
+
+
+def test_staff_api_and_live_feed_require_a_token(stack: Stack) -> None:
+    import socketio
+
+    api = f"{stack.url}/webhooks/console/api"
+    assert requests.get(f"{api}/queue", timeout=10).status_code == 401
+    bad = {"Authorization": "Bearer not-a-token"}
+    assert requests.get(f"{api}/queue", headers=bad, timeout=10).status_code == 401
+    assert requests.post(f"{api}/tickets/1/reply", json={"text": "x"}, headers=bad,
+                         timeout=10).status_code == 401
+    assert requests.post(f"{api}/login", json={"username": STAFF_USER, "password": "wrong"},
+                         timeout=10).status_code == 401
+
+    client = socketio.Client(reconnection=False)
+    try:
+        client.connect(stack.url, namespaces=["/staff"], transports=["polling"],
+                       auth={"token": "forged"}, wait_timeout=10)
+        refused = False
+    except socketio.exceptions.ConnectionError:
+        refused = True
+    finally:
+        client.disconnect()
+    assert refused
+
+    login = requests.post(f"{api}/login",
+                          json={"username": STAFF_USER, "password": STAFF_PASSWORD}, timeout=10)
+    token = login.json()["token"]
+    assert requests.get(f"{api}/queue", headers={"Authorization": f"Bearer {token}"},
+                        timeout=10).status_code == 200
+    client = socketio.Client(reconnection=False)
+    client.connect(stack.url, namespaces=["/staff"], transports=["polling"],
+                   auth={"token": token}, wait_timeout=10)
+    assert client.connected
+    client.disconnect()
+
+
+def test_rating_endpoint_validates_input(stack: Stack) -> None:
+    url = f"{stack.url}/webhooks/chat/rating"
+    ok = requests.post(url, json={"session_id": sender(), "expected": 4, "perceived": 3},
+                       timeout=10)
+    assert ok.status_code == 200 and ok.json()["satisfaction"] == 0.75
+    for body in ({"session_id": sender(), "expected": 9, "perceived": 3},
+                 {"expected": 4, "perceived": 3}, ["not", "an", "object"]):
+        assert requests.post(url, json=body, timeout=10).status_code == 400
+    assert requests.post(url, data="{broken", timeout=10,
+                         headers={"Content-Type": "application/json"}).status_code == 400
