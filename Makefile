@@ -10,6 +10,8 @@ MODEL   := models/current.tar.gz
 DICT    := bot/dictionary/userdict.txt
 STAMP   := $(VENV)/.installed
 NLU_MIN_F1 ?= 0.88
+TECHNIQUE_MIN_F1 ?= 0.85
+TRAINEE ?= 学员
 # FAQ answers live in knowledge/ as retrieval responses: training data too.
 DATA    := data knowledge/faq.yml
 
@@ -18,7 +20,7 @@ TRAIN_INPUTS := config.yml domain.yml knowledge/catalogue.yml knowledge/faq.yml 
   knowledge/policies.yml actions/knowledge.py \
   $(wildcard bot/*.py) $(shell find data -type f -name '*.yml')
 
-.PHONY: help install dictionary web browser seed train run shell test lint pytest validate test-stories test-nlu test-e2e clean
+.PHONY: help install dictionary web browser seed train run shell practice test lint pytest validate test-practice test-stories test-nlu test-e2e clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -58,6 +60,9 @@ run: $(MODEL) $(WEB_VENDOR) seed ## Set everything up and start the assistant
 shell: $(MODEL) seed ## Chat in the terminal (starts the action server too)
 	@scripts/shell.sh
 
+practice: $(STAMP) ## Practise objection handling in the terminal (TRAINEE=name)
+	@$(ENV) $(PY) -m actions.practice.cli --trainee "$(TRAINEE)"
+
 lint: $(STAMP) ## ruff
 	@$(VENV)/bin/ruff check actions bot tests scripts
 
@@ -78,7 +83,11 @@ test-nlu: $(MODEL) ## Held-out NLU test set with the macro-F1 threshold
 	@$(ENV) $(RASA) test nlu --model $(MODEL) --nlu tests/nlu --out results/nlu
 	@$(ENV) $(PY) scripts/check_nlu.py results/nlu/intent_report.json --min-f1 $(NLU_MIN_F1)
 
-test: lint pytest validate test-stories test-nlu test-e2e ## Everything CI runs
+test-practice: $(STAMP) ## Practice-mode technique classifier on its held-out set
+	@$(ENV) $(PY) scripts/check_techniques.py tests/practice/technique_test.yml \
+	  --min-f1 $(TECHNIQUE_MIN_F1)
+
+test: lint pytest validate test-practice test-stories test-nlu test-e2e ## Everything CI runs
 	@echo "==> all checks passed"
 
 clean: ## Remove generated files (models, results, dictionary, vendored JS); keeps .venv, var/

@@ -11,6 +11,8 @@ import json
 import sys
 from pathlib import Path
 
+from gate import gate
+
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
@@ -32,11 +34,7 @@ def main() -> int:
           f"{len(intents)} intents")
     print(f"  accuracy {accuracy:.3f}  macro-F1 {macro:.3f}  weighted-F1 {weighted:.3f}")
     print("  weakest: " + ", ".join(f"{n} {s['f1-score']:.2f}" for n, s in weakest))
-    if macro < args.min_f1:
-        print(f"FAIL: macro-F1 {macro:.3f} is below the threshold {args.min_f1:.2f}")
-        return 1
-    print(f"OK: macro-F1 {macro:.3f} >= {args.min_f1:.2f}")
-    return 0
+    return gate(macro, args.min_f1)
 
 
 if __name__ == "__main__":

@@ -109,6 +109,8 @@ def test_schema_has_the_expected_tables(db):
         "ticket_notes",
         "ratings",
         "staff_presence",
+        "practice_sessions",
+        "practice_turns",
     }
 
 

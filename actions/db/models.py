@@ -138,3 +138,47 @@ class StaffPresence(Base):
 
     name = Column(String(64), primary_key=True)
     last_seen = Column(DateTime, nullable=False)
+
+
+class PracticeSession(Base):
+    """A trainee's rehearsal against a simulated customer (never customer traffic)."""
+
+    __tablename__ = "practice_sessions"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    trainee = Column(String(64), nullable=False, index=True)
+    scenario_id = Column(String(64), nullable=False)
+    objection_type = Column(String(16), nullable=False, index=True)
+    # Seed of the simulated customer: replaying the stored turns with it rebuilds
+    # the session exactly, so any channel can continue it.
+    seed = Column(Integer, nullable=False, default=0)
+    started_at = Column(DateTime, nullable=False)
+    ended_at = Column(DateTime)
+    # agreed / left / turns (ran out of turns) / abandoned
+    outcome = Column(String(16))
+    score = Column(Integer)
+
+    turns = relationship(
+        "PracticeTurn", back_populates="session", cascade="all, delete-orphan",
+        order_by="PracticeTurn.turn_no",
+    )
+
+
+class PracticeTurn(Base):
+    """One trainee reply with its feedback."""
+
+    __tablename__ = "practice_turns"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    session_id = Column(Integer, ForeignKey("practice_sessions.id"), nullable=False, index=True)
+    turn_no = Column(Integer, nullable=False)
+    customer_text = Column(Text, nullable=False)
+    reply_text = Column(Text, nullable=False)
+    technique = Column(String(16), nullable=False)
+    technique_suitable = Column(Integer, nullable=False, default=0)
+    score = Column(Integer, nullable=False)
+    # The explained rubric results: [{key, name, delta, phrase, tip}, ...]
+    rubric = Column(JSON, nullable=False, default=list)
+    created_at = Column(DateTime, nullable=False)
+
+    session = relationship("PracticeSession", back_populates="turns")

@@ -1,0 +1,1 @@
+"""Practice mode: trainees rehearse objection handling against a simulated customer."""
