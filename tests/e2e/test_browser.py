@@ -139,3 +139,17 @@ def test_customer_and_staff_handoff(stack: Stack, browser: Browser) -> None:
         ).fetchall()
     assert ratings == [(4, 5, 1)]
     assert ("handoff", "handed_back", STAFF_USER) in statuses
+
+
+def test_trainee_practises_in_the_web_chat(stack: Stack, browser: Browser) -> None:
+    page = browser.new_context(locale="zh-CN").new_page()
+    page.goto(f"{stack.url}/webhooks/chat/")
+    page.once("dialog", lambda dialog: dialog.accept("网页学员"))
+    page.click("#cs-practice")
+    expect(page.locator(".cs-msg.cs-user .cs-text").last).to_contain_text("网页学员")
+    expect(page.locator(".cs-msg.cs-bot .cs-text").last).to_contain_text("客户：")
+    send(page, "我理解您的顾虑，您主要是担心哪一方面呢？")
+    expect(page.locator(".cs-msg.cs-bot .cs-text").filter(has_text="本轮得分")).to_have_count(1)
+    send(page, "结束练习")
+    expect(page.locator(".cs-msg.cs-bot .cs-text").last).to_contain_text("回到正常客服模式")
+    page.screenshot(path=str(SHOTS / "practice.png"), full_page=True)

@@ -173,3 +173,27 @@ def test_rating_endpoint_validates_input(stack: Stack) -> None:
         assert requests.post(url, json=body, timeout=10).status_code == 400
     assert requests.post(url, data="{broken", timeout=10,
                          headers={"Content-Type": "application/json"}).status_code == 400
+
+
+def test_practice_in_the_chat_channel(stack: Stack) -> None:
+    me = sender()
+    opening = stack.texts(me, '/practice{"trainee": "e2e学员"}')
+    assert "练习开始" in opening and "客户：" in opening
+    turn = stack.texts(me, "我理解您的顾虑，您主要是担心哪一方面呢？我可以帮您详细算一下。")
+    assert "本轮得分" in turn and "参考回答" in turn and "客户：" in turn
+    # A trainee's "转人工" is a practice reply, not a customer asking for a human.
+    assert "本轮得分" in stack.texts(me, "转人工")
+    ended = stack.texts(me, "结束练习")
+    assert "练习结束" in ended and "回到正常客服模式" in ended
+    # Back to normal service; practice opened no ticket and is stored apart.
+    assert "2,999" in stack.texts(me, "风尊空调多少钱")
+    with sqlite3.connect(stack.db_path) as connection:
+        tickets = connection.execute(
+            "SELECT COUNT(*) FROM tickets WHERE conversation_id = ?", (me,)
+        ).fetchone()[0]
+        sessions = connection.execute(
+            "SELECT outcome, (SELECT COUNT(*) FROM practice_turns t WHERE t.session_id = s.id)"
+            " FROM practice_sessions s WHERE trainee = ?", ("e2e学员",)
+        ).fetchall()
+    assert tickets == 0
+    assert sessions == [("abandoned", 2)]

@@ -26,6 +26,8 @@
     title: (script && script.dataset.title) || "小智客服",
     page: Boolean(script && script.dataset.mode === "page"),
     open: Boolean(script && script.dataset.open === "true"),
+    // Practice mode is for trainees: on the full chat page, or where a site opts in.
+    practice: Boolean(script && (script.dataset.mode === "page" || script.dataset.practice === "true")),
   };
 
   const SESSION_KEY = "cs_session_id";
@@ -227,6 +229,7 @@
     const header = el("header", { className: "cs-header" }, [
       el("div", { className: "cs-avatar", textContent: "智" }, [], { "aria-hidden": "true" }),
       el("div", { className: "cs-heading" }, [title, status]),
+      options.practice ? button("cs-practice", "练习", "学员异议处理练习") : null,
       button("cs-rate-open", "评价", "评价本次服务"),
       button("cs-new", "新对话", "开始新对话"),
       options.page ? null : button("cs-close", "×", "收起对话", "cs-header-btn cs-close"),
@@ -464,6 +467,13 @@
     return true;
   }
 
+  /** Trainees: the bot plays a customer with an objection and scores each reply. */
+  function startPractice() {
+    const name = (window.prompt("请输入学员姓名（练习记录按姓名保存）") || "").trim().slice(0, 32);
+    if (!name) return;
+    sendMessage(`/practice${JSON.stringify({ trainee: name })}`, `开始异议处理练习（学员：${name}）`);
+  }
+
   function submitInput() {
     if (sendMessage(ui.input.value)) {
       ui.input.value = "";
@@ -635,6 +645,8 @@
     ui.launcher.addEventListener("click", () => setOpen(!isOpen()));
     ui.panel.querySelector("#cs-new").addEventListener("click", newConversation);
     ui.panel.querySelector("#cs-rate-open").addEventListener("click", openRating);
+    const practice = ui.panel.querySelector("#cs-practice");
+    if (practice) practice.addEventListener("click", startPractice);
     const close = ui.panel.querySelector("#cs-close");
     if (close) close.addEventListener("click", () => setOpen(false));
     ui.panel.addEventListener("keydown", (event) => {
