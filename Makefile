@@ -20,7 +20,7 @@ TRAIN_INPUTS := config.yml domain.yml knowledge/catalogue.yml knowledge/faq.yml 
   knowledge/policies.yml actions/knowledge.py \
   $(wildcard bot/*.py) $(shell find data -type f -name '*.yml')
 
-.PHONY: help install dictionary web browser seed train run shell practice test lint pytest validate test-practice test-stories test-nlu test-e2e clean
+.PHONY: help install dictionary web browser seed train run shell practice practice-report test lint pytest validate test-practice test-stories test-nlu test-e2e clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -62,6 +62,9 @@ shell: $(MODEL) seed ## Chat in the terminal (starts the action server too)
 
 practice: $(STAMP) ## Practise objection handling in the terminal (TRAINEE=name)
 	@$(ENV) $(PY) -m actions.practice.cli --trainee "$(TRAINEE)"
+
+practice-report: $(STAMP) ## Progress chart of a trainee (TRAINEE=name) into results/practice/
+	@$(ENV) $(PY) -m actions.practice.report --trainee "$(TRAINEE)"
 
 lint: $(STAMP) ## ruff
 	@$(VENV)/bin/ruff check actions bot tests scripts
