@@ -105,6 +105,7 @@ def trainer_overview() -> Dict[str, Any]:
             "trainees": trainees,
             "by_technique": team["by_technique"],
             "by_objection_type": team["by_objection_type"],
+            "technique_names": dict(data.feedback()["technique_names"]),
         }
 
 
@@ -139,6 +140,7 @@ def progress_chart(trainee: str, path: Path) -> Path:
     try:
         left.plot(range(1, len(scored) + 1), [s["score"] for s in scored], marker="o")
         left.set_ylim(0, 100)
+        left.set_xlim(0.5, len(scored) + 0.5)
         left.xaxis.set_major_locator(MaxNLocator(integer=True))
         left.set_xlabel("练习场次")
         left.set_ylabel("得分")

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import tempfile
 from datetime import timedelta
 from functools import lru_cache
+from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 from rasa.core.channels.channel import InputChannel, UserMessage
@@ -32,6 +34,7 @@ from actions import deadlines, knowledge
 from actions.db import repository
 from actions.db.engine import session_scope
 from actions.db.models import Ticket
+from actions.practice import report
 from bot.channels import live
 from bot.channels.webchat import static_file
 from bot.staff_auth import AuthError, Staff, StaffDirectory
@@ -351,6 +354,37 @@ class StaffConsoleInput(InputChannel):
         @protected
         async def close(request: Request, staff: Staff, ticket_id: int) -> HTTPResponse:
             return await finish(request, staff, ticket_id, "closed")
+
+        @console.route("/practice", methods=["GET"])
+        async def practice_page(_: Request) -> HTTPResponse:
+            return await response.file(static_file("practice.html"))
+
+        @console.route("/api/practice", methods=["GET"])
+        @protected
+        async def practice_overview(request: Request, staff: Staff) -> HTTPResponse:
+            return response.json(await asyncio.to_thread(report.trainer_overview))
+
+        @console.route("/api/practice/trainee", methods=["GET"])
+        @protected
+        async def practice_trainee(request: Request, staff: Staff) -> HTTPResponse:
+            name = request.args.get("name", "")
+            progress = await asyncio.to_thread(report.trainee_progress, name)
+            if not progress["sessions"]:
+                return response.json({"error": "该学员还没有练习记录"}, status=404)
+            return response.json(progress)
+
+        @console.route("/api/practice/chart.png", methods=["GET"])
+        @protected
+        async def practice_chart(request: Request, staff: Staff) -> HTTPResponse:
+            name = request.args.get("name", "")
+            with tempfile.TemporaryDirectory() as folder:
+                try:
+                    path = await asyncio.to_thread(
+                        report.progress_chart, name, Path(folder) / "chart.png"
+                    )
+                except ValueError:
+                    return response.json({"error": "该学员还没有完成的练习"}, status=404)
+                return response.raw(path.read_bytes(), content_type="image/png")
 
         @console.listener("after_server_start")
         async def watch_queue(app: Any, _loop: Any) -> None:

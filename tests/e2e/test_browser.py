@@ -153,3 +153,29 @@ def test_trainee_practises_in_the_web_chat(stack: Stack, browser: Browser) -> No
     send(page, "结束练习")
     expect(page.locator(".cs-msg.cs-bot .cs-text").last).to_contain_text("回到正常客服模式")
     page.screenshot(path=str(SHOTS / "practice.png"), full_page=True)
+
+
+def test_trainer_sees_practice_progress(stack: Stack, browser: Browser) -> None:
+    # A finished session to look at (the chat practice is tested above).
+    me = f"e2e-trainer-{stack.rasa_port}"
+    stack.texts(me, '/practice{"trainee": "进度学员"}')
+    stack.texts(me, "我理解您的顾虑，您主要担心哪方面呢？")
+    stack.texts(me, "结束练习")
+
+    staff = browser.new_context(locale="zh-CN").new_page()
+    staff.goto(f"{stack.url}/webhooks/console/")
+    staff.fill("#login-user", STAFF_USER)
+    staff.fill("#login-password", STAFF_PASSWORD)
+    staff.click("#login-submit")
+    expect(staff.locator("#staff-name")).to_contain_text(STAFF_USER)
+    staff.goto(f"{stack.url}/webhooks/console/practice")
+    row = staff.locator('tr.trainee-row[data-trainee="进度学员"]')
+    expect(row).to_be_visible()
+    row.click()
+    expect(staff.locator("#detail-summary")).to_contain_text("完成 1 场")
+    expect(staff.locator("#sessions tr")).to_have_count(1)
+    staff.wait_for_function(
+        "(() => { const img = document.querySelector('#chart');"
+        " return img.complete && img.naturalWidth > 0; })()"
+    )
+    staff.screenshot(path=str(SHOTS / "practice_progress.png"), full_page=True)

@@ -1,0 +1,73 @@
+// Trainer view of practice progress. Uses the console login (token in sessionStorage);
+// every name and text is put in the page with textContent, never as HTML.
+(function () {
+  "use strict";
+
+  const token = sessionStorage.getItem("cs_staff_token");
+  const api = "/webhooks/console/api/practice";
+  const $ = (selector) => document.querySelector(selector);
+
+  function cell(row, text) {
+    const td = document.createElement("td");
+    td.textContent = text == null ? "-" : String(text);
+    row.append(td);
+  }
+
+  function fail(message) {
+    const box = $("#practice-error");
+    box.textContent = message;
+    box.hidden = false;
+  }
+
+  async function get(path) {
+    const response = await fetch(path, { headers: { Authorization: `Bearer ${token}` } });
+    if (response.status === 401) throw new Error("请先在人工坐席工作台登录");
+    if (!response.ok) throw new Error((await response.json()).error || "加载失败");
+    return response;
+  }
+
+  async function showTrainee(name) {
+    const progress = await (await get(`${api}/trainee?name=${encodeURIComponent(name)}`)).json();
+    $("#detail").hidden = false;
+    $("#detail-title").textContent = `${name} 的练习`;
+    const weakest = progress.weakest.rubric.join("、") || "-";
+    $("#detail-summary").textContent =
+      `完成 ${progress.finished} 场，平均分 ${progress.mean_score ?? "-"}，最需加强：${weakest}`;
+    const chart = await get(`${api}/chart.png?name=${encodeURIComponent(name)}`).catch(() => null);
+    const image = $("#chart");
+    if (chart) image.src = URL.createObjectURL(await chart.blob());
+    image.hidden = !chart;
+    const body = $("#sessions");
+    body.replaceChildren();
+    for (const session of progress.sessions.slice().reverse()) {
+      const row = document.createElement("tr");
+      [session.started_at, session.scenario_id, session.objection_type, session.outcome,
+        session.score].forEach((value) => cell(row, value));
+      body.append(row);
+    }
+  }
+
+  async function load() {
+    if (!token) return fail("请先在人工坐席工作台登录");
+    try {
+      const overview = await (await get(api)).json();
+      const body = $("#trainees");
+      for (const trainee of overview.trainees) {
+        const row = document.createElement("tr");
+        row.className = "trainee-row";
+        row.dataset.trainee = trainee.trainee;
+        [trainee.trainee, trainee.sessions, trainee.mean_score, trainee.last_session,
+          trainee.weakest.rubric.join("、")].forEach((value) => cell(row, value));
+        row.addEventListener("click", () => showTrainee(trainee.trainee).catch((e) => fail(e.message)));
+        body.append(row);
+      }
+      const techniques = Object.entries(overview.by_technique)
+        .map(([key, score]) => `${overview.technique_names[key] || key} ${score}`).join("、");
+      $("#team").textContent = `全队各技巧平均分：${techniques || "-"}`;
+    } catch (error) {
+      fail(error.message);
+    }
+  }
+
+  load();
+})();
