@@ -18,7 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
 from actions.base import DomainDict, ShopAction
-from actions.practice import data
+from actions.practice import data, report
 from actions.practice.session import PracticeSession
 
 logger = logging.getLogger(__name__)
@@ -39,12 +39,21 @@ class ActionStartPractice(ShopAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         trainee = tracker.get_slot("trainee") or f"学员-{tracker.sender_id[:8]}"
-        practice = PracticeSession(str(trainee))
+        scenario = tracker.get_slot("practice_scenario")
+        try:
+            practice = PracticeSession(str(trainee), scenario_id=scenario)
+        except KeyError:
+            logger.info("Unknown practice scenario %r: a random one instead", scenario)
+            practice = PracticeSession(str(trainee))
         logger.info("Practice %s started by %s (%s)", practice.id, trainee,
                     practice.scenario["id"])
         dispatcher.utter_message(text=data.feedback()["chat"]["started"])
         _say(dispatcher, practice.opening_lines())
-        return [SlotSet("practice_id", practice.id), SlotSet("practice_reply", None)]
+        return [
+            SlotSet("practice_id", practice.id),
+            SlotSet("practice_reply", None),
+            SlotSet("practice_scenario", None),
+        ]
 
 
 class ActionAskPracticeReply(Action):
@@ -99,5 +108,9 @@ class ActionEndPractice(ShopAction):
     async def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
+        trainee = tracker.get_slot("trainee") or f"学员-{tracker.sender_id[:8]}"
+        progress = report.trainee_progress(str(trainee))
+        if progress["finished"]:
+            _say(dispatcher, report.text_summary(progress))  # the trainee's own history
         dispatcher.utter_message(text=data.feedback()["chat"]["ended"])
         return [SlotSet("practice_id", None), SlotSet("practice_reply", None)]

@@ -160,7 +160,7 @@ def progress_chart(trainee: str, path: Path) -> Path:
     return path
 
 
-def _text_summary(progress: Dict[str, Any]) -> List[str]:
+def text_summary(progress: Dict[str, Any]) -> List[str]:
     weakest = progress["weakest"]
     technique = data.technique_name(weakest["technique"]) if weakest["technique"] else "-"
     return [
@@ -196,7 +196,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     except ValueError:
         print(f"学员“{args.trainee}”还没有完成的练习。", file=sys.stderr)
         return 1
-    for line in _text_summary(trainee_progress(args.trainee)):
+    for line in text_summary(trainee_progress(args.trainee)):
         print(line)
     print(f"进度图：{out}")
     return 0

@@ -177,7 +177,10 @@ def test_rating_endpoint_validates_input(stack: Stack) -> None:
 
 def test_practice_in_the_chat_channel(stack: Stack) -> None:
     me = sender()
-    opening = stack.texts(me, '/practice{"trainee": "e2e学员"}')
+    opening = stack.texts(
+        me, '/practice{"trainee": "e2e学员", "scenario": "price_insurance_low_income"}'
+    )
+    assert "收入少" in opening  # the seeds' own example, as chosen
     assert "练习开始" in opening and "客户：" in opening
     turn = stack.texts(me, "我理解您的顾虑，您主要是担心哪一方面呢？我可以帮您详细算一下。")
     assert "本轮得分" in turn and "参考回答" in turn and "客户：" in turn
@@ -185,6 +188,7 @@ def test_practice_in_the_chat_channel(stack: Stack) -> None:
     assert "本轮得分" in stack.texts(me, "转人工")
     ended = stack.texts(me, "结束练习")
     assert "练习结束" in ended and "回到正常客服模式" in ended
+    assert "完成 1 场" in ended  # the trainee sees their own history
     # Back to normal service; practice opened no ticket and is stored apart.
     assert "2,999" in stack.texts(me, "风尊空调多少钱")
     with sqlite3.connect(stack.db_path) as connection:
