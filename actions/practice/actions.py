@@ -24,6 +24,11 @@ from actions.practice.session import PracticeSession
 logger = logging.getLogger(__name__)
 
 
+def _trainee(tracker: Tracker) -> str:
+    """The trainee named in /practice{"trainee": …}, or one derived from the sender."""
+    return str(tracker.get_slot("trainee") or f"学员-{tracker.sender_id[:8]}")
+
+
 def _say(dispatcher: CollectingDispatcher, lines: List[str]) -> None:
     if lines:
         dispatcher.utter_message(text="\n".join(lines))
@@ -38,13 +43,13 @@ class ActionStartPractice(ShopAction):
     async def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
-        trainee = tracker.get_slot("trainee") or f"学员-{tracker.sender_id[:8]}"
+        trainee = _trainee(tracker)
         scenario = tracker.get_slot("practice_scenario")
         try:
-            practice = PracticeSession(str(trainee), scenario_id=scenario)
+            practice = PracticeSession(trainee, scenario_id=scenario)
         except KeyError:
             logger.info("Unknown practice scenario %r: a random one instead", scenario)
-            practice = PracticeSession(str(trainee))
+            practice = PracticeSession(trainee)
         logger.info("Practice %s started by %s (%s)", practice.id, trainee,
                     practice.scenario["id"])
         dispatcher.utter_message(text=data.feedback()["chat"]["started"])
@@ -108,8 +113,7 @@ class ActionEndPractice(ShopAction):
     async def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
-        trainee = tracker.get_slot("trainee") or f"学员-{tracker.sender_id[:8]}"
-        progress = report.trainee_progress(str(trainee))
+        progress = report.trainee_progress(_trainee(tracker))
         if progress["finished"]:
             _say(dispatcher, report.text_summary(progress))  # the trainee's own history
         dispatcher.utter_message(text=data.feedback()["chat"]["ended"])
