@@ -20,7 +20,7 @@ TRAIN_INPUTS := config.yml domain.yml knowledge/catalogue.yml knowledge/faq.yml 
   knowledge/policies.yml actions/knowledge.py \
   $(wildcard bot/*.py) $(shell find data -type f -name '*.yml')
 
-.PHONY: help install dictionary web browser seed train run shell practice practice-report test lint pytest validate test-practice test-stories test-nlu test-e2e clean
+.PHONY: help install dictionary web browser seed train run shell practice practice-report report test lint pytest validate test-practice test-stories test-nlu test-e2e clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -66,8 +66,11 @@ practice: $(STAMP) ## Practise objection handling in the terminal (TRAINEE=name)
 practice-report: $(STAMP) ## Progress chart of a trainee (TRAINEE=name) into results/practice/
 	@$(ENV) $(PY) -m actions.practice.report --trainee "$(TRAINEE)"
 
+report: $(STAMP) ## Manager report into results/report/ (SINCE=/UNTIL=YYYY-MM-DD; default last 7 days)
+	@$(ENV) $(PY) -m actions.insights.report $(if $(SINCE),--since $(SINCE)) $(if $(UNTIL),--until $(UNTIL)) --out results/report
+
 lint: $(STAMP) ## ruff
-	@$(VENV)/bin/ruff check actions bot tests scripts
+	@$(VENV)/bin/ruff check actions bot tests scripts bench
 
 pytest: $(STAMP) $(DICT) ## Unit tests: data layer, components, actions
 	@$(ENV) $(PY) -m pytest tests -q -p no:cacheprovider --ignore=tests/e2e

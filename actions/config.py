@@ -24,6 +24,10 @@ class Settings:
     staff_token_secret: str
     staff_token_hours: float
     var_dir: Path
+    # Deadline alerts are POSTed here as JSON (actions/insights/alerts.py); "" = log only.
+    alert_webhook_url: str = ""
+    # Rasa's SQL tracker store, read (read-only) by the conversation reports.
+    tracker_store_url: str = ""
 
 
 def _default_database_url() -> str:
@@ -43,6 +47,9 @@ def load_settings() -> Settings:
         staff_token_secret=os.environ.get("STAFF_TOKEN_SECRET") or "",
         staff_token_hours=float(os.environ.get("STAFF_TOKEN_HOURS") or 8),
         var_dir=PROJECT_ROOT / "var",
+        alert_webhook_url=os.environ.get("ALERT_WEBHOOK_URL") or "",
+        tracker_store_url=os.environ.get("TRACKER_STORE_URL")
+        or f"sqlite:///{PROJECT_ROOT / 'var' / 'tracker.db'}",
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import yaml
 
@@ -55,6 +55,11 @@ def faq() -> Dict[str, str]:
         for name, variants in responses.items()
         if name.startswith("utter_faq/")
     }
+
+
+def catalogue_product(name: str) -> Optional[Dict[str, Any]]:
+    """The catalogue entry of a product by its canonical name (None if not sold)."""
+    return next((p for p in catalogue().get("products", []) if p["name"] == name), None)
 
 
 def catalogue_terms() -> Iterator[Tuple[str, str, str]]:

@@ -28,6 +28,8 @@ logger = logging.getLogger(__name__)
 ALGORITHM = "pbkdf2_sha256"
 ITERATIONS = 200_000
 DEV_USER = "staff"
+CONSOLE_SCOPE = "console"
+CHART_SCOPE = "practice_chart"
 
 
 class AuthError(Exception):
@@ -67,7 +69,7 @@ class StaffDirectory:
     def __init__(self, config: Settings = settings) -> None:
         self._config = config
         self._accounts = self._load_accounts()
-        self._secret = self._load_secret()
+        self._secret = token_secret(config)
 
     @property
     def token_hours(self) -> float:
@@ -108,18 +110,6 @@ class StaffDirectory:
                        DEV_USER, password_file)
         return {DEV_USER: stored}
 
-    def _load_secret(self) -> str:
-        if self._config.staff_token_secret:
-            return self._config.staff_token_secret
-        if self.production:
-            raise RuntimeError("APP_ENV=production needs STAFF_TOKEN_SECRET")
-        path = self._config.var_dir / "staff_token_secret"
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_urlsafe(32), encoding="utf-8")
-            path.chmod(0o600)
-        return path.read_text(encoding="utf-8").strip()
-
     def login(self, username: str, password: str, now: Optional[float] = None) -> str:
         """A signed token for valid credentials; AuthError otherwise."""
         stored = self._accounts.get(username)
@@ -130,8 +120,8 @@ class StaffDirectory:
             raise AuthError("用户名或密码错误")
         issued = int(now if now is not None else time.time())
         expires = issued + int(self._config.staff_token_hours * 3600)
-        return jwt.encode({"sub": username, "iat": issued, "exp": expires}, self._secret,
-                          algorithm="HS256")
+        return jwt.encode({"sub": username, "scope": CONSOLE_SCOPE, "iat": issued,
+                           "exp": expires}, self._secret, algorithm="HS256")
 
     def verify(self, token: Optional[str], now: Optional[float] = None) -> Staff:
         """The staff member a token belongs to; AuthError when missing/invalid/expired."""
@@ -146,9 +136,47 @@ class StaffDirectory:
             raise AuthError("登录已失效，请重新登录") from error
         if now is not None and claims["exp"] <= now:
             raise AuthError("登录已失效，请重新登录")
+        # A trainee's chart link is signed with the same secret: never a login.
+        if claims.get("scope") != CONSOLE_SCOPE:
+            raise AuthError("登录已失效，请重新登录")
         if claims["sub"] not in self._accounts:
             raise AuthError("账号已停用")
         return Staff(name=claims["sub"])
+
+
+def token_secret(config: Settings = settings) -> str:
+    """The secret that signs console tokens and chart links (generated under var/ in dev)."""
+    if config.staff_token_secret:
+        return config.staff_token_secret
+    if config.app_env == "production":
+        raise RuntimeError("APP_ENV=production needs STAFF_TOKEN_SECRET")
+    path = config.var_dir / "staff_token_secret"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(32), encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip()
+
+
+def chart_token(trainee: str, hours: float = 24, now: Optional[float] = None,
+                config: Settings = settings) -> str:
+    """A link token that shows one trainee's progress chart, and nothing else."""
+    issued = int(now if now is not None else time.time())
+    claims = {"sub": trainee, "scope": CHART_SCOPE, "iat": issued,
+              "exp": issued + int(hours * 3600)}
+    return jwt.encode(claims, token_secret(config), algorithm="HS256")
+
+
+def chart_trainee(token: Optional[str], config: Settings = settings) -> str:
+    """The trainee a chart link token was issued for; AuthError when invalid or expired."""
+    try:
+        claims = jwt.decode(token or "", token_secret(config), algorithms=["HS256"],
+                            options={"require": ["exp", "sub", "scope"]})
+    except jwt.PyJWTError as error:
+        raise AuthError("链接已失效") from error
+    if claims["scope"] != CHART_SCOPE:
+        raise AuthError("链接已失效")
+    return str(claims["sub"])
 
 
 def main(argv: Optional[list] = None) -> None:

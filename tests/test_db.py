@@ -111,6 +111,8 @@ def test_schema_has_the_expected_tables(db):
         "staff_presence",
         "practice_sessions",
         "practice_turns",
+        "channel_cursors",
+        "channel_messages",
     }
 
 

@@ -13,7 +13,7 @@ from actions import knowledge
 from actions.config import PROJECT_ROOT
 from actions.db import repository
 from actions.db.engine import session_scope
-from actions.practice import cli, data
+from actions.practice import cli, data, report
 from actions.practice.classifier import Prediction, default_classifier
 from actions.practice.engine import (
     CustomerState,
@@ -22,7 +22,7 @@ from actions.practice.engine import (
     model_answer,
     score_reply,
 )
-from actions.practice.session import PracticeSession
+from actions.practice.session import PracticeSession, objection_view
 
 SCENARIOS = data.scenarios()
 TYPES = ("price", "delay", "no_need", "competitor", "trust", "timing")
@@ -92,7 +92,7 @@ def test_test_set_is_never_trained_on() -> None:
 def test_rubric_earns_seventy_points_at_most() -> None:
     earn = [p for p in data.rubric() if p["kind"] == "earn"]
     assert sum(p["points"] for p in earn) + data.feedback()["settings"]["technique_points"] == 100
-    assert all(p["phrases"] and p["tip"] for p in data.rubric())
+    assert all((p.get("phrases") or p.get("check")) and p["tip"] for p in data.rubric())
 
 
 # ==================================================================== classifier
@@ -152,6 +152,75 @@ def test_arguing_loses_points(reply: str) -> None:
     lost = [r for r in feedback.rubric if r.delta < 0]
     assert lost and all(r.phrase and r.phrase in reply for r in lost)
     assert feedback.score < 45
+
+
+@pytest.mark.parametrize(
+    "reply, key",
+    [
+        ("这款是傻瓜式操作，老人也会用，您放心。", "pressure"),
+        ("我们必须保证每一台都是正品，您放心。", "pressure"),
+        ("我们不可能让您吃亏的，价格保护30天。", "argue"),
+        ("这件设计得很完美的，您试穿看看？", "off_topic"),
+        ("您留个手机号，我帮您登记一下？", "off_topic"),
+    ],
+)
+def test_innocent_words_containing_a_phrase_lose_nothing(reply: str, key: str) -> None:
+    lost = keys(evaluate_rubric(reply, scenario_of("price")), -1)
+    assert key not in lost
+
+
+@pytest.mark.parametrize(
+    "reply, phrase",
+    [
+        ("你傻啊，这都不买", "傻"),
+        ("您必须今天下单，不然就没了", "必须"),
+    ],
+)
+def test_pressure_still_loses_points(reply: str, phrase: str) -> None:
+    lost = {r.key: r.phrase for r in evaluate_rubric(reply) if r.delta < 0}
+    assert lost.get("pressure") == phrase
+
+
+def test_a_reply_about_another_product_is_off_topic() -> None:
+    scenario = data.scenario("price_ac_fengzun")
+    reply = "您说得对，价格确实不低，不过华为Mate60手机保修一年，我帮您下单好吗？"
+    feedback = score_reply(reply, scenario)
+    lost = {r.key: r.phrase for r in feedback.rubric if r.delta < 0}
+    assert set(lost) == {"off_topic"} and lost["off_topic"].startswith("华为")
+    on_topic = score_reply(reply.replace("华为Mate60手机", "这台美的风尊空调"), scenario)
+    assert feedback.score <= on_topic.score - 20
+
+
+def test_naming_the_competitor_the_customer_raised_is_on_topic() -> None:
+    scenario = next(s for s in SCENARIOS if s["objection_type"] == "competitor"
+                    and any(b in s["opening"] for b in ("格力", "小米", "海尔", "华为")))
+    brand = next(b for b in ("格力", "小米", "海尔", "华为") if b in scenario["opening"])
+    lost = keys(evaluate_rubric(f"您拿{brand}来比较很正常，您最看重哪一点呢？", scenario), -1)
+    assert "off_topic" not in lost
+
+
+def test_a_number_of_years_counts_as_evidence() -> None:
+    earned = {r.key: r.phrase for r in evaluate_rubric("我家用了十年都没坏过。") if r.delta > 0}
+    assert earned.get("value_evidence") == "十年"
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s["id"])
+def test_reference_answers_follow_the_rubric(scenario: Dict[str, Any]) -> None:
+    """A model answer shown to trainees must never lose points itself."""
+    second = scenario["follow_ups"]["second_objection"]
+    for answer, view in ((scenario["model_reply"], scenario),
+                         (second.get("model_reply"), objection_view(scenario, second["type"]))):
+        if answer:
+            assert not keys(evaluate_rubric(answer["text"], view), -1), answer["text"]
+
+
+def test_the_second_objection_brings_its_own_model_answer() -> None:
+    scenario = next(s for s in SCENARIOS
+                    if s["follow_ups"]["second_objection"].get("model_reply"))
+    second = scenario["follow_ups"]["second_objection"]
+    answer = model_answer(objection_view(scenario, second["type"]))
+    assert answer == {"technique": second["model_reply"]["technique"],
+                      "text": second["model_reply"]["text"]}
 
 
 def test_a_good_reply_scores_high_and_a_bad_one_low() -> None:
@@ -276,9 +345,10 @@ def test_a_session_ends_after_the_turn_limit(db) -> None:
     assert practice.outcome in ("turns", "left")
 
 
-def test_terminal_practice(db, monkeypatch, capsys) -> None:
+def test_terminal_practice(db, monkeypatch, capsys, tmp_path) -> None:
     answers = iter(["", "我理解您的顾虑，您主要担心哪方面呢？", "/quit"])
     monkeypatch.setattr("builtins.input", lambda _prompt="": next(answers))
+    monkeypatch.setattr(report, "default_chart_path", lambda name: tmp_path / f"{name}.png")
     assert cli.main(["--trainee", "终端学员", "--type", "price", "--seed", "2"]) == 0
     out = capsys.readouterr().out
     assert "练习开始" in out and "本轮得分" in out and "练习结束" in out
@@ -286,6 +356,23 @@ def test_terminal_practice(db, monkeypatch, capsys) -> None:
     with session_scope() as session:
         [stored] = repository.practice_history(session=session, trainee="终端学员")
         assert len(stored.turns) == 1
+    chart = tmp_path / "终端学员.png"
+    assert f"进度图：{chart}" in out
+    assert chart.read_bytes().startswith(b"\x89PNG")
+
+
+def test_terminal_practice_to_the_end_shows_the_progress_chart(
+    db, monkeypatch, capsys, tmp_path
+) -> None:
+    good = ("我理解您的顾虑，价格确实不低，不过它保修6年，算下来每天一块多。"
+            "您主要担心的是预算吗？我帮您申请分期好吗？")
+    answers = iter([good] * 5)
+    monkeypatch.setattr("builtins.input", lambda _prompt="": next(answers))
+    monkeypatch.setattr(report, "default_chart_path", lambda name: tmp_path / f"{name}.png")
+    assert cli.main(["--trainee", "终端学员", "--scenario", "price_ac_fengzun", "--seed", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "客户被说服了" in out and "学员：终端学员｜完成 1 场" in out
+    assert (tmp_path / "终端学员.png").read_bytes().startswith(b"\x89PNG")
 
 
 def test_a_stored_session_resumes_exactly_where_it_was(db) -> None:

@@ -119,7 +119,27 @@ def test_login_gives_a_token_that_verifies(directory):
 def test_token_claims(directory):
     token = directory.login("alice", "alice-pw", now=T0)
     claims = jwt.decode(token, SECRET, algorithms=["HS256"], options={"verify_exp": False})
-    assert claims == {"sub": "alice", "iat": int(T0), "exp": int(T0 + HOURS * 3600)}
+    assert claims == {"sub": "alice", "scope": "console", "iat": int(T0),
+                      "exp": int(T0 + HOURS * 3600)}
+
+
+def test_a_chart_link_shows_one_trainee_and_is_never_a_login(tmp_path):
+    config = make_settings(tmp_path)
+    directory = StaffDirectory(config)
+    # A trainee may pick any name, even a staff member's: the link is still no login.
+    token = staff_auth.chart_token("alice", config=config)
+    assert staff_auth.chart_trainee(token, config=config) == "alice"
+    with pytest.raises(AuthError):
+        directory.verify(token)
+    with pytest.raises(AuthError):
+        staff_auth.chart_trainee(directory.login("alice", "alice-pw"), config=config)
+    expired = staff_auth.chart_token("alice", hours=1, now=time.time() - 7200, config=config)
+    with pytest.raises(AuthError):
+        staff_auth.chart_trainee(expired, config=config)
+    other = replace(config, staff_token_secret=OTHER_SECRET)
+    forged = staff_auth.chart_token("alice", config=other)
+    with pytest.raises(AuthError):
+        staff_auth.chart_trainee(forged, config=config)
 
 
 @pytest.mark.parametrize(

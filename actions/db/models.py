@@ -97,6 +97,12 @@ class Ticket(Base):
     resolve_due = Column(DateTime)
     callback_due = Column(DateTime)
     closed_at = Column(DateTime)
+    # When staff first responded (joined, handed back or closed): the sunset rule.
+    responded_at = Column(DateTime)
+    # When each deadline's alert went out (actions/insights/alerts.py): once only.
+    respond_alerted_at = Column(DateTime)
+    resolve_alerted_at = Column(DateTime)
+    callback_alerted_at = Column(DateTime)
 
     customer = relationship("Customer")
 
@@ -182,3 +188,25 @@ class PracticeTurn(Base):
     created_at = Column(DateTime, nullable=False)
 
     session = relationship("PracticeSession", back_populates="turns")
+
+
+class ChannelCursor(Base):
+    """Where a channel's message sync stopped (WeCom 微信客服: sync_msg's next_cursor)."""
+
+    __tablename__ = "channel_cursors"
+
+    channel = Column(String(32), primary_key=True)
+    # The platform account the cursor belongs to (WeCom: the open_kfid).
+    account = Column(String(64), primary_key=True)
+    cursor = Column(String(512), nullable=False, default="")
+    updated_at = Column(DateTime, nullable=False)
+
+
+class ChannelMessage(Base):
+    """A platform message already taken (a duplicate delivery is skipped)."""
+
+    __tablename__ = "channel_messages"
+
+    channel = Column(String(32), primary_key=True)
+    msg_id = Column(String(128), primary_key=True)
+    received_at = Column(DateTime, nullable=False, index=True)

@@ -5,11 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Dict, List, Optional, Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from actions import deadlines
 from actions.db.models import (
+    ChannelCursor,
+    ChannelMessage,
     Customer,
     Order,
     OrderItem,
@@ -183,6 +186,8 @@ def set_ticket_status(
     ticket.status = status
     if staff:
         ticket.assigned_to = staff
+    if status != "open" and ticket.responded_at is None:
+        ticket.responded_at = now or deadlines.utcnow()
     if status in ("handed_back", "closed"):
         ticket.closed_at = now or deadlines.utcnow()
     session.flush()
@@ -309,3 +314,153 @@ def practice_history(*, session: Session, trainee: Optional[str] = None) -> List
     if trainee is not None:
         statement = statement.where(PracticeSession.trainee == trainee)
     return list(session.execute(statement.order_by(PracticeSession.id.desc())).scalars())
+
+
+# ----------------------------------------------------------------- manager reports
+
+
+def tickets_created_between(
+    *, session: Session, start: datetime, end: datetime, kinds: Sequence[str] = ()
+) -> List[Ticket]:
+    """Tickets created in [start, end) with their customer, oldest first."""
+    statement = (
+        select(Ticket)
+        .where(Ticket.created_at >= start, Ticket.created_at < end)
+        .options(selectinload(Ticket.customer))
+    )
+    if kinds:
+        statement = statement.where(Ticket.kind.in_(list(kinds)))
+    return list(session.execute(statement.order_by(Ticket.id)).scalars())
+
+
+def tickets_to_watch(
+    *, session: Session, oldest: datetime, horizon: datetime
+) -> List[Ticket]:
+    """Tickets with a deadline in [oldest, horizon] that may still be pending: open
+    ones (any deadline) and handled ones (the return call)."""
+    def due(column: Any) -> Any:
+        return column.between(oldest, horizon)
+
+    still_open = Ticket.status.in_(QUEUE_STATUSES)
+    statement = (
+        select(Ticket)
+        .where(
+            or_(
+                and_(
+                    still_open,
+                    or_(due(Ticket.respond_due), due(Ticket.resolve_due),
+                        due(Ticket.callback_due)),
+                ),
+                and_(~still_open, due(Ticket.callback_due)),
+            )
+        )
+        .options(selectinload(Ticket.customer))
+        .order_by(Ticket.id)
+    )
+    return list(session.execute(statement).scalars())
+
+
+def notes_of_tickets(*, session: Session, ticket_ids: Sequence[int]) -> Dict[int, List[TicketNote]]:
+    """Notes of many tickets at once, oldest first per ticket."""
+    notes: Dict[int, List[TicketNote]] = {ticket_id: [] for ticket_id in ticket_ids}
+    if not ticket_ids:
+        return notes
+    statement = select(TicketNote).where(TicketNote.ticket_id.in_(list(ticket_ids)))
+    for note in session.execute(statement.order_by(TicketNote.id)).scalars():
+        notes[note.ticket_id].append(note)
+    return notes
+
+
+def products_of_orders(*, session: Session, order_nos: Sequence[str]) -> Dict[str, List[str]]:
+    """Product names of each order, in item order."""
+    products: Dict[str, List[str]] = {}
+    if not order_nos:
+        return products
+    statement = (
+        select(OrderItem.order_no, Product.name)
+        .join(Product, OrderItem.sku == Product.sku)
+        .where(OrderItem.order_no.in_(list(order_nos)))
+        .order_by(OrderItem.order_no, OrderItem.id)
+    )
+    for order_no, name in session.execute(statement):
+        products.setdefault(order_no, []).append(name)
+    return products
+
+
+ALERT_COLUMNS = {
+    "respond": Ticket.respond_alerted_at,
+    "resolve": Ticket.resolve_alerted_at,
+    "callback": Ticket.callback_alerted_at,
+}
+
+
+def claim_alert(*, session: Session, ticket_id: int, commitment: str, now: datetime) -> bool:
+    """Marks a ticket's deadline as alerted; False when it already was (by anyone).
+
+    One conditional UPDATE, so two processes checking at once never both alert.
+    """
+    column = ALERT_COLUMNS[commitment]
+    result = session.execute(
+        update(Ticket)
+        .where(Ticket.id == ticket_id, column.is_(None))
+        .values({column.key: now})
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def ratings_between(*, session: Session, start: datetime, end: datetime) -> List[Rating]:
+    """Ratings given in [start, end), oldest first."""
+    statement = select(Rating).where(Rating.created_at >= start, Rating.created_at < end)
+    return list(session.execute(statement.order_by(Rating.id)).scalars())
+
+
+# ----------------------------------------------------------------- platform channels
+
+
+def get_channel_cursor(*, session: Session, channel: str, account: str) -> Optional[str]:
+    """The saved sync cursor of a channel account, or None before the first sync."""
+    row = session.get(ChannelCursor, (channel, account))
+    return row.cursor if row is not None else None
+
+
+def save_channel_cursor(
+    *, session: Session, channel: str, account: str, cursor: str,
+    now: Optional[datetime] = None,
+) -> None:
+    """Remembers where the sync of a channel account stopped."""
+    row = session.get(ChannelCursor, (channel, account))
+    if row is None:
+        row = ChannelCursor(channel=channel, account=account)
+        session.add(row)
+    row.cursor = cursor
+    row.updated_at = now or deadlines.utcnow()
+    session.flush()
+
+
+def claim_channel_message(
+    *, session: Session, channel: str, msg_id: str, now: Optional[datetime] = None
+) -> bool:
+    """Records a platform message as taken; False when it already was (a duplicate).
+
+    The primary key decides, so two processes syncing at once never both take it.
+    """
+    if session.get(ChannelMessage, (channel, msg_id)) is not None:
+        return False
+    try:
+        with session.begin_nested():
+            session.add(ChannelMessage(channel=channel, msg_id=msg_id,
+                                       received_at=now or deadlines.utcnow()))
+    except IntegrityError:
+        return False
+    return True
+
+
+def prune_channel_messages(*, session: Session, channel: str, before: datetime) -> int:
+    """Forgets messages taken before `before` (the platform never resends those)."""
+    result = session.execute(
+        delete(ChannelMessage)
+        .where(ChannelMessage.channel == channel, ChannelMessage.received_at < before)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any, Dict, List, Text
+from urllib.parse import quote
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -20,8 +21,12 @@ from rasa_sdk.forms import FormValidationAction
 from actions.base import DomainDict, ShopAction
 from actions.practice import data, report
 from actions.practice.session import PracticeSession
+from bot.staff_auth import chart_token
 
 logger = logging.getLogger(__name__)
+
+# Served by the web chat channel (bot/channels/webchat.py), relative to the Rasa server.
+CHART_URL = "/webhooks/chat/practice/chart.png"
 
 
 def _trainee(tracker: Tracker) -> str:
@@ -113,8 +118,11 @@ class ActionEndPractice(ShopAction):
     async def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
-        progress = report.trainee_progress(_trainee(tracker))
+        trainee = _trainee(tracker)
+        progress = report.trainee_progress(trainee)
         if progress["finished"]:
             _say(dispatcher, report.text_summary(progress))  # the trainee's own history
+            # The chart behind a signed link: it shows this trainee's progress only.
+            dispatcher.utter_message(image=f"{CHART_URL}?t={quote(chart_token(trainee))}")
         dispatcher.utter_message(text=data.feedback()["chat"]["ended"])
         return [SlotSet("practice_id", None), SlotSet("practice_reply", None)]

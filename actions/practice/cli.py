@@ -7,6 +7,7 @@ import sys
 from typing import List, Optional
 
 from actions.db.engine import create_schema
+from actions.practice import report
 from actions.practice.session import PracticeSession
 
 
@@ -42,6 +43,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         if reply in ("/quit", "/exit", "/stop"):
             for line in practice.finish("abandoned"):
                 print(line)
+            _show_progress(practice.trainee)
             return 0
         result = practice.reply(reply)
         for line in result.feedback_lines:
@@ -50,7 +52,19 @@ def main(argv: Optional[List[str]] = None) -> int:
         if result.finished:
             for line in result.summary_lines:
                 print(line)
+            _show_progress(practice.trainee)
             return 0
+
+
+def _show_progress(trainee: str) -> None:
+    """The trainee's history and the path of their progress chart."""
+    progress = report.trainee_progress(trainee)
+    if not progress["finished"]:
+        return
+    for line in report.text_summary(progress):
+        print(line)
+    path = report.progress_chart(trainee, report.default_chart_path(trainee))
+    print(f"进度图：{path}")
 
 
 if __name__ == "__main__":

@@ -10,8 +10,10 @@ to their temperament.
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from functools import lru_cache
+from typing import Any, Dict, List, Optional, Tuple
 
 from actions import knowledge
 from actions.practice import data
@@ -75,12 +77,19 @@ class TurnFeedback:
         return lines
 
 
-def evaluate_rubric(reply: str) -> List[RubricResult]:
-    """Checks every rubric point against the reply, keeping the phrase that decided it."""
+def evaluate_rubric(reply: str, scenario: Optional[Dict[str, Any]] = None) -> List[RubricResult]:
+    """Checks every rubric point against the reply, keeping the phrase that decided it.
+
+    The off-topic check needs the scenario; without one it is skipped.
+    """
     text = normalize(reply)
     results = []
     for point in data.rubric():
-        phrase = next((p for p in point["phrases"] if p in text), None)
+        checked = _without(text, point.get("exempt") or [])
+        if point.get("check") == "off_topic":
+            phrase = _off_topic_term(checked, scenario) if scenario else None
+        else:
+            phrase = _first_match(checked, point)
         if point["kind"] == "earn":
             delta = int(point["points"]) if phrase else 0
         else:
@@ -89,6 +98,89 @@ def evaluate_rubric(reply: str) -> List[RubricResult]:
                 continue  # nothing lost: not worth a line of feedback
         results.append(RubricResult(point["key"], point["name"], delta, phrase, point["tip"]))
     return results
+
+
+def _without(text: str, exempt: List[str]) -> str:
+    """The text with exempt expressions blanked out, so their parts never match."""
+    for expression in sorted(exempt, key=len, reverse=True):
+        text = text.replace(normalize(expression), "□" * len(expression))
+    return text
+
+
+def _first_match(text: str, point: Dict[str, Any]) -> Optional[str]:
+    """The first phrase of the point found in the text, else the first pattern match."""
+    phrase = next((p for p in point.get("phrases") or [] if p in text), None)
+    if phrase:
+        return phrase
+    for pattern in point.get("patterns") or []:
+        found = _compiled(pattern).search(text)
+        if found:
+            return found.group(0)
+    return None
+
+
+@lru_cache(maxsize=64)
+def _compiled(pattern: str) -> "re.Pattern[str]":
+    return re.compile(pattern)
+
+
+def _off_topic_term(text: str, scenario: Dict[str, Any]) -> Optional[str]:
+    """A catalogue term in the reply that has nothing to do with the scenario."""
+    context = _scenario_context(scenario)
+    boundaries: Optional[set] = None
+    for surface, _label, value in _catalogue_terms():
+        if surface not in text or value in context or surface in context:
+            continue
+        if boundaries is None:
+            boundaries = _word_boundaries(text)
+        # Only whole words: 完美的 contains 美的 but says nothing about the brand.
+        start = text.find(surface)
+        while start != -1:
+            if start in boundaries and start + len(surface) in boundaries:
+                return surface
+            start = text.find(surface, start + 1)
+    return None
+
+
+def _word_boundaries(text: str) -> set:
+    """Offsets where jieba (knowing every catalogue term) puts a word boundary."""
+    offsets = {0}
+    for _word, _start, end in _segmenter().tokenize(text):
+        offsets.add(end)
+    return offsets
+
+
+@lru_cache(maxsize=1)
+def _segmenter() -> Any:
+    import jieba
+
+    segmenter = jieba.Tokenizer()
+    for surface, _label, _value in _catalogue_terms():
+        segmenter.add_word(surface, freq=2000)
+    return segmenter
+
+
+def _scenario_context(scenario: Dict[str, Any]) -> str:
+    """Everything the scenario talks about: its product (with brand and category),
+    its facts and every line the customer may say."""
+    follow = scenario.get("follow_ups") or {}
+    second = follow.get("second_objection") or {}
+    parts = [scenario.get("product", ""), scenario.get("product_line", ""),
+             scenario.get("product_facts", ""), scenario.get("opening", ""),
+             scenario.get("real_concern", ""), second.get("text", ""),
+             *follow.get("softened", []), *follow.get("pushback", [])]
+    product = knowledge.catalogue_product(scenario.get("product", ""))
+    if product:
+        parts += [product.get("brand", ""), product.get("category", "")]
+    return normalize(" ".join(str(part) for part in parts))
+
+
+@lru_cache(maxsize=1)
+def _catalogue_terms() -> Tuple[Tuple[str, str, str], ...]:
+    """Catalogue terms, longest first so that 美的风尊 is reported rather than 美的."""
+    terms = {(normalize(surface), label, value)
+             for surface, label, value in knowledge.catalogue_terms()}
+    return tuple(sorted(terms, key=lambda term: len(term[0]), reverse=True))
 
 
 def model_answer(scenario: Dict[str, Any], avoid: str = "") -> Dict[str, str]:
@@ -121,7 +213,7 @@ def score_reply(reply: str, scenario: Dict[str, Any],
     if prediction.confidence < settings["min_confidence"]:
         technique = data.NONE
     suitable = technique in scenario["suitable_techniques"]
-    rubric = evaluate_rubric(reply)
+    rubric = evaluate_rubric(reply, scenario)
     points = sum(r.delta for r in rubric)
     if suitable:
         points += settings["technique_points"]

@@ -7,6 +7,7 @@ trainers, and a progress chart (matplotlib PNG).
 from __future__ import annotations
 
 import argparse
+import io
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -125,6 +126,13 @@ def _use_cjk_font(plt: Any) -> None:
 
 def progress_chart(trainee: str, path: Path) -> Path:
     """Writes the trainee's progress chart (scores over time, score by technique)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(progress_png(trainee))
+    return path
+
+
+def progress_png(trainee: str) -> bytes:
+    """The trainee's progress chart as PNG bytes; ValueError without a finished session."""
     progress = trainee_progress(trainee)
     scored = [s for s in progress["sessions"] if s["score"] is not None]
     if not scored:
@@ -153,11 +161,16 @@ def progress_chart(trainee: str, path: Path) -> Path:
         right.set_title("各技巧平均得分")
         figure.suptitle(f"{trainee} 的练习进度")
         figure.tight_layout()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        figure.savefig(path, dpi=110)
+        buffer = io.BytesIO()
+        figure.savefig(buffer, dpi=110, format="png")
     finally:
         plt.close(figure)
-    return path
+    return buffer.getvalue()
+
+
+def default_chart_path(trainee: str) -> Path:
+    """Where `make practice-report` and the terminal practice put a trainee's chart."""
+    return PROJECT_ROOT / "results" / "practice" / f"{trainee}.png"
 
 
 def text_summary(progress: Dict[str, Any]) -> List[str]:
@@ -190,7 +203,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 0
     if not args.trainee:
         parser.error("--trainee 或 --all 必须给出一个")
-    out = args.out or PROJECT_ROOT / "results" / "practice" / f"{args.trainee}.png"
+    out = args.out or default_chart_path(args.trainee)
     try:
         progress_chart(args.trainee, out)
     except ValueError:

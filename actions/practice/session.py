@@ -93,7 +93,7 @@ class PracticeSession:
     def _customer_answers(self, score: int) -> Any:
         answer = customer_reply(self.current, self.state, score, self.rng)
         if answer.objection_type:
-            self.current = _for_objection(self.scenario, answer.objection_type)
+            self.current = objection_view(self.scenario, answer.objection_type)
         self.customer_text = answer.text
         return answer
 
@@ -195,10 +195,15 @@ def _objection_name(kind: str) -> str:
     return kind
 
 
-def _for_objection(scenario: Dict[str, Any], kind: str) -> Dict[str, Any]:
+def objection_view(scenario: Dict[str, Any], kind: str) -> Dict[str, Any]:
     """The scenario as it stands once the customer raised a new objection."""
     playbook = next(t for t in knowledge.objections()["types"] if t["key"] == kind)
     view = {**scenario, "objection_type": kind,
             "suitable_techniques": list(playbook["techniques"])}
-    view.pop("model_reply", None)  # written for the first objection, not this one
+    # The scenario's reference answer was written for the first objection; the
+    # second objection brings its own where the bank has one.
+    view.pop("model_reply", None)
+    second = scenario.get("follow_ups", {}).get("second_objection") or {}
+    if second.get("type") == kind and second.get("model_reply"):
+        view["model_reply"] = {**second["model_reply"], "objection_type": kind}
     return view

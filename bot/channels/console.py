@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import tempfile
 from datetime import timedelta
 from functools import lru_cache
-from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 from rasa.core.channels.channel import InputChannel, UserMessage
@@ -34,6 +32,8 @@ from actions import deadlines, knowledge
 from actions.db import repository
 from actions.db.engine import session_scope
 from actions.db.models import Ticket
+from actions.insights import alerts
+from actions.insights import report as insights
 from actions.practice import report
 from bot.channels import live
 from bot.channels.webchat import static_file
@@ -225,7 +225,8 @@ class StaffConsoleInput(InputChannel):
                 tracker = await agent.tracker_store.get_or_create_tracker(conversation_id)
                 tracker.update(BotUttered(text, metadata=metadata))
                 await agent.tracker_store.save(tracker)
-            await live.to_customer(conversation_id, {"text": text, **push})
+                channel = tracker.get_latest_input_channel()
+            await live.to_customer(conversation_id, {"text": text, **push}, channel=channel)
 
         async def resume(request: Request, conversation_id: str) -> None:
             agent = request.app.ctx.agent
@@ -377,18 +378,48 @@ class StaffConsoleInput(InputChannel):
         @protected
         async def practice_chart(request: Request, staff: Staff) -> HTTPResponse:
             name = request.args.get("name", "")
-            with tempfile.TemporaryDirectory() as folder:
-                try:
-                    path = await asyncio.to_thread(
-                        report.progress_chart, name, Path(folder) / "chart.png"
-                    )
-                except ValueError:
-                    return response.json({"error": "该学员还没有完成的练习"}, status=404)
-                return response.raw(path.read_bytes(), content_type="image/png")
+            try:
+                png = await asyncio.to_thread(report.progress_png, name)
+            except ValueError:
+                return response.json({"error": "该学员还没有完成的练习"}, status=404)
+            return response.raw(png, content_type="image/png")
+
+        @console.route("/reports", methods=["GET"])
+        async def reports_page(_: Request) -> HTTPResponse:
+            return await response.file(static_file("reports.html"))
+
+        @console.route("/api/reports", methods=["GET"])
+        @protected
+        async def reports(request: Request, staff: Staff) -> HTTPResponse:
+            return await report_export(request, "json", "")
+
+        @console.route(r"/api/reports/<file:[a-z_]+\.csv>", methods=["GET"])
+        @protected
+        async def report_csv(request: Request, staff: Staff, file: str) -> HTTPResponse:
+            return await report_export(request, "csv", file[:-4])
+
+        @console.route(r"/api/reports/chart/<file:[a-z_]+\.png>", methods=["GET"])
+        @protected
+        async def report_chart(request: Request, staff: Staff, file: str) -> HTTPResponse:
+            return await report_export(request, "png", file[:-4])
+
+        async def report_export(request: Request, form: str, name: str) -> HTTPResponse:
+            since, until = request.args.get("since"), request.args.get("until")
+            try:
+                body = await asyncio.to_thread(insights.export, form, name, since, until)
+            except KeyError:
+                return response.json({"error": "没有这个报表"}, status=404)
+            except ValueError as error:
+                return response.json({"error": str(error)}, status=400)
+            if form == "json":
+                return response.json(body)
+            return response.raw(body, content_type=insights.CONTENT_TYPES[form], headers={
+                "Content-Disposition": f'attachment; filename="{name}.{form}"'})
 
         @console.listener("after_server_start")
         async def watch_queue(app: Any, _loop: Any) -> None:
             app.add_task(self._watch_queue())
+            app.add_task(alerts.watch())
 
         return console
 

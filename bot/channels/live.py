@@ -2,20 +2,26 @@
 
 The socket.io channel registers its server here when Rasa builds it; the console
 and the guard use it to reach a customer's widget (room = session id) and the
-staff consoles (namespace `/staff`, authenticated by token).
+staff consoles (namespace `/staff`, authenticated by token). Channels whose
+customers are reached through a platform API (WeChat, WeCom) register an
+outbound sender under their channel name instead.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, Optional
+from typing import Any, Awaitable, Callable, Dict, Optional
 
 logger = logging.getLogger(__name__)
+
+# Sends a pushed message to a customer of a channel: (conversation id, message) → sent?
+OutboundSender = Callable[[str, Dict[str, Any]], Awaitable[bool]]
 
 STAFF_NAMESPACE = "/staff"
 STAFF_ROOM = "staff"
 
 _server: Optional[Any] = None
+_outbound: Dict[str, OutboundSender] = {}
 
 
 def register(server: Any) -> None:
@@ -38,8 +44,26 @@ def register(server: Any) -> None:
         return True
 
 
-async def to_customer(session_id: str, message: Dict[str, Any], event: str = "bot_uttered") -> bool:
-    """Pushes a message to a customer's widget; False when no socket.io server runs."""
+def register_outbound(channel: str, sender: OutboundSender) -> None:
+    """Routes pushes for conversations of input channel `channel` to `sender`."""
+    _outbound[channel] = sender
+
+
+async def to_customer(
+    session_id: str,
+    message: Dict[str, Any],
+    event: str = "bot_uttered",
+    channel: Optional[str] = None,
+) -> bool:
+    """Pushes a message to a customer: through the outbound sender registered for the
+    conversation's input `channel`, else to the widget; False when it did not go out."""
+    sender = _outbound.get(channel) if channel else None
+    if sender is not None:
+        try:
+            return await sender(session_id, message)
+        except Exception:
+            logger.exception("Could not push a message to %s over %s", session_id, channel)
+            return False
     if _server is None:
         return False
     await _server.emit(event, message, room=session_id)

@@ -111,4 +111,22 @@ class WebChatInput(InputChannel):
                 return response.json({"error": "评价暂时无法保存，请稍后再试"}, status=503)
             return response.json({"satisfaction": satisfaction})
 
+        @chat.route("/practice/chart.png", methods=["GET"])
+        async def practice_chart(request: Request) -> HTTPResponse:
+            """A trainee's own progress chart, behind the signed link practice mode sends."""
+            from actions.practice import report
+            from bot.staff_auth import AuthError, chart_trainee
+
+            try:
+                trainee = chart_trainee(request.args.get("t"))
+            except AuthError:
+                logger.info("Refused a practice chart link that is invalid or expired")
+                return response.json({"error": "链接已失效，请结束一次练习后重新获取"}, status=403)
+            try:
+                png = await asyncio.to_thread(report.progress_png, trainee)
+            except ValueError:
+                return response.json({"error": "还没有完成的练习"}, status=404)
+            return response.raw(png, content_type="image/png",
+                                headers={"Cache-Control": "private, max-age=300"})
+
         return chat

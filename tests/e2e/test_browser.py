@@ -154,6 +154,12 @@ def test_trainee_practises_in_the_web_chat(stack: Stack, browser: Browser) -> No
     expect(page.locator(".cs-msg.cs-bot .cs-text").filter(has_text="本轮得分")).to_have_count(1)
     send(page, "结束练习")
     expect(page.locator(".cs-msg.cs-bot .cs-text").last).to_contain_text("回到正常客服模式")
+    # The trainee's own progress chart, shown in the chat.
+    chart = page.locator(".cs-msg.cs-bot img.cs-image").last
+    expect(chart).to_be_visible()
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('img.cs-image')].some(i => i.naturalWidth > 300)"
+    )
     page.screenshot(path=str(SHOTS / "practice.png"), full_page=True)
 
 

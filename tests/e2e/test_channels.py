@@ -186,9 +186,16 @@ def test_practice_in_the_chat_channel(stack: Stack) -> None:
     assert "本轮得分" in turn and "参考回答" in turn and "客户：" in turn
     # A trainee's "转人工" is a practice reply, not a customer asking for a human.
     assert "本轮得分" in stack.texts(me, "转人工")
-    ended = stack.texts(me, "结束练习")
+    messages = stack.say(me, "结束练习")
+    ended = "\n".join(m.get("text", "") for m in messages)
     assert "练习结束" in ended and "回到正常客服模式" in ended
     assert "完成 1 场" in ended  # the trainee sees their own history
+    # ... and their progress chart, behind a signed link for them alone.
+    [chart_url] = [m["image"] for m in messages if m.get("image")]
+    chart = requests.get(f"{stack.url}{chart_url}", timeout=30)
+    assert chart.status_code == 200 and chart.content.startswith(b"\x89PNG")
+    forged = chart_url[:-4] + ("AAAA" if not chart_url.endswith("AAAA") else "BBBB")
+    assert requests.get(f"{stack.url}{forged}", timeout=30).status_code == 403
     # Back to normal service; practice opened no ticket and is stored apart.
     assert "2,999" in stack.texts(me, "风尊空调多少钱")
     with sqlite3.connect(stack.db_path) as connection:

@@ -1,0 +1,1 @@
+"""`make bench`: the benchmark, and the process harness it shares with the tests."""

@@ -1,0 +1,174 @@
+"""The processes of a real stack: Rasa server + action server on free ports.
+
+Shared by the end-to-end tests and the benchmark. Each run gets its own ports,
+its own SQLite records and tracker store under a working directory, and stops
+exactly the processes it started (by PID).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import requests
+
+from bot.staff_auth import hash_password
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+MODEL = PROJECT_ROOT / "models" / "current.tar.gz"
+BIN = Path(sys.executable).parent
+TOKEN = "e2e-test-token"
+STAFF_USER = "小王"
+STAFF_PASSWORD = "e2e-staff-password"
+# The WeChat channels (tests/e2e/test_wechat.py): test credentials only, and the
+# platform APIs on a local port of the stack (`platform_port`) where a test may
+# serve a fake. The reply window is wide: the e2e tests want the passive reply
+# whatever the load; the window itself is unit-tested.
+WECHAT_TOKEN = "e2e-wechat-token"
+WECHAT_APP_ID = "wxe2e0123456789abc"
+WECHAT_AES_KEY = "e2eWeChatEncodingAesKey0123456789abcdefghij"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(url: str, timeout: float = 120.0, process: Optional[subprocess.Popen] = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"process for {url} exited with {process.returncode}")
+        try:
+            if requests.get(url, timeout=2).status_code < 500:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.5)
+    raise TimeoutError(f"{url} did not come up in {timeout:.0f} s")
+
+
+def stop(process: Optional[subprocess.Popen]) -> None:
+    """Stops a process we started, and its children, by PID."""
+    if process is None or process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+
+class Stack:
+    """The two servers of one test run, with helpers to talk to them."""
+
+    def __init__(
+        self,
+        workdir: Path,
+        extra_env: Optional[Dict[str, str]] = None,
+        endpoints: Optional[Path] = None,
+        credentials: Optional[Path] = None,
+    ) -> None:
+        self.workdir = workdir
+        # The benchmark tries variants: other endpoints or channels, extra variables.
+        self.endpoints = endpoints or PROJECT_ROOT / "endpoints.yml"
+        self.credentials = credentials or PROJECT_ROOT / "credentials.yml"
+        self.rasa_port = free_port()
+        self.actions_port = free_port()
+        self.platform_port = free_port()
+        self.db_path = workdir / "shop.db"
+        self.env = {
+            **os.environ,
+            "RASA_PORT": str(self.rasa_port),
+            "ACTIONS_PORT": str(self.actions_port),
+            "DATABASE_URL": f"sqlite:///{self.db_path}",
+            "TRACKER_STORE_URL": f"sqlite:///{workdir / 'tracker.db'}",
+            "RASA_TELEMETRY_ENABLED": "false",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "PYTHONPATH": str(PROJECT_ROOT),
+            "STAFF_ACCOUNTS": f"{STAFF_USER}:{hash_password(STAFF_PASSWORD)}",
+            "STAFF_ACCOUNTS_FILE": str(workdir / "staff_accounts.yml"),
+            "STAFF_TOKEN_SECRET": "e2e-staff-token-secret",
+            "WECHAT_APP_ID": WECHAT_APP_ID,
+            "WECHAT_APP_SECRET": "e2e-wechat-secret",
+            "WECHAT_TOKEN": WECHAT_TOKEN,
+            "WECHAT_ENCODING_AES_KEY": WECHAT_AES_KEY,
+            "WECHAT_API_BASE": f"http://127.0.0.1:{self.platform_port}",
+            "WECHAT_REPLY_WINDOW_SECONDS": "20",
+            "WECHAT_API_BACKOFF_SECONDS": "0.1",
+            **(extra_env or {}),
+        }
+        self.rasa: Optional[subprocess.Popen] = None
+        self.actions: Optional[subprocess.Popen] = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}"
+
+    def _spawn(self, args: List[str], log_name: str) -> subprocess.Popen:
+        log = open(self.workdir / log_name, "ab")
+        return subprocess.Popen(
+            args, cwd=PROJECT_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def seed(self) -> None:
+        subprocess.run(
+            [str(BIN / "python"), "-m", "actions.db.seed"], cwd=PROJECT_ROOT, env=self.env,
+            check=True, capture_output=True,
+        )
+
+    def spawn_actions(self) -> subprocess.Popen:
+        """Starts the action server without waiting for it."""
+        self.actions = self._spawn(
+            [str(BIN / "rasa"), "run", "actions", "--port", str(self.actions_port),
+             "--actions", "actions"],
+            "actions.log",
+        )
+        return self.actions
+
+    def start_actions(self) -> None:
+        self.spawn_actions()
+        wait_for(f"http://127.0.0.1:{self.actions_port}/health", 90, self.actions)
+
+    def stop_actions(self) -> None:
+        stop(self.actions)
+        self.actions = None
+
+    def spawn_rasa(self) -> subprocess.Popen:
+        """Starts the Rasa server without waiting for it."""
+        self.rasa = self._spawn(
+            [str(BIN / "rasa"), "run", "--model", str(MODEL), "--port", str(self.rasa_port),
+             "--credentials", str(self.credentials), "--endpoints", str(self.endpoints),
+             "--enable-api", "--auth-token", TOKEN],
+            "rasa.log",
+        )
+        return self.rasa
+
+    def start_rasa(self) -> None:
+        self.spawn_rasa()
+        wait_for(f"{self.url}/status?token={TOKEN}", 180, self.rasa)
+
+    def stop_rasa(self) -> None:
+        stop(self.rasa)
+        self.rasa = None
+
+    def say(self, sender: str, message: Any) -> List[Dict[str, Any]]:
+        response = requests.post(
+            f"{self.url}/webhooks/rest/webhook",
+            json={"sender": sender, "message": message},
+            timeout=60,
+        )
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def texts(self, sender: str, message: Any) -> str:
+        return "\n".join(m.get("text", "") for m in self.say(sender, message))
