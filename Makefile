@@ -18,9 +18,9 @@ DATA    := data knowledge/faq.yml
 # What the model is built from: retrain only when one of these changes.
 TRAIN_INPUTS := config.yml domain.yml knowledge/catalogue.yml knowledge/faq.yml \
   knowledge/policies.yml actions/knowledge.py \
-  $(wildcard bot/*.py) $(shell find data -type f -name '*.yml')
+  bot/normalizer.py bot/entity_ruler.py bot/dictionary.py $(shell find data -type f -name '*.yml')
 
-.PHONY: help install dictionary web browser seed train run shell practice practice-report report test lint pytest validate test-practice test-stories test-nlu test-e2e clean
+.PHONY: help install dictionary web browser seed train run shell practice practice-report report test lint pytest validate test-practice test-stories test-nlu test-e2e test-scale nginx clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -40,6 +40,9 @@ $(WEB_VENDOR): package.json package-lock.json scripts/vendor_web.sh
 	@scripts/vendor_web.sh
 
 web: $(WEB_VENDOR) ## Vendor socket.io-client (npm) for the web chat and the console
+
+nginx: ## Install Debian's nginx for the scale-out test (if missing)
+	@scripts/install_nginx.sh
 
 browser: ## Install Debian's chromium for the browser tests (if missing)
 	@scripts/install_browser.sh
@@ -73,10 +76,13 @@ lint: $(STAMP) ## ruff
 	@$(VENV)/bin/ruff check actions bot tests scripts bench
 
 pytest: $(STAMP) $(DICT) ## Unit tests: data layer, components, actions
-	@$(ENV) $(PY) -m pytest tests -q -p no:cacheprovider --ignore=tests/e2e
+	@$(ENV) $(PY) -m pytest tests -q -p no:cacheprovider --ignore=tests/e2e --ignore=tests/scale
 
 test-e2e: $(MODEL) $(WEB_VENDOR) browser ## End to end: real servers on free ports, headless chromium
 	@$(ENV) $(PY) -m pytest tests/e2e -q -p no:cacheprovider
+
+test-scale: $(MODEL) nginx ## Production profile: 2 Rasa + 2 action servers, nginx, PostgreSQL, Redis
+	@$(ENV) $(PY) -m pytest tests/scale -q -p no:cacheprovider
 
 validate: $(STAMP) $(DICT) ## rasa data validate
 	@$(ENV) $(RASA) data validate --data $(DATA)
@@ -93,7 +99,7 @@ test-practice: $(STAMP) ## Practice-mode technique classifier on its held-out se
 	@$(ENV) $(PY) scripts/check_techniques.py tests/practice/technique_test.yml \
 	  --min-f1 $(TECHNIQUE_MIN_F1)
 
-test: lint pytest validate test-practice test-stories test-nlu test-e2e ## Everything CI runs
+test: lint pytest validate test-practice test-stories test-nlu test-e2e test-scale ## Everything CI runs
 	@echo "==> all checks passed"
 
 clean: ## Remove generated files (models, results, dictionary, vendored JS); keeps .venv, var/

@@ -36,5 +36,5 @@ cat <<MSG
 
 MSG
 .venv/bin/rasa run --model models/current.tar.gz --port "$RASA_PORT" \
-  --credentials credentials.yml --endpoints endpoints.yml \
+  --credentials credentials.yml --endpoints "$RASA_ENDPOINTS" \
   --enable-api --auth-token "$RASA_AUTH_TOKEN" --cors "*"

@@ -6,11 +6,7 @@ Every run works in its own throw-away database, dropped afterwards.
 
 from __future__ import annotations
 
-import glob
 import os
-import shutil
-import subprocess
-import time
 import uuid
 from datetime import datetime
 from typing import Iterator
@@ -22,40 +18,17 @@ from sqlalchemy.engine import Engine
 from actions.db import repository
 from actions.db.engine import make_engine, session_scope, use_engine
 from actions.db.seed import seed
+from bench.services import POSTGRES_SERVER, ServiceUnavailable, ensure_postgres
 
-SERVER = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432")
-
-
-def _reachable() -> bool:
-    try:
-        engine = create_engine(f"{SERVER}/postgres", future=True)
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-        engine.dispose()
-        return True
-    except Exception:
-        return False
-
-
-def _start_local_server() -> None:
-    versions = sorted(os.path.basename(p) for p in glob.glob("/etc/postgresql/*"))
-    if not versions or shutil.which("pg_ctlcluster") is None:
-        pytest.skip("PostgreSQL is not installed on this machine")
-    subprocess.run(
-        ["pg_ctlcluster", "--skip-systemctl-redirect", versions[-1], "main", "start"],
-        check=False, capture_output=True,
-    )
-    for _ in range(30):
-        if _reachable():
-            return
-        time.sleep(1)
-    pytest.fail("PostgreSQL is installed but could not be started")
+SERVER = POSTGRES_SERVER
 
 
 @pytest.fixture(scope="module")
 def pg_database() -> Iterator[Engine]:
-    if not _reachable():
-        _start_local_server()
+    try:
+        ensure_postgres()
+    except ServiceUnavailable as error:
+        pytest.fail(str(error))
     name = f"cs_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     admin = create_engine(f"{SERVER}/postgres", future=True, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:

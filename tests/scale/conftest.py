@@ -1,0 +1,129 @@
+"""The production profile for real: two Rasa servers and two action servers behind
+nginx, PostgreSQL for the records and the trackers, Redis for the locks.
+
+PostgreSQL is the machine's server (throw-away databases); Redis and nginx are our
+own processes on free ports. Every process is stopped by PID at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, Optional
+
+import pytest
+import requests
+
+from bench.services import Nginx, RedisServer, ServiceUnavailable, throwaway_databases
+from bench.stack import BIN, MODEL, PROJECT_ROOT, TOKEN, free_port, stop, wait_for
+
+PRODUCTION_ENDPOINTS = PROJECT_ROOT / "endpoints.production.yml"
+
+
+class Cluster:
+    """N Rasa servers and N action servers sharing PostgreSQL, Redis and nginx."""
+
+    def __init__(self, workdir: Path, records_url: str, trackers_url: str,
+                 size: int = 2) -> None:
+        self.workdir = workdir
+        self.rasa_ports = [free_port() for _ in range(size)]
+        self.action_ports = [free_port() for _ in range(size)]
+        self.redis = RedisServer(workdir)
+        self.nginx = Nginx(workdir, self.rasa_ports, self.action_ports)
+        # Rasa's tracker store speaks plain psycopg2 URLs.
+        tracker_store_url = trackers_url.replace("postgresql+psycopg2://", "postgresql://")
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": records_url,
+            "TRACKER_STORE_URL": tracker_store_url,
+            "ACTION_SERVER_URL": f"http://127.0.0.1:{self.nginx.actions_listen}/webhook",
+            "REDIS_HOST": "127.0.0.1",
+            "REDIS_PORT": str(self.redis.port),
+            "REDIS_DB": "0",
+            "REDIS_KEY_PREFIX": "scale",
+            "RASA_TELEMETRY_ENABLED": "false",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "PYTHONPATH": str(PROJECT_ROOT),
+            "STAFF_ACCOUNTS_FILE": str(workdir / "staff_accounts.yml"),
+            "STAFF_TOKEN_SECRET": "scale-test-token-secret-0123456789",
+        }
+        self.processes: List[subprocess.Popen] = []
+        self.rasa: List[Optional[subprocess.Popen]] = [None] * size
+
+    @property
+    def url(self) -> str:
+        """The load balancer, where customers and channels connect."""
+        return f"http://127.0.0.1:{self.nginx.rasa_listen}"
+
+    def _spawn(self, args: List[str], log_name: str) -> subprocess.Popen:
+        log = open(self.workdir / log_name, "ab")
+        process = subprocess.Popen(args, cwd=PROJECT_ROOT, env=self.env, stdout=log,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
+        self.processes.append(process)
+        return process
+
+    def start(self) -> None:
+        self.redis.start()
+        self.nginx.start()
+        subprocess.run([str(BIN / "python"), "-m", "actions.db.seed"], cwd=PROJECT_ROOT,
+                       env=self.env, check=True, capture_output=True)
+        actions = [
+            self._spawn([str(BIN / "rasa"), "run", "actions", "--port", str(port),
+                         "--actions", "actions"], f"actions-{port}.log")
+            for port in self.action_ports
+        ]
+        # One Rasa server first: it creates the tracker tables the other then finds.
+        self.start_rasa(0)
+        for index in range(1, len(self.rasa_ports)):
+            self.start_rasa(index)
+        for port, process in zip(self.action_ports, actions, strict=True):
+            wait_for(f"http://127.0.0.1:{port}/health", 120, process)
+
+    def start_rasa(self, index: int) -> None:
+        port = self.rasa_ports[index]
+        self.rasa[index] = self._spawn(
+            [str(BIN / "rasa"), "run", "--model", str(MODEL), "--port", str(port),
+             "--credentials", "credentials.yml", "--endpoints", str(PRODUCTION_ENDPOINTS),
+             "--enable-api", "--auth-token", TOKEN],
+            f"rasa-{port}.log",
+        )
+        wait_for(f"http://127.0.0.1:{port}/status?token={TOKEN}", 240, self.rasa[index])
+
+    def stop(self) -> None:
+        for process in self.processes:
+            stop(process)
+        self.nginx.stop()
+        self.redis.stop()
+
+    def say(self, sender: str, text: str, base: Optional[str] = None) -> List[Dict[str, Any]]:
+        response = requests.post(f"{base or self.url}/webhooks/rest/webhook",
+                                 json={"sender": sender, "message": text}, timeout=120)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def tracker(self, sender: str) -> Dict[str, Any]:
+        response = requests.get(f"{self.url}/conversations/{sender}/tracker",
+                                params={"token": TOKEN}, timeout=60)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def log(self, name: str) -> str:
+        return (self.workdir / name).read_text(encoding="utf-8", errors="replace")
+
+
+@pytest.fixture(scope="session")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    if not MODEL.exists():
+        pytest.fail(f"{MODEL} is missing: run `make train` first")
+    workdir = tmp_path_factory.mktemp("cluster")
+    try:
+        with throwaway_databases(2) as (records_url, trackers_url):
+            running = Cluster(workdir, records_url, trackers_url)
+            try:
+                running.start()
+                yield running
+            finally:
+                running.stop()
+    except ServiceUnavailable as error:
+        pytest.fail(f"scale-out test needs it: {error}")
