@@ -208,3 +208,25 @@ def test_practice_in_the_chat_channel(stack: Stack) -> None:
         ).fetchall()
     assert tickets == 0
     assert sessions == [("abandoned", 2)]
+
+
+def test_a_whole_practice_session_won_over_in_the_chat(stack: Stack) -> None:
+    """Opening objection, a strong reply, the impulsive customer agrees, final score."""
+    from actions.practice import data
+
+    scenario = data.scenario("competitor_phone_mate60")
+    me = sender()
+    opening = stack.texts(
+        me, '/practice{"trainee": "整场学员", "scenario": "competitor_phone_mate60"}'
+    )
+    assert scenario["opening"] in opening
+    finished = stack.texts(me, scenario["model_reply"]["text"])
+    assert "使用的技巧" in finished and "✔" in finished
+    assert scenario["follow_ups"]["agree"] in finished
+    assert "客户被说服了" in finished and "总分" in finished
+    assert "回到正常客服模式" in finished
+    with sqlite3.connect(stack.db_path) as connection:
+        stored = connection.execute(
+            "SELECT outcome, score FROM practice_sessions WHERE trainee = ?", ("整场学员",)
+        ).fetchall()
+    assert len(stored) == 1 and stored[0][0] == "agreed" and stored[0][1] >= 60
