@@ -22,6 +22,8 @@ from bot.staff_auth import hash_password
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 MODEL = PROJECT_ROOT / "models" / "current.tar.gz"
+# Masks phone numbers and secrets in both servers' logs (bot/privacy.py).
+LOGGING_CONFIG = PROJECT_ROOT / "bot" / "logging.yml"
 BIN = Path(sys.executable).parent
 TOKEN = "e2e-test-token"
 STAFF_USER = "小王"
@@ -76,8 +78,15 @@ class Stack:
         extra_env: Optional[Dict[str, str]] = None,
         endpoints: Optional[Path] = None,
         credentials: Optional[Path] = None,
+        debug: bool = False,
+        logging_config: Optional[Path] = LOGGING_CONFIG,
     ) -> None:
         self.workdir = workdir
+        # Both servers log at DEBUG (e.g. to check what reaches the logs), and read
+        # `logging_config` (None: Rasa's default logging, no masking).
+        self.log_args = (["--debug"] if debug else []) + (
+            ["--logging-config-file", str(logging_config)] if logging_config else []
+        )
         # The benchmark tries variants: other endpoints or channels, extra variables.
         self.endpoints = endpoints or PROJECT_ROOT / "endpoints.yml"
         self.credentials = credentials or PROJECT_ROOT / "credentials.yml"
@@ -92,6 +101,8 @@ class Stack:
             "DATABASE_URL": f"sqlite:///{self.db_path}",
             "TRACKER_STORE_URL": f"sqlite:///{workdir / 'tracker.db'}",
             "RASA_TELEMETRY_ENABLED": "false",
+            # As scripts/run.sh has it: a secret of the environment, kept out of logs.
+            "RASA_AUTH_TOKEN": TOKEN,
             "TF_CPP_MIN_LOG_LEVEL": "2",
             "PYTHONPATH": str(PROJECT_ROOT),
             "STAFF_ACCOUNTS": f"{STAFF_USER}:{hash_password(STAFF_PASSWORD)}",
@@ -130,7 +141,7 @@ class Stack:
         """Starts the action server without waiting for it."""
         self.actions = self._spawn(
             [str(BIN / "rasa"), "run", "actions", "--port", str(self.actions_port),
-             "--actions", "actions"],
+             "--actions", "actions", *self.log_args],
             "actions.log",
         )
         return self.actions
@@ -148,7 +159,7 @@ class Stack:
         self.rasa = self._spawn(
             [str(BIN / "rasa"), "run", "--model", str(MODEL), "--port", str(self.rasa_port),
              "--credentials", str(self.credentials), "--endpoints", str(self.endpoints),
-             "--enable-api", "--auth-token", TOKEN],
+             "--enable-api", "--auth-token", TOKEN, *self.log_args],
             "rasa.log",
         )
         return self.rasa

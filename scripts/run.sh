@@ -15,7 +15,9 @@ fi
 
 STAFF_LOGIN=$(.venv/bin/python -m bot.staff_auth ensure)
 
-.venv/bin/rasa run actions --port "$ACTIONS_PORT" --actions actions &
+# bot/logging.yml masks phone numbers and secrets in both servers' logs.
+LOGGING=(--logging-config-file bot/logging.yml)
+.venv/bin/rasa run actions --port "$ACTIONS_PORT" --actions actions "${LOGGING[@]}" &
 ACTIONS_PID=$!
 stop() { kill "$ACTIONS_PID" 2>/dev/null || true; wait "$ACTIONS_PID" 2>/dev/null || true; }
 trap stop EXIT INT TERM
@@ -37,4 +39,4 @@ cat <<MSG
 MSG
 .venv/bin/rasa run --model models/current.tar.gz --port "$RASA_PORT" \
   --credentials credentials.yml --endpoints "$RASA_ENDPOINTS" \
-  --enable-api --auth-token "$RASA_AUTH_TOKEN" --cors "*"
+  --enable-api --auth-token "$RASA_AUTH_TOKEN" --cors "*" "${LOGGING[@]}"

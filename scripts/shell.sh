@@ -4,7 +4,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 mkdir -p var
-.venv/bin/rasa run actions --port "$ACTIONS_PORT" --actions actions >var/actions-shell.log 2>&1 &
+# bot/logging.yml masks phone numbers and secrets in the logs.
+LOGGING=(--logging-config-file bot/logging.yml)
+.venv/bin/rasa run actions --port "$ACTIONS_PORT" --actions actions "${LOGGING[@]}" \
+  >var/actions-shell.log 2>&1 &
 ACTIONS_PID=$!
 trap 'kill "$ACTIONS_PID" 2>/dev/null || true' EXIT INT TERM
-.venv/bin/rasa shell --model models/current.tar.gz --endpoints endpoints.yml
+.venv/bin/rasa shell --model models/current.tar.gz --endpoints "$RASA_ENDPOINTS" "${LOGGING[@]}"

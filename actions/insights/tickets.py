@@ -17,6 +17,7 @@ from actions.db.models import Ticket, TicketNote
 from actions.insights import labels
 from actions.insights.period import Period, iso_week, local_day, week_of_day
 from actions.insights.tables import Table
+from bot.privacy import mask_phone
 
 
 @dataclass
@@ -95,7 +96,8 @@ def facts_of(
                   "resolve": ticket.closed_at,
                   "callback": _callback_done(ticket, own)},
             assigned_to=ticket.assigned_to,
-            summary=ticket.summary,
+            # Reports and alert webhooks leave the console: no phone numbers.
+            summary=mask_phone(ticket.summary or ""),
             conversation_id=ticket.conversation_id,
             alerted={"respond": ticket.respond_alerted_at, "resolve": ticket.resolve_alerted_at,
                      "callback": ticket.callback_alerted_at},

@@ -16,6 +16,7 @@ from typing import Any, Awaitable, Callable, Dict, Optional, Text
 from rasa.core.channels.channel import OutputChannel, UserMessage
 
 from bot.channels import live
+from bot.channels.errors import clean_text
 
 logger = logging.getLogger(__name__)
 
@@ -121,6 +122,8 @@ def guard(
     async def guarded(message: UserMessage) -> None:
         agent = agent_getter()
         output = message.output_channel
+        # Lone surrogates and control characters break the normalizer (and PostgreSQL).
+        message.text = clean_text(message.text)
         if not (message.text or "").strip():
             logger.info("Empty message from %s answered without NLU.", message.sender_id)
             await output.send_response(message.sender_id, _response(agent, EMPTY))

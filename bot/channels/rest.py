@@ -8,6 +8,7 @@ from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.rest import RestInput
 from sanic import Blueprint
 
+from bot.channels import errors
 from bot.channels.guard import guard
 
 
@@ -21,4 +22,7 @@ class GuardedRestInput(RestInput):
     def blueprint(
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> Blueprint:
-        return super().blueprint(guard(on_new_message))
+        blueprint = super().blueprint(guard(on_new_message))
+        # Malformed bodies → 400, unexpected errors → polite JSON (bot/channels/errors.py).
+        blueprint.listener("before_server_start")(errors.installer)
+        return blueprint

@@ -16,6 +16,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.channels import errors
+
 logger = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "web" / "static"
@@ -23,8 +25,11 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "web" / "static"
 
 def static_file(name: str) -> Optional[Path]:
     """A file under the static folder, or None (never anything outside it)."""
-    path = (STATIC_DIR / name).resolve()
-    if STATIC_DIR not in path.parents or not path.is_file():
+    try:
+        path = (STATIC_DIR / name).resolve()
+        if STATIC_DIR not in path.parents or not path.is_file():
+            return None
+    except (OSError, ValueError):  # a name too long, a NUL byte: no such file
         return None
     return path
 
@@ -71,6 +76,8 @@ class WebChatInput(InputChannel):
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> Blueprint:
         chat = Blueprint("web_chat", __name__)
+        # Unexpected errors → polite JSON, never a trace (bot/channels/errors.py).
+        chat.listener("before_server_start")(errors.installer)
 
         async def send(name: str) -> HTTPResponse:
             path = static_file(name)

@@ -16,7 +16,16 @@ import pytest
 import requests
 
 from bench.services import Nginx, RedisServer, ServiceUnavailable, throwaway_databases
-from bench.stack import BIN, MODEL, PROJECT_ROOT, TOKEN, free_port, stop, wait_for
+from bench.stack import (
+    BIN,
+    LOGGING_CONFIG,
+    MODEL,
+    PROJECT_ROOT,
+    TOKEN,
+    free_port,
+    stop,
+    wait_for,
+)
 
 PRODUCTION_ENDPOINTS = PROJECT_ROOT / "endpoints.production.yml"
 
@@ -70,7 +79,8 @@ class Cluster:
                        env=self.env, check=True, capture_output=True)
         actions = [
             self._spawn([str(BIN / "rasa"), "run", "actions", "--port", str(port),
-                         "--actions", "actions"], f"actions-{port}.log")
+                         "--actions", "actions", "--logging-config-file", str(LOGGING_CONFIG)],
+                        f"actions-{port}.log")
             for port in self.action_ports
         ]
         # One Rasa server first: it creates the tracker tables the other then finds.
@@ -85,7 +95,8 @@ class Cluster:
         self.rasa[index] = self._spawn(
             [str(BIN / "rasa"), "run", "--model", str(MODEL), "--port", str(port),
              "--credentials", "credentials.yml", "--endpoints", str(PRODUCTION_ENDPOINTS),
-             "--enable-api", "--auth-token", TOKEN],
+             "--enable-api", "--auth-token", TOKEN,
+             "--logging-config-file", str(LOGGING_CONFIG)],
             f"rasa-{port}.log",
         )
         wait_for(f"http://127.0.0.1:{port}/status?token={TOKEN}", 240, self.rasa[index])
