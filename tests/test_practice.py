@@ -115,6 +115,50 @@ def test_classifier_knows_the_course_examples(reply: str, technique: str) -> Non
     assert default_classifier().predict(reply).technique == technique
 
 
+EARN_ALL = {"acknowledge", "ask_question", "value_evidence", "next_step", "polite"}
+
+
+@pytest.mark.parametrize(
+    "reply, technique, earned",
+    [
+        ("哈哈，您真会开玩笑～说正事，这款空调保修6年，我帮您预约周六安装好吗？",
+         "ignore", EARN_ALL - {"acknowledge"}),
+        ("您说得对，价格确实比普通款高一些，不过它整机保修6年，每天算下来才一块多，"
+         "您看要不要我帮您下单？", "compensation", EARN_ALL),
+        ("正因为您预算有限，才更要选一台耐用的，保修6年省下后面的维修钱，您说是不是这个道理？"
+         "我帮您登记一下？", "turnaround", EARN_ALL - {"acknowledge"}),
+        ("理解您的顾虑，请问您主要是担心价格还是售后呢？我帮您针对性地看看。", "ask", EARN_ALL),
+        ("是的，您说得很有道理，如果我们能保证7天无理由退换，您是不是就放心了？我帮您安排试用好吗？",
+         "yes_if", EARN_ALL),
+        ("您这个说法不对，我们是官方授权店，每台都有正规发票，享受全国联保，您可以扫码验证，"
+         "要不要我教您查？", "rebuttal", {"ask_question", "value_evidence", "polite"}),
+    ],
+)
+def test_good_replies_per_technique(reply: str, technique: str, earned: set) -> None:
+    assert default_classifier().predict(reply).technique == technique
+    results = evaluate_rubric(reply)
+    assert keys(results, +1) == earned
+    assert not keys(results, -1)
+
+
+@pytest.mark.parametrize(
+    "reply, lost",
+    [
+        ("你根本不懂空调，这价格已经很便宜了", {"argue"}),
+        ("爱买不买，不买拉倒", {"argue", "pressure"}),
+        ("您必须今天下单", {"pressure"}),
+        ("你错了，我们的东西不可能有问题", {"argue"}),
+        ("你懂什么，别人都买了", {"argue"}),
+        ("你傻啊，这么便宜还不买", {"pressure"}),
+    ],
+)
+def test_bad_replies_lose_points_and_use_no_technique(reply: str, lost: set) -> None:
+    feedback = score_reply(reply, scenario_of("price"))
+    assert keys(feedback.rubric, -1) == lost
+    assert feedback.technique == data.NONE
+    assert feedback.score < 30
+
+
 def test_classifier_labels() -> None:
     assert set(default_classifier().labels) == set(LABELS)
 
