@@ -20,7 +20,7 @@ TRAIN_INPUTS := config.yml domain.yml knowledge/catalogue.yml knowledge/faq.yml 
   knowledge/policies.yml actions/knowledge.py \
   bot/normalizer.py bot/entity_ruler.py bot/dictionary.py $(shell find data -type f -name '*.yml')
 
-.PHONY: help install dictionary web browser seed train run shell practice practice-report report test lint pytest validate test-practice test-stories test-nlu test-e2e test-scale nginx clean
+.PHONY: help install dictionary web browser seed train run shell practice practice-report report test lint pytest validate test-practice test-stories test-nlu test-e2e test-scale nginx bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -71,6 +71,9 @@ practice-report: $(STAMP) ## Progress chart of a trainee (TRAINEE=name) into res
 
 report: $(STAMP) ## Manager report into results/report/ (SINCE=/UNTIL=YYYY-MM-DD; default last 7 days)
 	@$(ENV) $(PY) -m actions.insights.report $(if $(SINCE),--since $(SINCE)) $(if $(UNTIL),--until $(UNTIL)) --out results/report
+
+bench: $(MODEL) ## Benchmark: NLU vs baseline, latency/throughput, cold start, memory, training (~10 min)
+	@$(ENV) $(PY) -m bench.run
 
 lint: $(STAMP) ## ruff
 	@$(VENV)/bin/ruff check actions bot tests scripts bench

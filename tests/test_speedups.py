@@ -1,0 +1,69 @@
+"""The measured speed-ups answer exactly as Rasa does."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any, Dict, List
+
+import pytest
+from rasa.core.actions.action import RemoteAction
+from sqlalchemy import create_engine, text
+
+from bot import speedups
+
+
+@pytest.fixture
+def patched(monkeypatch) -> List[Dict[str, Any]]:
+    """The compiled validator over a recording stand-in for Rasa's own method."""
+    calls: List[Dict[str, Any]] = []
+
+    def rasa_own(self: RemoteAction, result: Dict[str, Any]) -> bool:
+        calls.append(result)
+        return False
+
+    monkeypatch.setattr(RemoteAction, "_validate_action_result", rasa_own)
+    speedups.cache_action_response_validator()
+    return calls
+
+
+VALID = [
+    {"events": [], "responses": []},
+    {"events": [{"event": "slot", "name": "order_no", "value": "DD202611200001"}],
+     "responses": [{"text": "好的"}]},
+]
+INVALID = [
+    {"events": "not a list", "responses": []},
+    {"events": [{"no_event_key": 1}], "responses": []},
+]
+
+
+@pytest.mark.parametrize("result", VALID)
+def test_valid_replies_pass_without_rasas_slow_path(patched, result) -> None:
+    action = RemoteAction("action_x", None)
+    assert action._validate_action_result(result) is True
+    assert patched == []
+
+
+@pytest.mark.parametrize("result", INVALID)
+def test_invalid_replies_go_through_rasas_own_method(patched, result) -> None:
+    action = RemoteAction("action_x", None)
+    assert action._validate_action_result(result) is False
+    assert patched == [result]
+
+
+def test_only_the_sqlite_tracker_store_uses_wal(tmp_path) -> None:
+    tracker = tmp_path / "tracker.db"
+    speedups.sqlite_wal(f"sqlite:///{tracker}")
+
+    def journal(path) -> str:
+        engine = create_engine(f"sqlite:///{path}")
+        try:
+            with engine.connect() as connection:
+                return str(connection.execute(text("PRAGMA journal_mode")).scalar())
+        finally:
+            engine.dispose()
+
+    assert journal(tracker) == "wal"
+    assert journal(tmp_path / "shop.db") == "delete"  # the records keep their journal
+    with sqlite3.connect(tmp_path / "other.db") as other:
+        assert other.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
