@@ -20,7 +20,7 @@ TRAIN_INPUTS := config.yml domain.yml knowledge/catalogue.yml knowledge/faq.yml 
   knowledge/policies.yml actions/knowledge.py \
   bot/normalizer.py bot/entity_ruler.py bot/dictionary.py $(shell find data -type f -name '*.yml')
 
-.PHONY: help install dictionary web browser seed train run shell practice practice-report report test lint pytest validate test-practice test-stories test-nlu test-e2e test-scale nginx bench clean
+.PHONY: help install dictionary web browser seed train run shell practice practice-report report test lint pytest validate test-practice test-stories test-nlu test-e2e test-scale nginx bench review-scan review-export review-recheck clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -74,6 +74,15 @@ report: $(STAMP) ## Manager report into results/report/ (SINCE=/UNTIL=YYYY-MM-DD
 
 bench: $(MODEL) ## Benchmark: NLU vs baseline, latency/throughput, cold start, memory, training (~10 min)
 	@$(ENV) $(PY) -m bench.run
+
+review-scan: $(STAMP) ## Queue the messages the bot did not understand (四个不漏)
+	@$(ENV) $(PY) -m actions.insights.review scan
+
+review-export: $(STAMP) ## Labelled review items into data/nlu (then make validate train)
+	@$(ENV) $(PY) -m actions.insights.review export
+
+review-recheck: $(MODEL) ## Which labelled misses the model now gets right
+	@$(ENV) $(PY) -m actions.insights.review recheck --model $(MODEL)
 
 lint: $(STAMP) ## ruff
 	@$(VENV)/bin/ruff check actions bot tests scripts bench

@@ -113,6 +113,8 @@ def test_schema_has_the_expected_tables(db):
         "practice_turns",
         "channel_cursors",
         "channel_messages",
+        "review_items",
+        "scan_cursors",
     }
 
 

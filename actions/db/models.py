@@ -6,10 +6,12 @@ from sqlalchemy import (
     JSON,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import declarative_base, relationship
 
@@ -210,3 +212,44 @@ class ChannelMessage(Base):
     channel = Column(String(32), primary_key=True)
     msg_id = Column(String(128), primary_key=True)
     received_at = Column(DateTime, nullable=False, index=True)
+
+
+class ReviewItem(Base):
+    """A customer message the bot did not understand, queued for staff to label
+    (四个不漏: nothing missed). One row per tracker event of a message."""
+
+    __tablename__ = "review_items"
+    __table_args__ = (UniqueConstraint("conversation_id", "event_id"),)
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    conversation_id = Column(String(128), nullable=False, index=True)
+    # The `events.id` of the message in Rasa's tracker store.
+    event_id = Column(Integer, nullable=False)
+    text = Column(Text, nullable=False)
+    predicted_intent = Column(String(128))
+    confidence = Column(Float)
+    # nlu_fallback / low_confidence / asked_human
+    reason = Column(String(32), nullable=False, index=True)
+    # {"bot_before": ..., "bot_reply": ..., "customer_next": ...} where known.
+    context = Column(JSON, nullable=False, default=dict)
+    # When the customer sent the message.
+    created_at = Column(DateTime, nullable=False, index=True)
+    # new → labelled → exported
+    status = Column(String(16), nullable=False, default="new", index=True)
+    # An intent of the domain (faq/<key> for FAQ questions) or "new_topic".
+    label = Column(String(128))
+    labelled_by = Column(String(64))
+    labelled_at = Column(DateTime)
+    exported_at = Column(DateTime)
+    # Where the export put it (data file, topic list) or why it was skipped.
+    export_note = Column(String(255))
+
+
+class ScanCursor(Base):
+    """Up to which tracker-store event id a scan has looked (review queue, …)."""
+
+    __tablename__ = "scan_cursors"
+
+    name = Column(String(32), primary_key=True)
+    last_event_id = Column(Integer, nullable=False, default=0)
+    updated_at = Column(DateTime, nullable=False)

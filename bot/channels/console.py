@@ -34,6 +34,7 @@ from actions.db.engine import session_scope
 from actions.db.models import Ticket
 from actions.insights import alerts
 from actions.insights import report as insights
+from actions.insights.review import queue as review
 from actions.practice import report
 from bot.channels import live
 from bot.channels.webchat import static_file
@@ -416,10 +417,64 @@ class StaffConsoleInput(InputChannel):
             return response.raw(body, content_type=insights.CONTENT_TYPES[form], headers={
                 "Content-Disposition": f'attachment; filename="{name}.{form}"'})
 
+        @console.route("/review", methods=["GET"])
+        async def review_page(_: Request) -> HTTPResponse:
+            return await response.file(static_file("review.html"))
+
+        @console.route("/api/review", methods=["GET"])
+        @protected
+        async def review_list(request: Request, staff: Staff) -> HTTPResponse:
+            def values(name: str) -> List[str]:
+                return [v for raw in request.args.getlist(name, []) for v in raw.split(",")]
+
+            try:
+                body = await asyncio.to_thread(
+                    review.listing, values("status"), values("reason"),
+                    request.args.get("conversation_id") or None,
+                    int(request.args.get("limit", review.PAGE_SIZE)),
+                    int(request.args.get("offset", 0)))
+            except ValueError as error:
+                message = str(error) if isinstance(error, review.QueueError) else "参数有误"
+                return response.json({"error": message}, status=400)
+            return response.json(body)
+
+        @console.route("/api/review/<item_id:int>/label", methods=["POST"])
+        @protected
+        async def review_label(request: Request, staff: Staff, item_id: int) -> HTTPResponse:
+            body = request.json if isinstance(request.json, dict) else {}
+            try:
+                item = await asyncio.to_thread(
+                    review.label, item_id, str(body.get("label") or ""), staff.name)
+            except review.QueueError as error:
+                return response.json({"error": str(error)}, status=error.status)
+            return response.json({"item": item})
+
+        @console.route("/api/review/scan", methods=["POST"])
+        @protected
+        async def review_scan(request: Request, staff: Staff) -> HTTPResponse:
+            return response.json(await asyncio.to_thread(review.scan_summary))
+
+        @console.route("/api/review/export", methods=["POST"])
+        @protected
+        async def review_export(request: Request, staff: Staff) -> HTTPResponse:
+            return response.json(await asyncio.to_thread(review.export_summary))
+
+        @console.route("/api/review/recheck", methods=["GET", "POST"])
+        @protected
+        async def review_recheck(request: Request, staff: Staff) -> HTTPResponse:
+            if request.method == "POST":  # with the model this server is running
+                agent = request.app.ctx.agent
+                return response.json(await review.recheck_now(agent, agent.model_name or ""))
+            stored = await asyncio.to_thread(review.last_recheck)
+            if stored is None:
+                return response.json({"error": "还没有重新识别的结果"}, status=404)
+            return response.json(stored)
+
         @console.listener("after_server_start")
         async def watch_queue(app: Any, _loop: Any) -> None:
             app.add_task(self._watch_queue())
             app.add_task(alerts.watch())
+            app.add_task(review.watch())
 
         return console
 
