@@ -185,7 +185,7 @@ def _nlu_markdown(nlu: Dict[str, Any]) -> List[str]:
         "",
         "| | accuracy | macro-F1 | weighted-F1 | FAQ answer accuracy |",
         "|---|---|---|---|---|",
-        f"| model (DIET, fallback reverted as in `rasa test nlu`) | {model['accuracy']:.3f} | "
+        f"| model (fallback reverted, as `rasa test nlu` does) | {model['accuracy']:.3f} | "
         f"{model['macro_f1']:.3f} | {model['weighted_f1']:.3f} | "
         f"{_fmt(model['faq_answer_accuracy'], 3)} |",
         f"| model as served (nlu_fallback counts as wrong: "
