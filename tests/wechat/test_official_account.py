@@ -253,3 +253,14 @@ def test_subscribe_greets_and_other_events_are_quiet(official_account, fake_api)
     for event in ("unsubscribe", "VIEW", "LOCATION"):
         assert oa.platform.post_plain(event_xml(OPENID, event)).text == "success"
     assert oa.assistant.texts == ["/greet"]
+
+
+def test_a_retry_reaching_another_server_is_not_answered_twice(official_account, db):
+    """Production runs several Rasa servers: the claim in the shared database decides."""
+    first_server, second_server = official_account(), official_account()
+    xml = text_xml(OPENID, "你好", msg_id="7000000000000000099")
+    answered = first_server.platform.post_plain(xml, OPENID)
+    retried = second_server.platform.post_plain(xml, OPENID)
+    assert parse_xml(answered.text)["Content"] == "收到：你好"
+    assert retried.text == "success"
+    assert first_server.assistant.texts == ["你好"] and second_server.assistant.texts == []

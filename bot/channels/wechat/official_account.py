@@ -46,6 +46,7 @@ from bot.channels.wechat.messages import (
 logger = logging.getLogger(__name__)
 
 SENDER_PREFIX = "wechat:"
+CHANNEL = "wechat"
 # A new follower is greeted as if they had said hello (the greet intent, no NLU).
 GREET_PAYLOAD = "/greet"
 TEXT_ONLY = "utter_text_only"
@@ -54,6 +55,33 @@ _FALLBACK_TEXT = {
     TEXT_ONLY: "亲，目前只支持文字消息哦～ 麻烦用文字描述一下您的问题。",
 }
 SUCCESS = "success"
+# Deliveries are claimed in the database too, so a WeChat retry that reaches another
+# Rasa server (production profile) is not answered twice. Claims older than this go.
+KEEP_CLAIMS_SECONDS = 24 * 3600
+PRUNE_EVERY_SECONDS = 3600.0
+
+
+def _claim_delivery(key: str) -> bool:
+    """True when no process has taken this delivery yet (the primary key decides)."""
+    from actions.db import repository
+    from actions.db.engine import session_scope
+
+    with session_scope() as session:
+        return repository.claim_channel_message(session=session, channel=CHANNEL,
+                                                msg_id=key[:128])
+
+
+def _forget_old_deliveries() -> int:
+    from datetime import timedelta
+
+    from actions import deadlines
+    from actions.db import repository
+    from actions.db.engine import session_scope
+
+    with session_scope() as session:
+        return repository.prune_channel_messages(
+            session=session, channel=CHANNEL,
+            before=deadlines.utcnow() - timedelta(seconds=KEEP_CLAIMS_SECONDS))
 
 
 class CollectingOutput(OutputChannel):
@@ -129,6 +157,7 @@ class OfficialAccountInput(InputChannel):
             except CryptoError as error:
                 logger.error("WECHAT_ENCODING_AES_KEY is unusable (%s): safe mode is off", error)
         self.recent = RecentKeys(ttl=self.settings.dedup_seconds)
+        self._pruned_at = float("-inf")
         self.tasks = BackgroundTasks()
         self._handler: Optional[Callable[[UserMessage], Awaitable[None]]] = None
         if not self.settings.configured:
@@ -197,6 +226,17 @@ class OfficialAccountInput(InputChannel):
             if not claimed:
                 self.tasks.spawn(self._deliver_later(openid, turn))
 
+    async def _first_delivery(self, key: str) -> bool:
+        """Claims the delivery across servers; a database failure never loses a message."""
+        try:
+            if time.monotonic() - self._pruned_at > PRUNE_EVERY_SECONDS:
+                self._pruned_at = time.monotonic()
+                await asyncio.to_thread(_forget_old_deliveries)
+            return await asyncio.to_thread(_claim_delivery, key)
+        except Exception as error:
+            logger.warning("Could not claim WeChat delivery %s (%s); answering it", key, error)
+            return True
+
     async def _handle(self, request: Request, fields: Dict[str, str]) -> Optional[str]:
         """Processes a decrypted message; the passive reply text or None ("success")."""
         openid = fields.get("FromUserName", "")
@@ -208,6 +248,10 @@ class OfficialAccountInput(InputChannel):
         key = fields.get("MsgId") or f"{openid}|{fields.get('CreateTime', '')}|{event}"
         if not self.recent.add(key):
             logger.info("Duplicate WeChat delivery %s from %s ignored", key, openid)
+            return None
+        if not await self._first_delivery(key):
+            logger.info("WeChat delivery %s from %s already taken by another server", key,
+                        openid)
             return None
         if kind == "text":
             return await self._answer(openid, fields.get("Content", ""))
