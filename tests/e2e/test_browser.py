@@ -187,3 +187,45 @@ def test_trainer_sees_practice_progress(stack: Stack, browser: Browser) -> None:
         " return img.complete && img.naturalWidth > 0; })()"
     )
     staff.screenshot(path=str(SHOTS / "practice_progress.png"), full_page=True)
+
+
+def staff_page(stack: Stack, browser: Browser, path: str) -> Page:
+    """A logged-in staff member on a console page."""
+    staff = browser.new_context(locale="zh-CN").new_page()
+    staff.goto(f"{stack.url}/webhooks/console/")
+    staff.fill("#login-user", STAFF_USER)
+    staff.fill("#login-password", STAFF_PASSWORD)
+    staff.click("#login-submit")
+    expect(staff.locator("#staff-name")).to_contain_text(STAFF_USER)
+    staff.goto(f"{stack.url}/webhooks/console/{path}")
+    return staff
+
+
+def test_manager_reads_the_report_page(stack: Stack, browser: Browser) -> None:
+    # Something to report: a handoff ticket from this week.
+    stack.texts(f"e2e-report-{stack.rasa_port}", "转人工")
+    page = staff_page(stack, browser, "reports")
+    sections = page.locator("#sections section")
+    expect(sections).to_have_count(3, timeout=30_000)
+    expect(page.locator("#sections")).to_contain_text("人工服务")
+    expect(page.locator("#report-error")).to_be_hidden()
+    page.wait_for_function(
+        "() => { const charts = [...document.querySelectorAll('img.chart')];"
+        " return charts.length >= 4 && charts.every(i => i.complete && i.naturalWidth > 0); }",
+        timeout=30_000,
+    )
+    page.screenshot(path=str(SHOTS / "reports.png"), full_page=True)
+
+
+def test_staff_work_the_review_queue(stack: Stack, browser: Browser) -> None:
+    miss = "燃气灶打不着"
+    stack.texts(f"e2e-review-page-{stack.rasa_port}", miss)
+    page = staff_page(stack, browser, "review")
+    page.click("#scan")
+    expect(page.locator("#notice")).to_contain_text("新加入")
+    item = page.locator("article.item").filter(has_text=miss)
+    expect(item).to_have_count(1)
+    item.locator("select").select_option("after_sales")
+    item.get_by_role("button", name="保存").click()
+    expect(item.locator(".saved")).to_contain_text("已保存")
+    page.screenshot(path=str(SHOTS / "review.png"), full_page=True)
