@@ -13,8 +13,9 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Iterator, List, Optional
 
 import requests
 
@@ -183,3 +184,19 @@ class Stack:
 
     def texts(self, sender: str, message: Any) -> str:
         return "\n".join(m.get("text", "") for m in self.say(sender, message))
+
+
+@contextmanager
+def running_stack(workdir: Path, **options: Any) -> Iterator[Stack]:
+    """A seeded stack, both servers up; stopped by PID whatever happens."""
+    if not MODEL.exists():
+        raise FileNotFoundError(f"{MODEL} is missing: run `make train` first")
+    running = Stack(workdir, **options)
+    try:
+        running.seed()
+        running.start_actions()
+        running.start_rasa()
+        yield running
+    finally:
+        stop(running.rasa)
+        stop(running.actions)

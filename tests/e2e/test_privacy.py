@@ -14,7 +14,7 @@ from typing import Dict, Iterator
 import pytest
 import requests
 
-from e2e.conftest import MODEL, STAFF_PASSWORD, STAFF_USER, TOKEN, Stack, stop
+from e2e.conftest import STAFF_PASSWORD, STAFF_USER, TOKEN, Stack, running_stack
 
 PHONE = "13800138001"  # C001 王丽, the owner of order DD202611200001
 OTHER_PHONE = "15912345678"
@@ -23,18 +23,9 @@ STAFF_TOKEN_SECRET = "e2e-staff-token-secret"  # bench/stack.py's test value
 
 @pytest.fixture(scope="module")
 def debug_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    if not MODEL.exists():
-        pytest.fail(f"{MODEL} is missing: run `make train` first")
-    running = Stack(tmp_path_factory.mktemp("privacy"), debug=True)
-    assert STAFF_TOKEN_SECRET == running.env["STAFF_TOKEN_SECRET"]
-    try:
-        running.seed()
-        running.start_actions()
-        running.start_rasa()
+    with running_stack(tmp_path_factory.mktemp("privacy"), debug=True) as running:
+        assert STAFF_TOKEN_SECRET == running.env["STAFF_TOKEN_SECRET"]
         yield running
-    finally:
-        stop(running.rasa)
-        stop(running.actions)
 
 
 @pytest.fixture(scope="module")

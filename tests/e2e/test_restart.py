@@ -12,22 +12,13 @@ from typing import Iterator
 
 import pytest
 
-from e2e.conftest import MODEL, Stack, stop
+from e2e.conftest import Stack, running_stack
 
 
 @pytest.fixture(scope="module")
 def own_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    if not MODEL.exists():
-        pytest.fail(f"{MODEL} is missing: run `make train` first")
-    running = Stack(tmp_path_factory.mktemp("restart"))
-    try:
-        running.seed()
-        running.start_actions()
-        running.start_rasa()
+    with running_stack(tmp_path_factory.mktemp("restart")) as running:
         yield running
-    finally:
-        stop(running.rasa)
-        stop(running.actions)
 
 
 def test_order_form_continues_after_a_rasa_restart(own_stack: Stack) -> None:
