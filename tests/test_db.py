@@ -346,3 +346,19 @@ def test_session_scope_commits(db):
     with Session(db) as session:
         assert session.get(Order, "DD202611230004").status == "paid"
 
+
+
+def test_a_sqlite_database_in_a_missing_folder_is_created(tmp_path) -> None:
+    """A fresh clone has no var/: `make seed` must still find somewhere to write."""
+    from sqlalchemy import text as sql
+
+    from actions.db.engine import make_engine
+
+    path = tmp_path / "var" / "nested" / "shop.db"
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        with engine.connect() as connection:
+            assert connection.execute(sql("SELECT 1")).scalar() == 1
+    finally:
+        engine.dispose()
+    assert path.exists()

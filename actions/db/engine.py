@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Iterator, Optional
 
 from sqlalchemy import create_engine, event, inspect, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from actions.config import settings
@@ -22,6 +23,10 @@ _session_factory: Optional[sessionmaker] = None
 def make_engine(url: str) -> Engine:
     """Creates an engine with the options each backend needs."""
     if url.startswith("sqlite"):
+        # A fresh clone has no var/ yet: SQLite creates the file, not its folder.
+        database = make_url(url).database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
             url, future=True, connect_args={"check_same_thread": False, "timeout": 15}
         )
