@@ -28,8 +28,7 @@ SPEEDUPS = {"nojax": skip_jax}
 
 
 def install(names: Iterable[str]) -> None:
-    # jax first: the validator patch imports rasa, which imports TensorFlow.
-    for name in sorted(names, key=lambda n: n != "nojax"):
+    for name in names:
         if name in SPEEDUPS:
             SPEEDUPS[name]()
         elif name:

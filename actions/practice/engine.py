@@ -102,9 +102,15 @@ def evaluate_rubric(reply: str, scenario: Optional[Dict[str, Any]] = None) -> Li
 
 def _without(text: str, exempt: List[str]) -> str:
     """The text with exempt expressions blanked out, so their parts never match."""
-    for expression in sorted(exempt, key=len, reverse=True):
-        text = text.replace(normalize(expression), "□" * len(expression))
+    for expression in _normalized_longest_first(tuple(exempt)):
+        text = text.replace(expression, "□" * len(expression))
     return text
+
+
+@lru_cache(maxsize=64)
+def _normalized_longest_first(expressions: Tuple[str, ...]) -> Tuple[str, ...]:
+    """Exempt expressions in the reply's canonical form, computed once per rubric point."""
+    return tuple(sorted((normalize(e) for e in expressions), key=len, reverse=True))
 
 
 def _first_match(text: str, point: Dict[str, Any]) -> Optional[str]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from datetime import timedelta
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Text
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
@@ -28,6 +29,7 @@ from sanic.response import HTTPResponse
 
 from bot.channels import live
 from bot.channels.guard import guard
+from bot.channels.wechat.claims import DeliveryClaims
 from bot.channels.wechat.client import ApiError, OfficialAccountClient
 from bot.channels.wechat.config import OfficialAccountSettings
 from bot.channels.wechat.crypto import CryptoError, MessageCrypto, signature_matches
@@ -56,32 +58,8 @@ _FALLBACK_TEXT = {
 }
 SUCCESS = "success"
 # Deliveries are claimed in the database too, so a WeChat retry that reaches another
-# Rasa server (production profile) is not answered twice. Claims older than this go.
-KEEP_CLAIMS_SECONDS = 24 * 3600
-PRUNE_EVERY_SECONDS = 3600.0
-
-
-def _claim_delivery(key: str) -> bool:
-    """True when no process has taken this delivery yet (the primary key decides)."""
-    from actions.db import repository
-    from actions.db.engine import session_scope
-
-    with session_scope() as session:
-        return repository.claim_channel_message(session=session, channel=CHANNEL,
-                                                msg_id=key[:128])
-
-
-def _forget_old_deliveries() -> int:
-    from datetime import timedelta
-
-    from actions import deadlines
-    from actions.db import repository
-    from actions.db.engine import session_scope
-
-    with session_scope() as session:
-        return repository.prune_channel_messages(
-            session=session, channel=CHANNEL,
-            before=deadlines.utcnow() - timedelta(seconds=KEEP_CLAIMS_SECONDS))
+# Rasa server (production profile) is not answered twice.
+KEEP_CLAIMS = timedelta(days=1)
 
 
 class CollectingOutput(OutputChannel):
@@ -157,7 +135,7 @@ class OfficialAccountInput(InputChannel):
             except CryptoError as error:
                 logger.error("WECHAT_ENCODING_AES_KEY is unusable (%s): safe mode is off", error)
         self.recent = RecentKeys(ttl=self.settings.dedup_seconds)
-        self._pruned_at = float("-inf")
+        self.claims = DeliveryClaims(CHANNEL, KEEP_CLAIMS)
         self.tasks = BackgroundTasks()
         self._handler: Optional[Callable[[UserMessage], Awaitable[None]]] = None
         if not self.settings.configured:
@@ -229,10 +207,7 @@ class OfficialAccountInput(InputChannel):
     async def _first_delivery(self, key: str) -> bool:
         """Claims the delivery across servers; a database failure never loses a message."""
         try:
-            if time.monotonic() - self._pruned_at > PRUNE_EVERY_SECONDS:
-                self._pruned_at = time.monotonic()
-                await asyncio.to_thread(_forget_old_deliveries)
-            return await asyncio.to_thread(_claim_delivery, key)
+            return await self.claims.claim(key)
         except Exception as error:
             logger.warning("Could not claim WeChat delivery %s (%s); answering it", key, error)
             return True

@@ -32,9 +32,9 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from actions import deadlines
 from bot.channels import live
 from bot.channels.guard import guard
+from bot.channels.wechat.claims import DeliveryClaims
 from bot.channels.wechat.client import ApiError, WeComClient
 from bot.channels.wechat.config import WeComSettings
 from bot.channels.wechat.crypto import CryptoError, MessageCrypto
@@ -54,7 +54,6 @@ CUSTOMER_ORIGIN = 3
 KF_EVENT = "kf_msg_or_event"
 # Claimed msgids are kept this long (the platform keeps messages for days, not weeks).
 KEEP_CLAIMS = timedelta(days=7)
-PRUNE_EVERY_SECONDS = 3600.0
 
 
 # ------------------------------------------------------------ data layer calls
@@ -77,23 +76,6 @@ def _save_cursor(open_kfid: str, cursor: str) -> None:
     with session_scope() as session:
         repository.save_channel_cursor(session=session, channel=CHANNEL, account=open_kfid,
                                        cursor=cursor)
-
-
-def _claim(msgid: str) -> bool:
-    from actions.db import repository
-    from actions.db.engine import session_scope
-
-    with session_scope() as session:
-        return repository.claim_channel_message(session=session, channel=CHANNEL, msg_id=msgid)
-
-
-def _prune() -> int:
-    from actions.db import repository
-    from actions.db.engine import session_scope
-
-    with session_scope() as session:
-        return repository.prune_channel_messages(
-            session=session, channel=CHANNEL, before=deadlines.utcnow() - KEEP_CLAIMS)
 
 
 def _ensure_schema() -> None:
@@ -153,7 +135,7 @@ class WeComInput(InputChannel):
         # Sync tokens of events not yet acted on, per kf account (latest wins).
         self._wanted: Dict[str, str] = {}
         self._schema_ready = False
-        self._pruned_at = 0.0
+        self.claims = DeliveryClaims(CHANNEL, KEEP_CLAIMS, clock=self._clock)
 
     # ------------------------------------------------------------------ output
 
@@ -205,9 +187,6 @@ class WeComInput(InputChannel):
                     cursor = next_cursor
                 if not page.get("has_more"):
                     break
-            if self._clock() - self._pruned_at > PRUNE_EVERY_SECONDS:
-                self._pruned_at = self._clock()
-                await asyncio.to_thread(_prune)
         except ApiError as error:
             logger.error("WeCom sync of %s stopped: %s (next event resumes)", open_kfid, error)
         except Exception:
@@ -215,7 +194,7 @@ class WeComInput(InputChannel):
 
     async def _take(self, open_kfid: str, message: Dict[str, Any]) -> None:
         msgid = str(message.get("msgid") or "")
-        if not msgid or not await asyncio.to_thread(_claim, msgid):
+        if not msgid or not await self.claims.claim(msgid):
             logger.info("WeCom message %s already taken", msgid or "without msgid")
             return
         if message.get("origin") != CUSTOMER_ORIGIN:

@@ -1,0 +1,51 @@
+"""Platform messages already taken, claimed in the shared database.
+
+Several Rasa servers may receive the same WeChat retry or sync the same WeCom
+messages: the primary key of `channel_messages` decides which one answers. Old
+claims are pruned now and then (the platforms never resend them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import timedelta
+from typing import Callable
+
+PRUNE_EVERY_SECONDS = 3600.0
+
+
+def _claim(channel: str, key: str) -> bool:
+    from actions.db import repository
+    from actions.db.engine import session_scope
+
+    with session_scope() as session:
+        return repository.claim_channel_message(session=session, channel=channel,
+                                                msg_id=key[:128])
+
+
+def _prune(channel: str, keep: timedelta) -> int:
+    from actions import deadlines
+    from actions.db import repository
+    from actions.db.engine import session_scope
+
+    with session_scope() as session:
+        return repository.prune_channel_messages(
+            session=session, channel=channel, before=deadlines.utcnow() - keep)
+
+
+class DeliveryClaims:
+    """Claims of one channel; `claim` is False when another process took the key."""
+
+    def __init__(self, channel: str, keep: timedelta,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.channel = channel
+        self.keep = keep
+        self._clock = clock
+        self._pruned_at = float("-inf")
+
+    async def claim(self, key: str) -> bool:
+        if self._clock() - self._pruned_at > PRUNE_EVERY_SECONDS:
+            self._pruned_at = self._clock()
+            await asyncio.to_thread(_prune, self.channel, self.keep)
+        return await asyncio.to_thread(_claim, self.channel, key)
