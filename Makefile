@@ -18,7 +18,8 @@ DATA    := data knowledge/faq.yml
 # What the model is built from: retrain only when one of these changes.
 TRAIN_INPUTS := config.yml domain.yml knowledge/catalogue.yml knowledge/faq.yml \
   knowledge/policies.yml actions/knowledge.py \
-  bot/normalizer.py bot/entity_ruler.py bot/dictionary.py $(shell find data -type f -name '*.yml')
+  bot/normalizer.py bot/entity_ruler.py bot/dictionary.py bot/features.py \
+  bot/intent_classifier.py bot/faq_selector.py $(shell find data -type f -name '*.yml')
 
 .PHONY: help install dictionary web browser seed train run shell practice practice-report report test lint pytest validate test-practice test-stories test-nlu test-e2e test-scale nginx bench review-scan review-export review-recheck clean
 

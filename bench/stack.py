@@ -26,6 +26,8 @@ MODEL = PROJECT_ROOT / "models" / "current.tar.gz"
 # Masks phone numbers and secrets in both servers' logs (bot/privacy.py).
 LOGGING_CONFIG = PROJECT_ROOT / "bot" / "logging.yml"
 BIN = Path(sys.executable).parent
+# The Rasa server as `make run` starts it: `rasa`, without TensorFlow (bot/serve.py).
+RASA_SERVER = [str(BIN / "python"), "-m", "bot.serve"]
 TOKEN = "e2e-test-token"
 STAFF_USER = "小王"
 STAFF_PASSWORD = "e2e-staff-password"
@@ -158,7 +160,7 @@ class Stack:
     def spawn_rasa(self) -> subprocess.Popen:
         """Starts the Rasa server without waiting for it."""
         self.rasa = self._spawn(
-            [str(BIN / "rasa"), "run", "--model", str(MODEL), "--port", str(self.rasa_port),
+            [*RASA_SERVER, "run", "--model", str(MODEL), "--port", str(self.rasa_port),
              "--credentials", str(self.credentials), "--endpoints", str(self.endpoints),
              "--enable-api", "--auth-token", TOKEN, *self.log_args],
             "rasa.log",

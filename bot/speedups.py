@@ -1,14 +1,14 @@
 """Per-message costs of Rasa 3.6 paid once instead, found by `make bench`.
 
-Neither changes what the assistant answers or the model; both are installed when
-the Rasa server imports our channels (bot/channels/__init__.py).
+None changes what the assistant answers or the model; they are installed when the
+Rasa server imports our channels (bot/channels/__init__.py). The SQLite tracker
+store's own fix is a tracker store class (bot/tracker_store.py).
 """
 
 from __future__ import annotations
 
 import logging
-import os
-from typing import Any, Dict, Optional, Text
+from typing import Any, Dict, Text
 
 logger = logging.getLogger(__name__)
 
@@ -42,47 +42,13 @@ def cache_action_response_validator() -> None:
     RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
 
 
-def sqlite_wal(tracker_store_url: Optional[str] = None) -> None:
-    """The SQLite tracker store in WAL mode with synchronous=NORMAL.
-
-    Rasa's SQL tracker store commits every turn from inside the event loop; with
-    SQLite's rollback journal that is several fsyncs during which no other
-    conversation moves. With WAL a committed turn can be lost only on power
-    failure, not when a process dies. Only the tracker database: the records keep
-    their journal (other tools copy and replace that file). Production keeps
-    trackers in PostgreSQL, where this does nothing.
-    """
-    from sqlalchemy import event
-    from sqlalchemy.engine import Engine, make_url
-
-    from actions.config import settings
-
-    url = make_url(tracker_store_url or settings.tracker_store_url)
-    if not url.drivername.startswith("sqlite") or not url.database:
-        return
-    tracker_file = os.path.realpath(url.database)
-
-    @event.listens_for(Engine, "connect")
-    def _wal(dbapi_connection: Any, _record: Any) -> None:
-        if not type(dbapi_connection).__module__.startswith("sqlite3"):
-            return
-        cursor = dbapi_connection.cursor()
-        try:
-            files = [row[2] for row in cursor.execute("PRAGMA database_list")]
-            if files and files[0] and os.path.realpath(files[0]) == tracker_file:
-                cursor.execute("PRAGMA journal_mode=WAL")
-                cursor.execute("PRAGMA synchronous=NORMAL")
-        finally:
-            cursor.close()
-
-
 def install() -> None:
     """Installs every speed-up once per process."""
     global _installed
     if _installed:
         return
     _installed = True
-    for speedup in (cache_action_response_validator, sqlite_wal):
+    for speedup in (cache_action_response_validator,):
         try:
             speedup()
         except Exception:  # a Rasa upgrade moved something: run without it

@@ -37,6 +37,6 @@ cat <<MSG
   Ctrl-C stops everything.
 
 MSG
-.venv/bin/rasa run --model models/current.tar.gz --port "$RASA_PORT" \
+.venv/bin/python -m bot.serve run --model models/current.tar.gz --port "$RASA_PORT" \
   --credentials credentials.yml --endpoints "$RASA_ENDPOINTS" \
   --enable-api --auth-token "$RASA_AUTH_TOKEN" --cors "*" "${LOGGING[@]}"

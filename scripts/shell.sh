@@ -10,4 +10,4 @@ LOGGING=(--logging-config-file bot/logging.yml)
   >var/actions-shell.log 2>&1 &
 ACTIONS_PID=$!
 trap 'kill "$ACTIONS_PID" 2>/dev/null || true' EXIT INT TERM
-.venv/bin/rasa shell --model models/current.tar.gz --endpoints "$RASA_ENDPOINTS" "${LOGGING[@]}"
+.venv/bin/python -m bot.serve shell --model models/current.tar.gz --endpoints "$RASA_ENDPOINTS" "${LOGGING[@]}"

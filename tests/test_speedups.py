@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any, Dict, List
 
 import pytest
 from rasa.core.actions.action import RemoteAction
-from sqlalchemy import create_engine, text
 
 from bot import speedups
 
@@ -49,21 +47,3 @@ def test_invalid_replies_go_through_rasas_own_method(patched, result) -> None:
     action = RemoteAction("action_x", None)
     assert action._validate_action_result(result) is False
     assert patched == [result]
-
-
-def test_only_the_sqlite_tracker_store_uses_wal(tmp_path) -> None:
-    tracker = tmp_path / "tracker.db"
-    speedups.sqlite_wal(f"sqlite:///{tracker}")
-
-    def journal(path) -> str:
-        engine = create_engine(f"sqlite:///{path}")
-        try:
-            with engine.connect() as connection:
-                return str(connection.execute(text("PRAGMA journal_mode")).scalar())
-        finally:
-            engine.dispose()
-
-    assert journal(tracker) == "wal"
-    assert journal(tmp_path / "shop.db") == "delete"  # the records keep their journal
-    with sqlite3.connect(tmp_path / "other.db") as other:
-        assert other.execute("PRAGMA journal_mode").fetchone()[0] == "delete"

@@ -21,6 +21,7 @@ from bench.stack import (
     LOGGING_CONFIG,
     MODEL,
     PROJECT_ROOT,
+    RASA_SERVER,
     TOKEN,
     free_port,
     stop,
@@ -93,7 +94,7 @@ class Cluster:
     def start_rasa(self, index: int) -> None:
         port = self.rasa_ports[index]
         self.rasa[index] = self._spawn(
-            [str(BIN / "rasa"), "run", "--model", str(MODEL), "--port", str(port),
+            [*RASA_SERVER, "run", "--model", str(MODEL), "--port", str(port),
              "--credentials", "credentials.yml", "--endpoints", str(PRODUCTION_ENDPOINTS),
              "--enable-api", "--auth-token", TOKEN,
              "--logging-config-file", str(LOGGING_CONFIG)],

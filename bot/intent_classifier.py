@@ -1,0 +1,27 @@
+"""Rasa's LogisticRegressionClassifier with its feature row built once, directly.
+
+Same model, same config, same predictions (tests/test_components.py compares the
+rows with Rasa's); only `_create_X` is replaced by bot.features.sentence_matrix,
+which skips the sequence features Rasa stacks and throws away.
+"""
+
+from __future__ import annotations
+
+from typing import List
+
+import scipy.sparse
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.features import sentence_matrix
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True
+)
+class IntentClassifier(LogisticRegressionClassifier):
+    """Logistic regression over the word and character n-gram counts (config.yml)."""
+
+    def _create_X(self, messages: List[Message]) -> scipy.sparse.csr_matrix:
+        return sentence_matrix(messages)
