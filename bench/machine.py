@@ -93,6 +93,17 @@ def _rss_bytes(pid: int) -> int:
     return 0
 
 
+def _pss_bytes(pid: int) -> int:
+    """Proportional set size: shared pages split between the processes sharing them."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
 def _tree(pid: int) -> List[int]:
     found, todo = [], [pid]
     while todo:
@@ -117,8 +128,15 @@ def tree_cpu_seconds(pid: int) -> float:
 
 
 def tree_rss_mb(pid: int) -> float:
-    """Resident memory of a process and all its descendants, in MB."""
+    """Resident memory of a process and all its descendants, in MB.
+
+    A sum of RSS: pages that forked workers share are counted once per process."""
     return sum(_rss_bytes(p) for p in _tree(pid)) / (1024 * 1024)
+
+
+def tree_pss_mb(pid: int) -> float:
+    """The memory a process tree really holds (shared pages counted once), in MB."""
+    return sum(_pss_bytes(p) for p in _tree(pid)) / (1024 * 1024)
 
 
 class MemorySampler:
@@ -129,6 +147,7 @@ class MemorySampler:
         self.pids: Dict[str, int] = {}
         self.peak_mb: Dict[str, float] = {}
         self.last_mb: Dict[str, float] = {}
+        self.peak_pss_mb: Dict[str, float] = {}
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
@@ -147,6 +166,7 @@ class MemorySampler:
                 continue
             self.last_mb[name] = rss
             self.peak_mb[name] = max(self.peak_mb.get(name, 0.0), rss)
+            self.peak_pss_mb[name] = max(self.peak_pss_mb.get(name, 0.0), tree_pss_mb(pid))
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
@@ -164,6 +184,7 @@ class MemorySampler:
     def snapshot(self) -> Dict[str, Dict[str, float]]:
         return {
             name: {"peak_rss_mb": round(self.peak_mb.get(name, 0.0), 1),
-                   "last_rss_mb": round(self.last_mb.get(name, 0.0), 1)}
+                   "last_rss_mb": round(self.last_mb.get(name, 0.0), 1),
+                   "peak_pss_mb": round(self.peak_pss_mb.get(name, 0.0), 1)}
             for name in self.pids
         }

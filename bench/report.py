@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence
@@ -60,12 +61,22 @@ def _at(paced: bool, *path: str) -> Callable[[Dict[str, Any]], Optional[float]]:
     return read
 
 
+# Closed loop = no think time: each customer sends again the moment it is answered,
+# so latency there is the queue the customers build (≈ customers ÷ throughput; p50
+# ≤ 80 ms at 20 such customers would take 250 msg/s). It measures capacity. The
+# latency targets are judged where 20 conversations offer the 40 msg/s (paced).
+LATENCY_NOTE = (
+    "Throughput is judged closed loop (each customer sends again as soon as it is "
+    "answered: the most the stack sustains); latency where the 20 customers offer "
+    "40 msg/s together (paced). Closed-loop latency is the customers' own queue "
+    "(≈ customers ÷ throughput) and is reported below, not judged."
+)
+
+
 def targets() -> List[Target]:
-    closed, paced = "20 customers, closed loop", "20 customers, paced"
+    closed, paced = "20 customers, closed loop", "20 customers offering 40 msg/s"
     return [
         Target("throughput", 40, "msg/s", True, closed, _at(False, "throughput_msg_s")),
-        Target("p50 latency", 80, "ms", False, closed, _at(False, "latency_ms", "p50")),
-        Target("p99 latency", 400, "ms", False, closed, _at(False, "latency_ms", "p99")),
         Target("errors", 0, "", False, closed, _at(False, "errors")),
         Target("p50 latency", 80, "ms", False, paced, _at(True, "latency_ms", "p50")),
         Target("p99 latency", 400, "ms", False, paced, _at(True, "latency_ms", "p99")),
@@ -100,6 +111,7 @@ def print_targets(verdicts: List[Dict[str, Any]]) -> None:
     for v in verdicts:
         print(f"  {_mark(v['met']):>12}  {v['target']:<24} {_fmt(v['value']):>8}  "
               f"(target {v['limit']}; {v['where']})")
+    print(textwrap.fill(LATENCY_NOTE, width=88, initial_indent="  ", subsequent_indent="  "))
 
 
 def markdown(results: Dict[str, Any]) -> str:
@@ -122,6 +134,7 @@ def markdown(results: Dict[str, Any]) -> str:
     for v in results.get("targets", []):
         lines.append(f"| {v['target']} | {v['where']} | {v['limit']} | {_fmt(v['value'])} | "
                      f"{_mark(v['met'])} |")
+    lines += ["", LATENCY_NOTE]
     load = results.get("load")
     if load:
         lines += [
@@ -161,7 +174,8 @@ def markdown(results: Dict[str, Any]) -> str:
                   f"{_fmt(cold.get('action_server_s'))} s"]
     for name, mem in results.get("memory", {}).items():
         lines.append(f"- Peak RSS {name.replace('_', ' ')} (with children): "
-                     f"{_fmt(mem['peak_rss_mb'], 0)} MB")
+                     f"{_fmt(mem['peak_rss_mb'], 0)} MB (PSS, shared pages counted once: "
+                     f"{_fmt(mem.get('peak_pss_mb'), 0)} MB)")
     training = results.get("training")
     if training:
         if training.get("skipped"):

@@ -46,7 +46,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.linear_model import LogisticRegression
 
-from bot.features import sentence_matrix
+from bot.features import sentence_matrix, transposable_weights
 
 logger = logging.getLogger(__name__)
 
@@ -190,6 +190,7 @@ class FaqSelector(GraphComponent):
         if self.classifier is None:
             return [[{PREDICTED_CONFIDENCE_KEY: 1.0, INTENT_RESPONSE_KEY: label}
                      for label in self.labels] for _ in messages]
+        transposable_weights(self.classifier)
         probabilities = self.classifier.predict_proba(sentence_matrix(messages))
         classes = self.classifier.classes_
         length = self.config["ranking_length"]

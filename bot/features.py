@@ -5,12 +5,12 @@ which deep-copies and stacks the *sequence* features too, only to drop them: one
 COO matrix per featurizer and per token, 3–4 ms a message on this pipeline (the
 profile in README, Performance). Here the same row — the sparse sentence features
 of every featurizer in pipeline order, then the dense ones — is assembled straight
-from the feature objects. `tests/test_components.py` checks it equals Rasa's.
+from the feature objects. `tests/test_classifiers.py` checks it equals Rasa's.
 """
 
 from __future__ import annotations
 
-from typing import List, Sequence
+from typing import Any, List, Sequence
 
 import numpy as np
 import scipy.sparse
@@ -43,3 +43,15 @@ def sentence_matrix(messages: Sequence[Message], attribute: str = TEXT) -> scipy
     return scipy.sparse.csr_matrix(
         (np.concatenate(data), (np.concatenate(rows), np.concatenate(cols))), shape=shape
     )
+
+
+def transposable_weights(classifier: Any) -> None:
+    """Stores a fitted linear model's weights column-major, once.
+
+    sklearn scores with `X @ coef_.T`; scipy copies a non-contiguous right operand
+    on every product, here the whole 21 × ~12,000 weight matrix (2 MB) per message.
+    With `coef_` in Fortran order its transpose is contiguous: same numbers, no copy.
+    """
+    coef = getattr(classifier, "coef_", None)
+    if isinstance(coef, np.ndarray) and not coef.flags.f_contiguous:
+        classifier.coef_ = np.asfortranarray(coef)

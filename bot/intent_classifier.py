@@ -1,8 +1,9 @@
 """Rasa's LogisticRegressionClassifier with its feature row built once, directly.
 
-Same model, same config, same predictions (tests/test_components.py compares the
-rows with Rasa's); only `_create_X` is replaced by bot.features.sentence_matrix,
-which skips the sequence features Rasa stacks and throws away.
+Same model, same config, same predictions (tests/test_classifiers.py compares the
+rows with Rasa's): `_create_X` is bot.features.sentence_matrix, which skips the
+sequence features Rasa stacks and throws away, and the weights are kept in the
+order scipy multiplies without copying them (bot.features.transposable_weights).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.features import sentence_matrix
+from bot.features import sentence_matrix, transposable_weights
 
 
 @DefaultV1Recipe.register(
@@ -25,3 +26,7 @@ class IntentClassifier(LogisticRegressionClassifier):
 
     def _create_X(self, messages: List[Message]) -> scipy.sparse.csr_matrix:
         return sentence_matrix(messages)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        transposable_weights(self.clf)
+        return super().process(messages)

@@ -42,13 +42,39 @@ def cache_action_response_validator() -> None:
     RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
 
 
+def cache_event_classes() -> None:
+    """Looks up an event's class by its type name once per name.
+
+    Loading a tracker turns every stored event back into an object, and Rasa's
+    `Event.resolve_by_type` walks all ~40 Event subclasses (recursively, checking
+    each for abstractness) for every one: half of a tracker retrieve (README,
+    Performance). Names Rasa does not know still go through its method, so the
+    default, the old `topic` events and the error for an unknown name are unchanged.
+    """
+    from rasa.shared.core.events import Event
+
+    original = Event.resolve_by_type
+    known: Dict[Text, Any] = {}
+
+    def resolve_by_type(type_name: Text, default: Any = None) -> Any:
+        found = known.get(type_name)
+        if found is not None:
+            return found
+        found = original(type_name, default)
+        if found is not None and found is not default:
+            known[type_name] = found
+        return found
+
+    Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[method-assign]
+
+
 def install() -> None:
     """Installs every speed-up once per process."""
     global _installed
     if _installed:
         return
     _installed = True
-    for speedup in (cache_action_response_validator,):
+    for speedup in (cache_action_response_validator, cache_event_classes):
         try:
             speedup()
         except Exception:  # a Rasa upgrade moved something: run without it

@@ -218,3 +218,18 @@ def test_a_single_answer_needs_no_classifier(tmp_path, featurizer) -> None:
     loaded.process([message])
     response = message.get("response_selector")["faq"]["response"]
     assert response["intent_response_key"] == "faq/invoice" and response["confidence"] == 1.0
+
+
+def test_column_major_weights_score_the_same() -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    from bot.features import transposable_weights
+
+    X = scipy.sparse.random(60, 400, density=0.05, format="csr", random_state=3)
+    y = np.arange(60) % 5
+    classifier = LogisticRegression(max_iter=300).fit(X, y)
+    before = classifier.predict_proba(X[:7])
+    assert not classifier.coef_.flags.f_contiguous
+    transposable_weights(classifier)
+    assert classifier.coef_.T.flags.c_contiguous
+    assert np.array_equal(classifier.predict_proba(X[:7]), before)

@@ -108,3 +108,42 @@ def test_postgresql_is_rasas_store_unchanged(domain) -> None:
             assert user_texts(converse(store, "dave", ["你好", "查订单"])) == ["你好", "查订单"]
         finally:
             store.engine.dispose()
+
+
+def stored_rows(path: Path) -> List[tuple]:
+    with sqlite3.connect(path) as db:
+        rows = db.execute("SELECT sender_id, type_name, intent_name, action_name, data "
+                          "FROM events ORDER BY id").fetchall()
+    return [(s, t, i, a, _without_timestamp(d)) for s, t, i, a, d in rows]
+
+
+def _without_timestamp(data: str) -> dict:
+    import json
+
+    parsed = json.loads(data)
+    parsed.pop("timestamp", None)
+    return parsed
+
+
+def test_it_writes_the_rows_rasas_store_writes(domain, tmp_path) -> None:
+    """Same conversation, two sessions, through both classes: the same rows."""
+    texts = ["你好", "风尊空调多少钱", "谢谢"]
+
+    def two_sessions(store: TrackerStore) -> DialogueStateTracker:
+        converse(store, "erin", texts[:2])
+        tracker = asyncio.run(store.retrieve("erin"))
+        assert tracker is not None
+        tracker.update(ActionExecuted("action_session_start"))
+        tracker.update(SessionStarted())
+        tracker.update(ActionExecuted("action_listen"))
+        asyncio.run(store.save(tracker))
+        return converse(store, "erin", texts[2:])
+
+    ours = two_sessions(PooledSQLTrackerStore(domain=domain, host=f"sqlite:///{tmp_path}/a.db"))
+    rasas = two_sessions(SQLTrackerStore(domain=domain, dialect="sqlite", db=f"{tmp_path}/b.db"))
+    assert stored_rows(tmp_path / "a.db") == stored_rows(tmp_path / "b.db")
+    # the latest session only, as Rasa retrieves it
+    assert user_texts(ours) == user_texts(rasas) == ["谢谢"]
+    full = asyncio.run(PooledSQLTrackerStore(domain=domain, host=f"sqlite:///{tmp_path}/a.db")
+                       .retrieve_full_tracker("erin"))
+    assert full is not None and user_texts(full) == texts
