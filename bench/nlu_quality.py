@@ -164,13 +164,20 @@ def evaluate_baseline(train: List[Example], test: List[Example]) -> Dict[str, An
 
 
 def run(model: Path = MODEL) -> Dict[str, Any]:
-    """Model and baseline figures on the held-out set."""
+    """Model and baseline figures on the held-out utterances neither trained on."""
+    from rasa.shared.nlu.constants import INTENT, INTENT_RESPONSE_KEY, TEXT
+
+    from bench.held_out import unseen
+
     train = read_examples(sorted(TRAIN_DIR.glob("*.yml")))
-    test = read_examples([TEST_FILE])
+    held_out, seen = unseen(TEST_FILE.parent, TRAIN_DIR)
+    test = [(m.get(TEXT), m.get(INTENT), m.get(INTENT_RESPONSE_KEY))
+            for m in held_out.intent_examples]
     return {
         "test_file": str(TEST_FILE.relative_to(PROJECT_ROOT)),
         "train_examples": len(train),
         "test_examples": len(test),
+        "test_examples_also_trained_on": len(seen),
         "intents": len({i for _, i, _ in test}),
         "model": evaluate_model(test, model),
         "baseline": evaluate_baseline(train, test),

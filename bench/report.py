@@ -194,7 +194,9 @@ def _nlu_markdown(nlu: Dict[str, Any]) -> List[str]:
     model, base = nlu["model"], nlu["baseline"]
     lines = [
         "", "## NLU quality (held-out)", "",
-        f"{nlu['test_file']}: {nlu['test_examples']} examples, {nlu['intents']} intents; "
+        f"{nlu['test_file']}: {nlu['test_examples']} examples never trained on "
+        f"({nlu.get('test_examples_also_trained_on', 0)} also in data/nlu left out), "
+        f"{nlu['intents']} intents; "
         f"baseline trained on the {nlu['train_examples']} examples of data/nlu.",
         "",
         "| | accuracy | macro-F1 | weighted-F1 | FAQ answer accuracy |",

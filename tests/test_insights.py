@@ -393,3 +393,13 @@ def test_export_for_the_console(records):
         report.export("png", "no_such_chart")
     with pytest.raises(ValueError):
         report.export("json", since="2026-13-01")
+
+
+def test_sections_come_from_the_knowledge_and_cover_every_table(records):
+    """Headings and order are data (knowledge/reports.yml): every table computed is
+    under exactly one heading, and every heading's table exists."""
+    listed = [name for _, names in report.sections() for name in names]
+    assert sorted(listed) == sorted(build().tables)
+    assert len(listed) == len(set(listed))
+    titles = [title for title, _ in report.sections()]
+    assert titles == [s["title"] for s in labels.reports()["sections"]]

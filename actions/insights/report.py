@@ -14,7 +14,7 @@ import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from actions import deadlines
 from actions.config import PROJECT_ROOT
@@ -27,13 +27,14 @@ from actions.insights.tables import csv_bytes as _csv_bytes
 logger = logging.getLogger(__name__)
 
 # Where each table goes in report.md (the overdue list on top).
-SECTIONS = [
-    ("工单与服务承诺", ["overdue", "commitments", "tickets_by_kind", "tickets_per_day",
-                    "tickets_per_week", "tickets_by_product", "tickets_by_tier"]),
-    ("客户满意度", ["satisfaction_distribution", "satisfaction_by_channel",
-               "satisfaction_by_week", "satisfaction_by_human"]),
-    ("会话分析", ["conversations", "handoff_reasons", "objections", "objection_outcomes"]),
-]
+
+
+def sections() -> List[Tuple[str, List[str]]]:
+    """The report's sections in order: heading, table names (knowledge/reports.yml)."""
+    return [(str(section["title"]), [str(name) for name in section["tables"]])
+            for section in labels.reports()["sections"]]
+
+
 CHART_AFTER = {"commitments": "commitments", "tickets_per_day": "ticket_volume",
                "satisfaction_distribution": "satisfaction", "handoff_reasons": "conversations"}
 
@@ -52,7 +53,7 @@ class Report:
             "generated_at": deadlines.to_local(self.generated_at).isoformat(timespec="seconds"),
             "title": labels.reports()["title"],
             "conversations_read": self.conversations_read,
-            "sections": [{"title": title, "tables": names} for title, names in SECTIONS],
+            "sections": [{"title": title, "tables": names} for title, names in sections()],
             "tables": {name: table.as_json() for name, table in self.tables.items()},
             "charts": {name: labels.chart_title(name) for name in charts.CHARTS},
             "chart_after": CHART_AFTER,
@@ -79,7 +80,7 @@ def render_markdown(report: Report, chart_files: Dict[str, str]) -> str:
              ""]
     if not report.conversations_read:
         lines += ["> 注意：未能读取会话记录（tracker store），会话分析为空。", ""]
-    for title, names in SECTIONS:
+    for title, names in sections():
         lines += [f"## {title}", ""]
         for name in names:
             table = report.tables[name]

@@ -101,15 +101,16 @@ class OfficialAccountPlatform:
         return {"signature": signature(self.token, timestamp, nonce), "timestamp": timestamp,
                 "nonce": nonce, **extra}
 
-    def verify(self, echostr: str = "echo-123", token: Optional[str] = None) -> requests.Response:
-        query = self._query(echostr=echostr)
+    def verify(self, echostr: str = "echo-123", token: Optional[str] = None,
+               timestamp: Optional[str] = None) -> requests.Response:
+        query = self._query(timestamp, echostr=echostr)
         if token is not None:
             query["signature"] = signature(token, query["timestamp"], query["nonce"])
         return requests.get(self.url, params=query, timeout=30)
 
     def post_plain(self, xml: str, openid: str = "", bad_signature: bool = False,
-                   timeout: float = 30) -> requests.Response:
-        query = self._query(openid=openid)
+                   timeout: float = 30, timestamp: Optional[str] = None) -> requests.Response:
+        query = self._query(timestamp, openid=openid)
         if bad_signature:
             query["signature"] = "0" * 40
         return requests.post(f"{self.url}?{urlencode(query)}", data=xml.encode("utf-8"),
@@ -119,9 +120,10 @@ class OfficialAccountPlatform:
         return MessageCrypto(self.token, self.aes_key, app_id or self.app_id).encrypt(xml)
 
     def post_safe(self, xml: str, openid: str = "", app_id: Optional[str] = None,
-                  bad_msg_signature: bool = False, timeout: float = 30) -> requests.Response:
+                  bad_msg_signature: bool = False, timeout: float = 30,
+                  timestamp: Optional[str] = None) -> requests.Response:
         encrypted = self.encrypt(xml, app_id)
-        query = self._query(openid=openid, encrypt_type="aes")
+        query = self._query(timestamp, openid=openid, encrypt_type="aes")
         query["msg_signature"] = signature(self.token, query["timestamp"], query["nonce"],
                                            encrypted)
         if bad_msg_signature:

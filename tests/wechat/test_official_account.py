@@ -123,6 +123,28 @@ def test_bad_xml_is_refused(official_account, body):
     assert oa.assistant.seen == []
 
 
+@pytest.mark.parametrize("age_seconds, status", [
+    (120, 200),  # two minutes of clock skew: accepted
+    (2 * 86400, 403),  # a captured message replayed after its MsgId claim expired
+    (-3600, 403),  # an hour in the future
+])
+@pytest.mark.parametrize("mode", ["plain", "safe"])
+def test_signed_but_stale_messages_are_refused(official_account, age_seconds, status, mode):
+    oa = official_account()
+    when = str(int(time.time()) - age_seconds)
+    xml = text_xml(OPENID, "旧消息", msg_id=f"71{age_seconds + 10**6}{len(mode)}")
+    post = oa.platform.post_plain if mode == "plain" else oa.platform.post_safe
+    reply = post(xml, OPENID, timestamp=when)
+    assert reply.status_code == status
+    assert oa.assistant.texts == (["旧消息"] if status == 200 else [])
+
+
+def test_url_verification_with_a_stale_timestamp_is_forbidden(official_account):
+    oa = official_account()
+    stale = oa.platform.verify("echo-old", timestamp=str(int(time.time()) - 86400))
+    assert stale.status_code == 403
+
+
 # ================================================================ duplicates
 
 

@@ -54,6 +54,10 @@ class OfficialAccountSettings:
     reply_window_seconds: float = 4.5
     # Duplicate deliveries (WeChat retries 3 times within 15 s) are remembered this long.
     dedup_seconds: float = 300.0
+    # A signed callback older (or further in the future) than this is refused: the
+    # timestamp is part of the signature, so a captured request cannot be replayed
+    # once its MsgId claim (kept a day) is gone. Allows for clock skew.
+    max_age_seconds: float = 600.0
 
     @property
     def configured(self) -> bool:
@@ -71,6 +75,7 @@ class OfficialAccountSettings:
             encoding_aes_key=env.get("WECHAT_ENCODING_AES_KEY", ""),
             api=_api(env, "WECHAT", "https://api.weixin.qq.com"),
             reply_window_seconds=_float(env, "WECHAT_REPLY_WINDOW_SECONDS", 4.5),
+            max_age_seconds=_float(env, "WECHAT_MAX_AGE_SECONDS", 600.0),
         )
         values.update(overrides)
         return cls(**values)

@@ -250,6 +250,14 @@ class OfficialAccountInput(InputChannel):
             args.get("timestamp", ""), args.get("nonce", ""),
         )
 
+    def _fresh(self, request: Request) -> bool:
+        """Whether the signed timestamp is recent (see max_age_seconds)."""
+        try:
+            sent = int(request.args.get("timestamp", ""))
+        except ValueError:
+            return False
+        return abs(time.time() - sent) <= self.settings.max_age_seconds
+
     def _reply(self, fields: Dict[str, str], content: str, safe: bool) -> HTTPResponse:
         xml = text_reply_xml(fields.get("FromUserName", ""), fields.get("ToUserName", ""),
                              content)
@@ -278,6 +286,9 @@ class OfficialAccountInput(InputChannel):
             if not self._signed(request):
                 logger.warning("WeChat URL verification with a bad signature refused")
                 return response.text("forbidden", status=403)
+            if not self._fresh(request):
+                logger.warning("WeChat URL verification with a stale timestamp refused")
+                return response.text("forbidden", status=403)
             return response.text(request.args.get("echostr", ""))
 
         @wechat.route("/webhook", methods=["POST"])
@@ -286,6 +297,10 @@ class OfficialAccountInput(InputChannel):
                 return response.text("not configured", status=503)
             if not self._signed(request):
                 logger.warning("WeChat message with a bad signature refused")
+                return response.text("forbidden", status=403)
+            if not self._fresh(request):
+                # Signed but old: a replay (WeChat itself retries within 15 s).
+                logger.warning("WeChat message with a stale timestamp refused (replay?)")
                 return response.text("forbidden", status=403)
             safe = request.args.get("encrypt_type", "raw").lower() == "aes"
             try:
