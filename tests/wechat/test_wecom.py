@@ -284,3 +284,51 @@ def test_message_claims_are_pruned_after_a_week(db):
         assert repository.claim_channel_message(session=session, channel="wecom", msg_id="old")
         assert not repository.claim_channel_message(session=session, channel="wecom",
                                                     msg_id="new")
+
+
+WELCOME = "/cgi-bin/kf/send_msg_on_event"
+
+
+def enter_session(code: str = "WELCOME-CODE-1", age: int = 0,
+                  customer: str = CUSTOMER) -> dict:
+    """An enter_session event as sync_msg lists it (origin 4)."""
+    event = {"event_type": "enter_session", "open_kfid": KF_ID, "external_userid": customer,
+             "scene": "123"}
+    if code:
+        event["welcome_code"] = code
+    message = kf_text(customer, "", origin=4, send_time=int(time.time()) - age)
+    del message["text"]
+    return dict(message, msgtype="event", event=event)
+
+
+def test_entering_customer_is_greeted_with_the_welcome_code(wecom, fake_api):
+    fake_api.kf_messages[KF_ID] = [enter_session()]
+    channel = wecom(Assistant(lambda text: [{"text": "亲，您好～有什么可以帮您？"}]))
+    channel.event()
+    [welcome] = fake_api.sent(WELCOME)
+    assert welcome["code"] == "WELCOME-CODE-1" and welcome["msgtype"] == "text"
+    assert welcome["text"] == {"content": "亲，您好～有什么可以帮您？"}
+    [message] = channel.assistant.seen
+    assert message.text == "/greet" and message.sender_id == f"wecom:{KF_ID}:{CUSTOMER}"
+    assert fake_api.sent(SEND) == []
+
+
+@pytest.mark.parametrize("event", [
+    pytest.param(enter_session(code=""), id="no-welcome-code"),  # chatted within 48 h
+    pytest.param(enter_session(age=60), id="code-expired"),
+    pytest.param(dict(enter_session(), event={"event_type": "msg_send_fail"}), id="other-event"),
+])
+def test_other_events_are_not_greeted(wecom, fake_api, event):
+    fake_api.kf_messages[KF_ID] = [event]
+    channel = wecom()
+    channel.event()
+    assert channel.assistant.seen == [] and fake_api.sent(WELCOME) == []
+    assert fake_api.sent(SEND) == []
+
+
+def test_a_refused_welcome_code_falls_back_to_send_msg(wecom, fake_api):
+    fake_api.kf_messages[KF_ID] = [enter_session()]
+    fake_api.plan(WELCOME, (200, {"errcode": 95018, "errmsg": "invalid welcome code"}))
+    channel = wecom(Assistant(lambda text: [{"text": "您好"}]))
+    channel.event()
+    assert fake_api.texts(SEND) == ["您好"]

@@ -204,6 +204,12 @@ class WeComClient(PlatformClient):
             "text": {"content": content},
         })
 
+    async def send_welcome(self, code: str, content: str) -> None:
+        """The welcome of an enter_session event (its welcome_code lasts 20 s)."""
+        await self.call("/cgi-bin/kf/send_msg_on_event", {
+            "code": code, "msgtype": "text", "text": {"content": content},
+        })
+
     async def transfer_to_servicer(
         self, open_kfid: str, external_userid: str, servicer_userid: str
     ) -> None:

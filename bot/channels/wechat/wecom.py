@@ -14,6 +14,9 @@ text with `kf/send_msg`.
   kf account. Only customer messages (origin 3) reach the assistant; other types
   get the text-only notice; messages older than WECOM_MAX_MESSAGE_AGE_SECONDS
   (e.g. the three days of history of a first sync) are not answered.
+* A customer entering the session (event `enter_session` with a welcome_code,
+  which WeCom gives when they have not chatted for 48 h) is greeted by the
+  assistant through `kf/send_msg_on_event`, within the code's 20 s.
 * Handoff: with WECOM_SERVICER_USERID set, a conversation the assistant hands off
   is moved to that WeCom servicer (service_state 3) and the assistant stays out
   of it; otherwise the staff console takes it and its replies go out via send_msg.
@@ -40,6 +43,7 @@ from bot.channels.wechat.config import WeComSettings
 from bot.channels.wechat.crypto import CryptoError, MessageCrypto
 from bot.channels.wechat.messages import BadXml, parse_xml, render, split_text, turn_chunks
 from bot.channels.wechat.official_account import (
+    GREET_PAYLOAD,
     TEXT_ONLY,
     BackgroundTasks,
     CollectingOutput,
@@ -51,6 +55,9 @@ logger = logging.getLogger(__name__)
 CHANNEL = "wecom"
 SENDER_PREFIX = "wecom:"
 CUSTOMER_ORIGIN = 3
+EVENT_ORIGIN = 4
+# A welcome_code is valid for 20 s after the event.
+WELCOME_CODE_SECONDS = 20
 KF_EVENT = "kf_msg_or_event"
 # Claimed msgids are kept this long (the platform keeps messages for days, not weeks).
 KEEP_CLAIMS = timedelta(days=7)
@@ -197,8 +204,11 @@ class WeComInput(InputChannel):
         if not msgid or not await self.claims.claim(msgid):
             logger.info("WeCom message %s already taken", msgid or "without msgid")
             return
+        if message.get("origin") == EVENT_ORIGIN:
+            await self._event(open_kfid, message)
+            return
         if message.get("origin") != CUSTOMER_ORIGIN:
-            return  # servicer, system and event messages are not the assistant's
+            return  # servicer and system messages are not the assistant's
         kfid = str(message.get("open_kfid") or open_kfid)
         customer = str(message.get("external_userid") or "")
         age = self._clock() - float(message.get("send_time") or 0)
@@ -212,6 +222,43 @@ class WeComInput(InputChannel):
         text = str((message.get("text") or {}).get("content") or "")
         await self._answer(kfid, customer, text)
 
+    async def _event(self, open_kfid: str, message: Dict[str, Any]) -> None:
+        """Greets a customer entering the session, if WeCom gave a welcome code."""
+        event = message.get("event") or {}
+        code = str(event.get("welcome_code") or "")
+        customer = str(event.get("external_userid") or "")
+        if event.get("event_type") != "enter_session" or not code or not customer:
+            return
+        kfid = str(event.get("open_kfid") or open_kfid)
+        age = self._clock() - float(message.get("send_time") or 0)
+        if age > WELCOME_CODE_SECONDS:
+            logger.info("WeCom welcome code of %s expired (%.0f s): no greeting", customer, age)
+            return
+        if self.settings.servicer_userid and await self._paused(conversation_id(kfid, customer)):
+            return
+        output = await self._turn(kfid, customer, GREET_PAYLOAD)
+        chunks = turn_chunks(render(m) for m in output)
+        if not chunks:
+            return
+        try:
+            await self.client.send_welcome(code, chunks[0])
+        except ApiError as error:  # the code expired or was used: the normal send API
+            logger.warning("WeCom welcome of %s not sent with its code: %s", customer, error)
+            await self.send(kfid, customer, chunks[:1])
+        if chunks[1:]:
+            await self.send(kfid, customer, chunks[1:])
+
+    async def _turn(self, open_kfid: str, customer: str, text: str) -> List[Dict[str, Any]]:
+        """The assistant's messages for one customer message (none if it failed)."""
+        assert self._handler is not None
+        output = CollectingOutput()
+        sender_id = conversation_id(open_kfid, customer)
+        try:
+            await self._handler(UserMessage(text, output, sender_id, input_channel=CHANNEL))
+        except Exception:
+            logger.exception("WeCom turn of %s failed", sender_id)
+        return list(output.messages)
+
     async def _answer(self, open_kfid: str, customer: str, text: str) -> None:
         sender_id = conversation_id(open_kfid, customer)
         servicer = self.settings.servicer_userid
@@ -219,13 +266,8 @@ class WeComInput(InputChannel):
             logger.info("WeCom %s is with servicer %s; the assistant stays out", sender_id,
                         servicer)
             return
-        assert self._handler is not None
-        output = CollectingOutput()
-        try:
-            await self._handler(UserMessage(text, output, sender_id, input_channel=CHANNEL))
-        except Exception:
-            logger.exception("WeCom turn of %s failed", sender_id)
-        await self.send(open_kfid, customer, turn_chunks(render(m) for m in output.messages))
+        output = await self._turn(open_kfid, customer, text)
+        await self.send(open_kfid, customer, turn_chunks(render(m) for m in output))
         if servicer and await self._paused(sender_id):
             try:
                 await self.client.transfer_to_servicer(open_kfid, customer, servicer)
