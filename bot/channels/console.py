@@ -42,6 +42,9 @@ from bot.staff_auth import AuthError, Staff, StaffDirectory
 
 logger = logging.getLogger(__name__)
 
+# Shown to staff when the customer's channel refused a reply (the line is kept).
+UNDELIVERED = ("回复已记录，但未能送达客户（渠道发送失败，可能客户超过48小时未互动）。"
+               "请稍后重试或电话联系客户。")
 # How often the queue is checked for changes to push to consoles (seconds).
 QUEUE_POLL_SECONDS = 2.0
 MAX_REPLY_CHARS = 2000
@@ -219,15 +222,17 @@ class StaffConsoleInput(InputChannel):
             return text.strip()[:MAX_REPLY_CHARS]
 
         async def say(request: Request, conversation_id: str, text: str,
-                      metadata: Dict[str, Any], push: Dict[str, Any]) -> None:
-            """Stores a staff line or notice in the tracker, then pushes it."""
+                      metadata: Dict[str, Any], push: Dict[str, Any]) -> bool:
+            """Stores a staff line or notice in the tracker, then pushes it: whether
+            the customer's channel took it."""
             agent = request.app.ctx.agent
             async with agent.lock_store.lock(conversation_id):
                 tracker = await agent.tracker_store.get_or_create_tracker(conversation_id)
                 tracker.update(BotUttered(text, metadata=metadata))
                 await agent.tracker_store.save(tracker)
                 channel = tracker.get_latest_input_channel()
-            await live.to_customer(conversation_id, {"text": text, **push}, channel=channel)
+            return await live.to_customer(conversation_id, {"text": text, **push},
+                                          channel=channel)
 
         async def resume(request: Request, conversation_id: str) -> None:
             agent = request.app.ctx.agent
@@ -315,8 +320,12 @@ class StaffConsoleInput(InputChannel):
             conversation_id = await join(request, staff, ticket_id)
             if conversation_id is None:
                 return response.json({"error": "工单不存在"}, status=404)
-            await say(request, conversation_id, text, {"staff": staff.name},
-                      {"staff": staff.name})
+            if not await say(request, conversation_id, text, {"staff": staff.name},
+                             {"staff": staff.name}):
+                # Kept in the transcript; the channel (e.g. WeChat's send API) refused it.
+                logger.error("Staff reply on ticket %s not delivered to %s", ticket_id,
+                             conversation_id)
+                return response.json({"error": UNDELIVERED}, status=502)
             return response.json({"ok": True})
 
         @console.route("/api/tickets/<ticket_id:int>/note", methods=["POST"])

@@ -48,9 +48,21 @@ def ticket_for(conversation_id: str) -> int:
                                         conversation_id=conversation_id, summary="转人工").id
 
 
+class SocketServer:
+    """Stands in for the web chat's socket.io server: records what it emits."""
+
+    def __init__(self) -> None:
+        self.emitted: list = []
+
+    async def emit(self, event: str, data: dict, room: str = "", **_: object) -> None:
+        self.emitted.append((room, event, data.get("text")))
+
+
 def test_console_reply_to_a_wechat_customer_goes_through_the_send_api(
-    db, fake_api, serve, staff_directory, rasa_domain
+    db, fake_api, serve, staff_directory, rasa_domain, monkeypatch
 ):
+    sockets = SocketServer()
+    monkeypatch.setattr(live, "_server", sockets)
     agent = SimpleNamespace(domain=rasa_domain, tracker_store=InMemoryTrackerStore(rasa_domain),
                             lock_store=InMemoryLockStore())
     wechat = OfficialAccountInput(oa_settings(fake_api))
@@ -77,6 +89,9 @@ def test_console_reply_to_a_wechat_customer_goes_through_the_send_api(
     assert fake_api.texts() == [f"人工客服 {STAFF} 已接入", "您好，我是人工客服小李，马上帮您处理"]
     assert {body["touser"] for body in fake_api.sent("/cgi-bin/message/custom/send")} == {
         "oWeChatCustomer"}
+    assert ("web-session-0001", "bot_uttered", "您好，我是人工客服小李，马上帮您处理") \
+        in sockets.emitted
+    assert {room for room, _, _ in sockets.emitted} == {"web-session-0001", live.STAFF_ROOM}
     # …and the line is in the conversation's transcript like any staff line.
     tracker = server.run(agent.tracker_store.retrieve("wechat:oWeChatCustomer"))
     assert tracker.latest_bot_utterance.metadata == {"staff": STAFF}
@@ -105,3 +120,29 @@ def test_push_failure_is_reported_not_raised(fake_api):
                   (200, {"errcode": 45015, "errmsg": "response out of time limit"}))
     sent = asyncio.run(live.to_customer("wechat:oCustomer", {"text": "晚了"}, channel="wechat"))
     assert sent is False
+
+
+def test_console_says_when_a_reply_could_not_reach_the_customer(
+    db, fake_api, serve, staff_directory, rasa_domain
+):
+    agent = SimpleNamespace(domain=rasa_domain, tracker_store=InMemoryTrackerStore(rasa_domain),
+                            lock_store=InMemoryLockStore())
+    wechat = OfficialAccountInput(oa_settings(fake_api))
+    server = serve([wechat, console.StaffConsoleInput()], Assistant(), agent)
+    tracker = DialogueStateTracker.from_events(
+        "wechat:oSilentCustomer", [UserUttered("转人工", input_channel="wechat")])
+    server.run(agent.tracker_store.save(tracker))
+    api = server.url("/webhooks/console/api")
+    token = requests.post(f"{api}/login", json={"username": STAFF, "password": PASSWORD},
+                          timeout=30).json()["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    ticket = ticket_for("wechat:oSilentCustomer")
+    # WeChat refuses every send: the customer has not written for over 48 hours.
+    refusal = (200, {"errcode": 45015, "errmsg": "response out of time limit"})
+    fake_api.plan("/cgi-bin/message/custom/send", *[refusal] * 6)
+    reply = requests.post(f"{api}/tickets/{ticket}/reply", headers=headers,
+                          json={"text": "您好，我是小李"}, timeout=30)
+    assert reply.status_code == 502
+    assert reply.json()["error"] == console.UNDELIVERED
+    stored = server.run(agent.tracker_store.retrieve("wechat:oSilentCustomer"))
+    assert stored.latest_bot_utterance.text == "您好，我是小李"  # kept in the transcript
