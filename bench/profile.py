@@ -41,24 +41,26 @@ STAGES: List[Tuple[str, str, str]] = [
      "logistic_regression_classifier.py"),
     ("  regex entity extractor", "process", "regex_entity_extractor.py"),
     ("  catalogue entity extractor (spaCy)", "process", "bot/entity_ruler.py"),
-    ("  response selector", "process", "response_selector.py"),
+    ("  FAQ selector", "process", "bot/faq_selector.py"),
     ("dialogue policies (predict next action)", "predict_next_with_tracker_if_should",
      "rasa/core/processor.py"),
     ("  rule policy", "predict_action_probabilities", "rule_policy.py"),
-    ("  memoization policy", "predict_action_probabilities", "memoization.py"),
     ("  featurising the tracker", "featurize_trackers", "rasa/core/featurizers"),
     ("running actions (incl. remote calls)", "_run_action", "rasa/core/processor.py"),
     ("  domain.as_dict() for the request", "as_dict", "rasa/shared/core/domain.py"),
     ("  tracker.current_state()", "current_state", "rasa/shared/core/trackers.py"),
     ("tracker store: retrieve", "retrieve", "tracker_store.py"),
     ("tracker store: save", "save", "tracker_store.py"),
+    ("  events rebuilt from JSON", "from_dict", "rasa/shared/core/trackers.py"),
     ("TensorFlow (any)", "", "tensorflow/python/"),
     ("SQLAlchemy (any)", "", "sqlalchemy/"),
     ("logging (any)", "", "logging/__init__.py"),
     ("structlog (any)", "", "structlog/"),
     ("jsonschema (any)", "", "jsonschema/"),
-    ("asyncio event loop idle (select/epoll)", "select", "selectors.py"),
 ]
+
+# Samples of the event loop waiting for work, left out of the shares.
+IDLE_LEAVES = (("serve", "sanic/server/runners.py"), ("select", "selectors.py"))
 
 
 def py_spy() -> Optional[str]:
@@ -86,7 +88,11 @@ def _frames(stack: str) -> List[Tuple[str, str]]:
 
 
 def stage_shares(collapsed: Path) -> Tuple[int, Dict[str, float], List[Tuple[str, float]]]:
-    """Total samples, inclusive share per stage, and the top self-time frames."""
+    """Busy samples of the main thread (the event loop that handles every message),
+    the inclusive share per stage of them, and the top self-time frames.
+
+    Other threads (thread pools waiting on their queues) and the loop's own idle
+    waits would otherwise dilute every share."""
     total = 0
     per_stage: Counter = Counter()
     self_time: Counter = Counter()
@@ -94,9 +100,13 @@ def stage_shares(collapsed: Path) -> Tuple[int, Dict[str, float], List[Tuple[str
         stack, _, count_text = line.rpartition(" ")
         if not stack or not count_text.isdigit():
             continue
+        frames = _frames(stack)
+        if not frames or frames[0][0] == "_bootstrap":  # a thread other than the main one
+            continue
+        if any(frames[-1][0] == f and p in frames[-1][1] for f, p in IDLE_LEAVES):
+            continue
         count = int(count_text)
         total += count
-        frames = _frames(stack)
         for stage, function, file_part in STAGES:
             if any((not function or f == function) and file_part in path for f, path in frames):
                 per_stage[stage] += count
@@ -152,7 +162,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 print(f"no profile for the {name} server (py-spy could not attach?)")
                 continue
             total, shares, top = stage_shares(path)
-            print(f"\n{name} server: {total} samples; inclusive share per stage:")
+            print(f"\n{name} server: {total} busy samples of the main thread; "
+                  "inclusive share per stage:")
             for stage, share in shares.items():
                 if share:
                     print(f"  {share:5.1f}%  {stage}")
