@@ -21,7 +21,14 @@ from rasa_sdk.forms import FormValidationAction
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions import deadlines, knowledge
-from actions.base import DomainDict, ShopAction, remember_lookup, slot_number, ticket_summary
+from actions.base import (
+    DomainDict,
+    ShopAction,
+    latest_text,
+    remember_lookup,
+    slot_number,
+    ticket_summary,
+)
 from actions.db import repository
 from actions.db.engine import session_scope
 from actions.db.models import Order
@@ -120,6 +127,25 @@ class ValidateOrderForm(FormValidationAction):
         logger.exception("Database failure while validating %s", slot)
         dispatcher.utter_message(response="utter_service_unavailable")
         return {slot: None}
+
+    async def extract_order_no(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        """Takes an answer that starts like an order number as the order number.
+
+        The domain's from_text mapping skips messages classified as an interruption
+        (out of scope, a question…); "DD2026'; DROP TABLE…" must still be refused as a
+        malformed number, not answered as small talk.
+        """
+        if tracker.get_slot("requested_slot") != "order_no" or "order_no" in (
+            tracker.slots_to_validate()
+        ):
+            return {}
+        text = latest_text(tracker)
+        pattern = knowledge.policies()["order_number"]["attempt_pattern"]
+        if re.match(pattern, unicodedata.normalize("NFKC", text)):
+            return {"order_no": text}
+        return {}
 
     def validate_order_no(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -161,6 +161,32 @@ def test_required_slots_empty_after_max_attempts(domain, dispatcher, failures, e
     assert required == expected
 
 
+def interrupted_form_turn(domain, text: str, intent: str):
+    """The order form asked for the number; the message was classified as `intent`,
+    so the domain's from_text mapping extracted nothing."""
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(domain, slots={"requested_slot": "order_no"}, text=text,
+                           intent=intent, active_loop="order_form")
+    return dispatcher, slot_events(run_action(ValidateOrderForm(), dispatcher, tracker, domain))
+
+
+@pytest.mark.parametrize("text", ["DD2026'; DROP TABLE orders;--", "dd2026 是这个吧",
+                                  "ＤＤ２０２６<script>"])
+def test_what_starts_like_an_order_number_is_checked_as_one(db, domain, text):
+    dispatcher, slots = interrupted_form_turn(domain, text, "out_of_scope")
+    assert slots == {"order_no": None, "form_failures": 1}
+    assert responses(dispatcher) == ["utter_order_no_invalid"]
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("这个多少钱", "ask_price"), ("算了 转人工", "request_human"), ("D区的快递点", "out_of_scope"),
+])
+def test_other_interruptions_are_left_to_the_rules(db, domain, text, intent):
+    dispatcher, slots = interrupted_form_turn(domain, text, intent)
+    assert "order_no" not in slots and "form_failures" not in slots
+    assert dispatcher.messages == []
+
+
 def test_after_max_attempts_nothing_is_validated(db, domain):
     dispatcher, slots = validate(domain, "order_no", "DD202611200001", form_failures=3)
     # Not validated (no customer_id, no failure counted); the form is told to stop.
