@@ -19,7 +19,7 @@ DATA    := data knowledge/faq.yml
 TRAIN_INPUTS := config.yml domain.yml knowledge/catalogue.yml knowledge/faq.yml \
   knowledge/policies.yml actions/knowledge.py \
   bot/normalizer.py bot/entity_ruler.py bot/dictionary.py bot/features.py \
-  bot/intent_classifier.py bot/faq_selector.py $(shell find data -type f -name '*.yml')
+  bot/intent_classifier.py bot/faq_selector.py bot/linear_model.py $(shell find data -type f -name '*.yml')
 
 .PHONY: help install dictionary web browser seed train run shell practice practice-report report test lint pytest validate test-practice test-stories test-nlu test-e2e test-scale nginx bench review-scan review-export review-recheck clean
 

@@ -46,11 +46,11 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.linear_model import LogisticRegression
 
+from bot import linear_model
 from bot.features import sentence_matrix, transposable_weights
 
 logger = logging.getLogger(__name__)
 
-MODEL_FILE = "faq_selector.skops"
 META_FILE = "faq_selector.json"
 
 
@@ -70,7 +70,7 @@ class FaqSelector(GraphComponent):
 
     @staticmethod
     def required_packages() -> List[Text]:
-        return ["sklearn", "skops"]
+        return ["sklearn"]
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
@@ -147,11 +147,9 @@ class FaqSelector(GraphComponent):
         return self._resource
 
     def persist(self) -> None:
-        import skops.io as sio
-
         with self._model_storage.write_to(self._resource) as model_dir:
             if self.classifier is not None:
-                sio.dump(self.classifier, model_dir / MODEL_FILE)
+                linear_model.save(self.classifier, model_dir)
             meta = {"labels": self.labels, "responses": self.responses}
             (model_dir / META_FILE).write_text(
                 json.dumps(meta, ensure_ascii=False), encoding="utf-8"
@@ -166,19 +164,13 @@ class FaqSelector(GraphComponent):
         execution_context: ExecutionContext,
         **kwargs: Any,
     ) -> "FaqSelector":
-        import skops.io as sio
-
         try:
             with model_storage.read_from(resource) as model_dir:
                 meta = json.loads((model_dir / META_FILE).read_text(encoding="utf-8"))
                 classifier = None
-                path = model_dir / MODEL_FILE
-                if path.exists():
-                    untrusted = sio.get_untrusted_types(file=path)
-                    if untrusted:  # only sklearn and numpy types are loaded
-                        raise ValueError(f"untrusted types in {path}: {untrusted}")
-                    classifier = sio.load(path, trusted=[])
-        except ValueError:
+                if (model_dir / linear_model.ARRAYS).exists():
+                    classifier = linear_model.load(model_dir)
+        except (ValueError, FileNotFoundError):
             logger.warning("FAQ selector not found in the model: it answers nothing")
             return cls.create(config, model_storage, resource, execution_context)
         return cls(config, model_storage, resource, classifier, meta["labels"],

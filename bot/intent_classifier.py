@@ -1,21 +1,32 @@
 """Rasa's LogisticRegressionClassifier with its feature row built once, directly.
 
 Same model, same config, same predictions (tests/test_classifiers.py compares the
-rows with Rasa's): `_create_X` is bot.features.sentence_matrix, which skips the
-sequence features Rasa stacks and throws away, and the weights are kept in the
-order scipy multiplies without copying them (bot.features.transposable_weights).
+rows and scores with Rasa's):
+- `_create_X` is bot.features.sentence_matrix, which skips the sequence features
+  Rasa stacks and throws away;
+- the weights are kept in the order scipy multiplies without copying them
+  (bot.features.transposable_weights);
+- the fitted model is stored as arrays (bot.linear_model) instead of with skops,
+  whose import cost seconds of the server's start-up.
 """
 
 from __future__ import annotations
 
-from typing import List
+import logging
+from typing import Any, Dict, List, Text
 
 import scipy.sparse
+from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
 from rasa.shared.nlu.training_data.message import Message
 
+from bot import linear_model
 from bot.features import sentence_matrix, transposable_weights
+
+logger = logging.getLogger(__name__)
 
 
 @DefaultV1Recipe.register(
@@ -30,3 +41,25 @@ class IntentClassifier(LogisticRegressionClassifier):
     def process(self, messages: List[Message]) -> List[Message]:
         transposable_weights(self.clf)
         return super().process(messages)
+
+    def persist(self) -> None:
+        with self._model_storage.write_to(self._resource) as model_dir:
+            linear_model.save(self.clf, model_dir)
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "IntentClassifier":
+        component = cls.create(config, model_storage, resource, execution_context)
+        try:
+            with model_storage.read_from(resource) as model_dir:
+                component.clf = linear_model.load(model_dir)
+        except (ValueError, FileNotFoundError):
+            # Rasa's own behaviour for a missing resource: an untrained classifier.
+            logger.warning("Intent classifier not found in the model")
+        return component

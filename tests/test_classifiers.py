@@ -233,3 +233,38 @@ def test_column_major_weights_score_the_same() -> None:
     transposable_weights(classifier)
     assert classifier.coef_.T.flags.c_contiguous
     assert np.array_equal(classifier.predict_proba(X[:7]), before)
+
+
+@pytest.mark.parametrize("classes", [2, 6])
+def test_saved_logistic_regression_scores_the_same_after_loading(tmp_path, classes) -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    from bot import linear_model
+
+    X = scipy.sparse.random(80, 300, density=0.05, format="csr", random_state=5)
+    y = np.array([f"intent_{i % classes}" for i in range(80)])
+    original = LogisticRegression(max_iter=500, class_weight="balanced", C=0.7).fit(X, y)
+    linear_model.save(original, tmp_path)
+    loaded = linear_model.load(tmp_path)
+    assert list(loaded.classes_) == list(original.classes_)
+    assert np.allclose(loaded.predict_proba(X), original.predict_proba(X), rtol=0, atol=1e-12)
+    assert loaded.get_params() == original.get_params()
+    with pytest.raises(FileNotFoundError):
+        linear_model.load(tmp_path / "missing")
+
+
+def test_intent_classifier_round_trips_through_the_model_storage(tmp_path, featurizer) -> None:
+    from bot.intent_classifier import IntentClassifier
+
+    featurize, message_for = featurizer
+    data = featurize(training_data(), train=True)
+    storage = storage_at(tmp_path / "ic")
+    config = {**IntentClassifier.get_default_config(), "max_iter": 500}
+    trained = IntentClassifier.create(config, storage, Resource("ic"), CONTEXT)
+    trained.train(data)
+    loaded = IntentClassifier.load(config, storage, Resource("ic"), CONTEXT)
+    first, second = message_for("发票 能 开 吗"), message_for("发票 能 开 吗")
+    trained.process([first])
+    loaded.process([second])
+    assert first.get("intent") == second.get("intent")
+    assert first.get("intent_ranking") == second.get("intent_ranking")
