@@ -57,6 +57,19 @@ def last4_in(text: str) -> Optional[str]:
     return None
 
 
+def phone_given(tracker: Tracker) -> Optional[str]:
+    """The latest full phone number the customer typed in this conversation, if any
+    ("我手机138… 帮我查订单" before the form asked for it)."""
+    for event in reversed(tracker.events):
+        if event.get("event") != "user":
+            continue
+        for entity in (event.get("parse_data") or {}).get("entities") or []:
+            digits = re.sub(r"[^0-9]", "", str(entity.get("value") or ""))
+            if entity.get("entity") == "phone" and len(digits) == 11:
+                return digits
+    return None
+
+
 def order_owner(order_no: str) -> Optional[Tuple[str, str]]:
     """(customer id, phone) of the order's owner, or None when there is no such order."""
     with session_scope() as session:
@@ -160,6 +173,12 @@ class ValidateOrderForm(FormValidationAction):
             return self._unavailable(dispatcher, "order_no")
         if owner is None:
             return self._fail(tracker, dispatcher, "order_no", "utter_order_not_found")
+        phone = phone_given(tracker)
+        if phone and phone == re.sub(r"[^0-9]", "", str(owner[1])):
+            # The customer already typed the order's phone: that is the check passed,
+            # no need to ask for the last four digits again.
+            return {"order_no": order_no, "form_failures": 0, "phone_last4": phone[-4:],
+                    "customer_id": owner[0]}
         # The phone check gets its own attempts.
         return {"order_no": order_no, "form_failures": 0}
 

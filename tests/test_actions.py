@@ -889,3 +889,31 @@ def test_fallback_with_database_down(domain, dispatcher, down_db):
     assert run_action(ActionFallback(), dispatcher, tracker, domain) == []
     assert responses(dispatcher) == ["utter_service_unavailable"]
 
+
+
+def phone_turns(domain, phone_text: str, phone: str):
+    """The customer typed a phone number, then (asked for the order) its number."""
+    events = [
+        user_event(phone_text, "order_status", [entity("phone", phone, phone_text)]),
+        user_event("DD202611200001", "inform"),
+        {"event": "slot", "timestamp": None, "name": "order_no", "value": "DD202611200001"},
+    ]
+    tracker = make_tracker(domain, slots={"order_no": "DD202611200001",
+                                          "requested_slot": "order_no"},
+                           text="DD202611200001", intent="inform", events=events,
+                           active_loop="order_form")
+    dispatcher = CollectingDispatcher()
+    return dispatcher, slot_events(run_action(ValidateOrderForm(), dispatcher, tracker, domain))
+
+
+def test_the_orders_phone_typed_earlier_passes_the_check(db, domain):
+    dispatcher, slots = phone_turns(domain, "我手机13800138001 帮我查订单", "13800138001")
+    assert slots["order_no"] == "DD202611200001"
+    assert slots["phone_last4"] == "8001" and slots["customer_id"] == "C001"
+    assert dispatcher.messages == []
+
+
+def test_another_phone_typed_earlier_still_gets_asked(db, domain):
+    _, slots = phone_turns(domain, "我手机13912345678 帮我查订单", "13912345678")
+    assert slots["order_no"] == "DD202611200001"
+    assert "phone_last4" not in slots and "customer_id" not in slots

@@ -33,6 +33,21 @@ def test_verified_order_lookup(stack: Stack) -> None:
     assert "DD202611200001" in reply and "运输中" in reply and "顺丰" in reply
 
 
+def test_the_phone_typed_first_is_not_asked_again(stack: Stack) -> None:
+    me = sender()
+    assert "订单号" in stack.texts(me, "我手机13800138001 帮我查下订单")
+    reply = stack.texts(me, "DD202611200001")
+    assert "后四位" not in reply
+    assert "DD202611200001" in reply and "运输中" in reply and "顺丰" in reply
+
+
+def test_a_phone_typed_first_that_is_not_the_orders_reveals_nothing(stack: Stack) -> None:
+    me = sender()
+    stack.texts(me, "我手机13912345678 帮我查下订单")
+    reply = stack.texts(me, "DD202611200001")
+    assert "后四位" in reply and "运输中" not in reply
+
+
 def test_nothing_is_revealed_before_verification(stack: Stack) -> None:
     me = sender()
     stack.texts(me, "查订单")
