@@ -123,6 +123,22 @@ def test_ticket_queue_holds_open_and_in_progress_only(db):
     assert {t.id for t in queue()} == {ids["open"], ids["in_progress"]}
 
 
+def test_queue_signature_follows_what_consoles_are_told_about(db):
+    """The watch compares this between rounds: new tickets, a take-over and a close
+    change it; it lists exactly the queued tickets."""
+    first = new_ticket("C001", "conv-sig-1").id
+    before = console.queue_signature()
+    assert before == [(t.id, t.status, t.assigned_to) for t in sorted(queue(), key=lambda t: t.id)]
+    second = new_ticket("C002", "conv-sig-2").id
+    grown = console.queue_signature()
+    assert grown != before and [row[0] for row in grown][-2:] == [first, second]
+    set_status(first, "in_progress", staff="王客服")
+    taken = console.queue_signature()
+    assert (first, "in_progress", "王客服") in taken
+    set_status(first, "closed", staff="王客服")
+    assert first not in [row[0] for row in console.queue_signature()]
+
+
 # =================================================================== queue snapshot
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -150,6 +150,17 @@ def ticket_queue(*, session: Session) -> List[Ticket]:
         .order_by(Ticket.priority, Ticket.respond_due, Ticket.id)
     )
     return list(session.execute(statement).scalars())
+
+
+def queue_signature(*, session: Session) -> List[Tuple[int, str, Optional[str]]]:
+    """(id, status, assignee) of the queued tickets: what consoles watch for changes,
+    read as plain rows (the full queue builds an object per ticket)."""
+    statement = (
+        select(Ticket.id, Ticket.status, Ticket.assigned_to)
+        .where(Ticket.status.in_(QUEUE_STATUSES))
+        .order_by(Ticket.id)
+    )
+    return [tuple(row) for row in session.execute(statement)]  # type: ignore[misc]
 
 
 def get_ticket(*, session: Session, ticket_id: int) -> Optional[Ticket]:

@@ -91,6 +91,11 @@ def queue_snapshot(staff: Optional[str] = None) -> List[Dict[str, Any]]:
         return [ticket_view(t, now) for t in repository.ticket_queue(session=session)]
 
 
+def queue_signature() -> List[Any]:
+    with session_scope() as session:
+        return repository.queue_signature(session=session)
+
+
 def ticket_context(ticket_id: int) -> Optional[Dict[str, Any]]:
     """Everything the console shows next to a conversation (records side)."""
     now = deadlines.utcnow()
@@ -493,8 +498,7 @@ class StaffConsoleInput(InputChannel):
         last: Optional[List[Any]] = None
         while True:
             try:
-                tickets = await asyncio.to_thread(queue_snapshot)
-                signature = [(t["id"], t["status"], t["assigned_to"]) for t in tickets]
+                signature = await asyncio.to_thread(queue_signature)
                 if last is not None and signature != last:
                     await live.to_staff("queue_changed")
                 last = signature
