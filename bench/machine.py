@@ -83,25 +83,24 @@ def _children(pid: int) -> List[int]:
     return found
 
 
-def _rss_bytes(pid: int) -> int:
+def _proc_bytes(pid: int, file: str, field: str) -> int:
+    """A `Field:   N kB` line of /proc/<pid>/<file>, in bytes (0 when unreadable)."""
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+        for line in Path(f"/proc/{pid}/{file}").read_text().splitlines():
+            if line.startswith(field):
                 return int(line.split()[1]) * 1024
     except OSError:
         pass
     return 0
+
+
+def _rss_bytes(pid: int) -> int:
+    return _proc_bytes(pid, "status", "VmRSS:")
 
 
 def _pss_bytes(pid: int) -> int:
     """Proportional set size: shared pages split between the processes sharing them."""
-    try:
-        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Pss:"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
+    return _proc_bytes(pid, "smaps_rollup", "Pss:")
 
 
 def _tree(pid: int) -> List[int]:

@@ -140,6 +140,7 @@ class FaqSelector(GraphComponent):
                 random_state=self.config["random_state"],
             )
             self.classifier.fit(sentence_matrix(examples), keys)
+            transposable_weights(self.classifier)  # loading does it too
         elif not self.labels:
             logger.warning("No %s/<key> examples: the FAQ selector answers nothing",
                            self.retrieval_intent)
@@ -182,7 +183,6 @@ class FaqSelector(GraphComponent):
         if self.classifier is None:
             return [[{PREDICTED_CONFIDENCE_KEY: 1.0, INTENT_RESPONSE_KEY: label}
                      for label in self.labels] for _ in messages]
-        transposable_weights(self.classifier)
         probabilities = self.classifier.predict_proba(sentence_matrix(messages))
         classes = self.classifier.classes_
         length = self.config["ranking_length"]

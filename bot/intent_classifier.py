@@ -22,6 +22,7 @@ from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
 from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot import linear_model
 from bot.features import sentence_matrix, transposable_weights
@@ -38,9 +39,10 @@ class IntentClassifier(LogisticRegressionClassifier):
     def _create_X(self, messages: List[Message]) -> scipy.sparse.csr_matrix:
         return sentence_matrix(messages)
 
-    def process(self, messages: List[Message]) -> List[Message]:
-        transposable_weights(self.clf)
-        return super().process(messages)
+    def train(self, training_data: TrainingData) -> Resource:
+        resource = super().train(training_data)
+        transposable_weights(self.clf)  # loading does it too (bot.linear_model.load)
+        return resource
 
     def persist(self) -> None:
         with self._model_storage.write_to(self._resource) as model_dir:

@@ -18,6 +18,7 @@ Configured in endpoints*.yml as `type: bot.tracker_store.PooledSQLTrackerStore`.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 from typing import Any, Dict, List, Optional, Text
@@ -132,7 +133,7 @@ class PooledSQLTrackerStore(SQLTrackerStore):
         with self.session_scope() as session:
             stored = session.execute(self._latest_count, self._params(tracker.sender_id)).scalar()
             rows: List[Dict[str, Any]] = []
-            for event in list(tracker.events)[int(stored or 0):]:
+            for event in itertools.islice(tracker.events, int(stored or 0), None):
                 data = event.as_dict()
                 intent = data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY)
                 rows.append({
