@@ -1,18 +1,21 @@
 """Held-out NLU quality of the trained model, side by side with a simple baseline.
 
 The model (models/current.tar.gz) is loaded in-process with Rasa's Agent and every
-message of tests/nlu is parsed, which is faster than `rasa test nlu` (no plots, no
-entity evaluation) and gives the same intent figures: targets are the intents of
-the held-out file (`faq/invoice` counts as `faq`, as Rasa's ResponseSelector setup
-predicts it), a prediction of `nlu_fallback` is reverted to the intent under it (as `rasa test nlu`
-does; the figures "as served", where it counts as wrong, are given too), and the
-macro average runs over the intents of the test set (as in intent_report.json).
+message of both held-out sets (tests/nlu/in_house, tests/nlu/real) is parsed, which is
+faster than `rasa test nlu` (no plots, no entity evaluation) and gives the same intent
+figures: targets are the intents of the held-out files (`faq/invoice` counts as `faq`,
+as Rasa's ResponseSelector setup predicts it). Figures "as served" count a prediction
+of `nlu_fallback` as wrong; the figures with the fallback reverted to the intent under
+it (as `rasa test nlu` does) are given too. Macro averages run over the intents of the
+test set (as in intent_report.json).
 
-The baseline is char 1–4-gram TF-IDF + logistic regression trained on data/nlu only.
+The baseline is char 1–4-gram TF-IDF + logistic regression trained on data/nlu only
+(the files the model trains on, the real customers' messages in data/nlu/real too).
 The FAQ sub-intent (which answer) is scored separately on the FAQ examples.
 
 Runs in its own process (`python -m bench.nlu_quality --out file.json`) so that
-TensorFlow's memory and threads are gone before the load test.
+TensorFlow's memory and threads are gone before the load test; `make test-nlu` runs
+it with thresholds (--min-f1, --vs-baseline).
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from bench.stack import MODEL, PROJECT_ROOT
 
-TEST_FILE = PROJECT_ROOT / "tests" / "nlu" / "test_nlu.yml"
+HELD_OUT_SETS = ("in_house", "real")
 TRAIN_DIR = PROJECT_ROOT / "data" / "nlu"
 
 Example = Tuple[str, str, Optional[str]]  # text, intent, retrieval key (faq/invoice)
@@ -112,6 +115,7 @@ def evaluate_model(test: List[Example], model: Path = MODEL) -> Dict[str, Any]:
         "accuracy": as_served["accuracy"], "macro_f1": as_served["macro_f1"],
         "nlu_fallback": served.count("nlu_fallback"),
     }
+    result["_fallback_rows"] = {i for i, name in enumerate(served) if name == "nlu_fallback"}
     faq_targets, faq_predictions = [], []
     for (_, _, key), p in zip(test, parsed, strict=True):
         if key:
@@ -163,40 +167,111 @@ def evaluate_baseline(train: List[Example], test: List[Example]) -> Dict[str, An
     return result
 
 
-def run(model: Path = MODEL) -> Dict[str, Any]:
-    """Model and baseline figures on the held-out utterances neither trained on."""
+def _set_figures(name: str, train: List[Example], model: Path) -> Dict[str, Any]:
     from rasa.shared.nlu.constants import INTENT, INTENT_RESPONSE_KEY, TEXT
 
-    from bench.held_out import unseen
+    from bench.held_out import HELD_OUT, unseen
 
-    train = read_examples(sorted(TRAIN_DIR.glob("*.yml")))
-    held_out, seen = unseen(TEST_FILE.parent, TRAIN_DIR)
+    held_out, seen = unseen(HELD_OUT[name], TRAIN_DIR)
     test = [(m.get(TEXT), m.get(INTENT), m.get(INTENT_RESPONSE_KEY))
             for m in held_out.intent_examples]
-    return {
-        "test_file": str(TEST_FILE.relative_to(PROJECT_ROOT)),
-        "train_examples": len(train),
+    figures = {
+        "test_dir": str(HELD_OUT[name].relative_to(PROJECT_ROOT)),
         "test_examples": len(test),
         "test_examples_also_trained_on": len(seen),
         "intents": len({i for _, i, _ in test}),
         "model": evaluate_model(test, model),
         "baseline": evaluate_baseline(train, test),
     }
+    in_scope = [i for i, (_, intent, _) in enumerate(test) if intent != "out_of_scope"]
+    fallbacks = figures["model"].pop("_fallback_rows")
+    figures["model"]["fallback_share_in_scope"] = round(
+        sum(1 for i in in_scope if i in fallbacks) / max(len(in_scope), 1), 4)
+    return figures
+
+
+def run(model: Path = MODEL, sets: Sequence[str] = HELD_OUT_SETS) -> Dict[str, Any]:
+    """Model and baseline figures on each held-out set, on utterances neither trained on."""
+    from bench.held_out import yaml_files
+
+    train = read_examples(yaml_files(TRAIN_DIR))
+    return {
+        "train_examples": len(train),
+        "sets": {name: _set_figures(name, train, model) for name in sets},
+    }
+
+
+def table(result: Dict[str, Any]) -> str:
+    """The side-by-side table `make test-nlu` prints (macro-F1 / accuracy)."""
+    rows = ["| held-out set | examples | model as served | model, fallback reverted "
+            "| baseline | fallback on in-scope |",
+            "|---|---|---|---|---|---|"]
+    for name, figures in result["sets"].items():
+        model, base = figures["model"], figures["baseline"]
+        rows.append(
+            f"| {name} | {figures['test_examples']} | "
+            f"{model['as_served']['macro_f1']:.3f} / {model['as_served']['accuracy']:.3f} | "
+            f"{model['macro_f1']:.3f} / {model['accuracy']:.3f} | "
+            f"{base['macro_f1']:.3f} / {base['accuracy']:.3f} | "
+            f"{model['fallback_share_in_scope']:.1%} |")
+    return "\n".join(rows)
+
+
+def weakest(figures: Dict[str, Any], count: int = 5) -> str:
+    ranked = sorted(figures["model"]["per_intent_f1"].items(), key=lambda kv: kv[1])[:count]
+    return ", ".join(f"{intent} {f1:.2f}" for intent, f1 in ranked)
+
+
+def gate(result: Dict[str, Any], minimums: Dict[str, float], margins: Dict[str, float]) -> int:
+    """1 when a set's macro-F1 as served is under its minimum, or under the baseline's
+    plus the set's margin (negative: allowed below the baseline by that much)."""
+    failed = 0
+    for name, figures in result["sets"].items():
+        served = figures["model"]["as_served"]["macro_f1"]
+        base = figures["baseline"]["macro_f1"]
+        if name in minimums and served < minimums[name]:
+            print(f"FAIL: {name}: macro-F1 as served {served:.3f} < {minimums[name]:.3f}")
+            failed = 1
+        if name in margins and served < base + margins[name]:
+            print(f"FAIL: {name}: macro-F1 as served {served:.3f} < baseline {base:.3f} "
+                  f"{margins[name]:+.3f}")
+            failed = 1
+    if not failed:
+        print("OK: every held-out set at or above its threshold")
+    return failed
+
+
+def _pairs(values: Sequence[str]) -> Dict[str, float]:
+    pairs = dict(value.split("=", 1) for value in values)
+    return {name: float(number) for name, number in pairs.items()}
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=MODEL)
     parser.add_argument("--out", type=Path, help="write the figures here (JSON)")
+    parser.add_argument("--min-f1", action="append", default=[], metavar="SET=F1",
+                        help="fail when the set's macro-F1 as served is below F1")
+    parser.add_argument("--vs-baseline", action="append", default=[], metavar="SET=MARGIN",
+                        help="fail when the set's macro-F1 as served < baseline + MARGIN")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     result = run(args.model)
     text = json.dumps(result, ensure_ascii=False, indent=2)
     if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(text, encoding="utf-8")
     else:
         print(text)
-    return 0
+    print(table(result))
+    for name, figures in result["sets"].items():
+        print(f"  {name}: weakest {weakest(figures)}; FAQ answers "
+              f"{_fmt(figures['model']['faq_answer_accuracy'])}")
+    return gate(result, _pairs(args.min_f1), _pairs(args.vs_baseline))
+
+
+def _fmt(value: Optional[float]) -> str:
+    return "–" if value is None else f"{value:.3f}"
 
 
 if __name__ == "__main__":

@@ -191,13 +191,22 @@ def markdown(results: Dict[str, Any]) -> str:
 
 
 def _nlu_markdown(nlu: Dict[str, Any]) -> List[str]:
+    lines = ["", "## NLU quality (held-out)", "",
+             f"Both sets scored on the utterances in no training file; the baseline is "
+             f"trained on the same {nlu['train_examples']} examples of data/nlu.", ""]
+    for name, figures in nlu["sets"].items():
+        lines += _nlu_set_markdown(name, figures)
+    return lines
+
+
+def _nlu_set_markdown(name: str, nlu: Dict[str, Any]) -> List[str]:
     model, base = nlu["model"], nlu["baseline"]
     lines = [
-        "", "## NLU quality (held-out)", "",
-        f"{nlu['test_file']}: {nlu['test_examples']} examples never trained on "
+        "", f"### {name} ({nlu['test_dir']})", "",
+        f"{nlu['test_examples']} examples never trained on "
         f"({nlu.get('test_examples_also_trained_on', 0)} also in data/nlu left out), "
-        f"{nlu['intents']} intents; "
-        f"baseline trained on the {nlu['train_examples']} examples of data/nlu.",
+        f"{nlu['intents']} intents; fallback on "
+        f"{model['fallback_share_in_scope']:.1%} of the in-scope messages.",
         "",
         "| | accuracy | macro-F1 | weighted-F1 | FAQ answer accuracy |",
         "|---|---|---|---|---|",

@@ -27,6 +27,9 @@ from actions.config import PROJECT_ROOT
 from actions.db import engine as engine_module
 from actions.db.seed import seed
 
+# Chart tests check every glyph drawn (tests/glyphs.py: the `watch_charts` fixture).
+pytest_plugins = ("glyphs",)
+
 # 2026-11-23 12:00 in Shanghai (a Monday, inside staff hours), naive UTC.
 NOW = datetime(2026, 11, 23, 4, 0)
 DOMAIN_PATH = PROJECT_ROOT / "domain.yml"

@@ -338,7 +338,7 @@ def test_csv_quotes_commas_quotes_and_newlines():
     assert parsed[2] == ["TK2", ""]
 
 
-def test_write_report_files(records, ratings, tmp_path):
+def test_write_report_files(records, ratings, tmp_path, watch_charts):
     files = report.write(build(), tmp_path)
     names = {path.name for path in files}
     assert "report.md" in names
@@ -347,11 +347,14 @@ def test_write_report_files(records, ratings, tmp_path):
     for path in files:
         assert path.stat().st_size > 0
         if path.suffix == ".png":
-            content = path.read_bytes()
-            assert content[:8] == b"\x89PNG\r\n\x1a\n" and len(content) > 5000
+            assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         if path.suffix == ".csv":
             assert len(read_csv(path.read_bytes())) >= 1
     assert plt.get_fignums() == []
+    # Every chart was drawn, with Chinese in it, every glyph in the font that drew it.
+    assert watch_charts.figures == len(report.charts.CHARTS)
+    assert "工单数" in watch_charts.chinese and "达成率 %" in watch_charts.chinese
+    assert any(labels.kind_name("complaint") in t for t in watch_charts.chinese)
     text = (tmp_path / "report.md").read_text(encoding="utf-8")
     assert text.startswith("# " + labels.reports()["title"])
     assert "统计区间：2026-11-17 至 2026-11-23" in text
@@ -361,10 +364,12 @@ def test_write_report_files(records, ratings, tmp_path):
     assert "| 投诉 | 2 | 1 | 1 |" in text.replace("complaint | ", "")
 
 
-def test_charts_with_no_data_are_still_pngs(db, tmp_path):
+def test_charts_with_no_data_are_still_pngs(db, tmp_path, watch_charts):
     for name in report.charts.CHARTS:
         path = report.charts.draw(name, build().tables, tmp_path / f"{name}.png")
         assert path.read_bytes()[:4] == b"\x89PNG"
+    assert watch_charts.figures == len(report.charts.CHARTS)
+    assert "（无数据）" in watch_charts.chinese
 
 
 def test_cli_writes_the_report(records, tmp_path, capsys):
@@ -380,7 +385,7 @@ def test_cli_refuses_a_bad_date(tmp_path):
         report.main(["--since", "yesterday", "--out", str(tmp_path)])
 
 
-def test_export_for_the_console(records):
+def test_export_for_the_console(records, watch_charts):
     data = report.export("json", since="2026-11-17", until="2026-11-23")
     assert data["period"]["label"] == "2026-11-17 至 2026-11-23"
     assert data["tables"]["tickets_by_kind"]["rows"][0]["total"] == 2

@@ -288,23 +288,36 @@ def test_intents_the_actions_react_to_exist():
 
 
 
-def test_the_judged_held_out_set_was_never_trained_on():
+@pytest.mark.parametrize("name, size, per_intent_min", [("in_house", 350, 10), ("real", 600, 1)])
+def test_the_judged_held_out_sets_were_never_trained_on(name, size, per_intent_min):
     """`make test-nlu` and `make bench` score only held-out utterances that are in no
     training file (README, NLU): short replies such as 谢谢 collide naturally."""
-    from rasa.shared.nlu.training_data.loading import load_data
-
-    from bench.held_out import _key, unseen
+    from bench.held_out import HELD_OUT, _key, load_folder, unseen
     from bot.normalizer import ChineseTextNormalizer
 
-    held_out, seen = unseen()
+    held_out, seen = unseen(HELD_OUT[name])
     normalizer = ChineseTextNormalizer(ChineseTextNormalizer.get_default_config())
     training = {_key(normalizer, e.get("text"))
-                for e in load_data(str(PROJECT_ROOT / "data" / "nlu")).training_examples}
+                for e in load_folder(PROJECT_ROOT / "data" / "nlu").training_examples}
     judged = [_key(normalizer, e.get("text")) for e in held_out.training_examples]
-    assert len(judged) >= 350 and seen  # the collisions exist and are left out
+    assert len(judged) >= size and seen  # the collisions exist and are left out
     assert not set(judged) & training
     assert all(_key(normalizer, text) in training for text in seen)
     per_intent: Dict[str, int] = {}
     for example in held_out.training_examples:
         per_intent[example.get("intent")] = per_intent.get(example.get("intent"), 0) + 1
-    assert min(per_intent.values()) >= 10, per_intent
+    assert min(per_intent.values()) >= per_intent_min, per_intent
+    assert set(per_intent) <= set(DOMAIN["intents"]) | {"faq"}
+
+
+def test_real_sources_of_training_and_held_out_never_overlap():
+    """Real customers' messages: training and held-out come from different
+    repositories (data/nlu/real/sources.tsv vs tests/nlu/real/sources.tsv)."""
+    def repositories(path):
+        rows = path.read_text(encoding="utf-8").splitlines()
+        return {row.split("\t")[2] for row in rows if row.count("\t") >= 3
+                and not row.startswith("text\t")}
+
+    training = repositories(PROJECT_ROOT / "data" / "nlu" / "real" / "sources.tsv")
+    held_out = repositories(PROJECT_ROOT / "tests" / "nlu" / "real" / "sources.tsv")
+    assert training and held_out and not training & held_out

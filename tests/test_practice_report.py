@@ -65,11 +65,14 @@ def test_trainer_overview(history) -> None:
     assert overview["by_technique"]["turnaround"] == 70.0
 
 
-def test_progress_chart_is_a_png(history, tmp_path) -> None:
+def test_progress_chart_is_a_png(history, tmp_path, watch_charts) -> None:
     path = report.progress_chart("小李", tmp_path / "chart.png")
-    content = path.read_bytes()
-    assert content[:8] == b"\x89PNG\r\n\x1a\n" and len(content) > 5000
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert plt.get_fignums() == []
+    # Titles, axis labels and the technique names, all drawn with their glyphs.
+    assert watch_charts.figures == 1
+    assert {"每场得分", "练习场次", "得分"} <= set(watch_charts.chinese)
+    assert any(report.data.technique_name("ask") in t for t in watch_charts.chinese)
 
 
 def test_no_chart_without_finished_sessions(history, tmp_path) -> None:
@@ -77,7 +80,7 @@ def test_no_chart_without_finished_sessions(history, tmp_path) -> None:
         report.progress_chart("没练过的人", tmp_path / "x.png")
 
 
-def test_cli(history, tmp_path, capsys) -> None:
+def test_cli(history, tmp_path, capsys, watch_charts) -> None:
     out = tmp_path / "li.png"
     assert report.main(["--trainee", "小李", "--out", str(out)]) == 0
     assert out.exists() and "平均分 45.0" in capsys.readouterr().out

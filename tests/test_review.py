@@ -260,7 +260,7 @@ def test_export_appends_exactly_the_labelled_examples(db, data_copy, tmp_path):
         "fire": label("热水器打不着火", "after_sales"),
         "drain": label("洗衣机 不排水", "after_sales"),
         "invoice": label("发票开错了要重开", "faq/invoice"),
-        "held_out": label("回头见", "goodbye"),            # in tests/nlu/test_nlu.yml
+        "held_out": label("回头见", "goodbye"),            # in tests/nlu/in_house/test_nlu.yml
         "trained": label("改天再聊", "goodbye"),           # already in data/nlu/basics.yml
         "twice": label("热水器打不着火", "after_sales", "c10"),
         "phone": label("我手机13812348001 热水器打不着火了", "after_sales"),

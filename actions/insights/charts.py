@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable, Dict
 
+from actions.fonts import use_chinese_font
 from actions.insights import labels
 from actions.insights.tables import Table
 
@@ -18,10 +19,7 @@ def _pyplot() -> Any:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    # The practice report's helper registers a Chinese font by file.
-    from actions.practice.report import _use_cjk_font
-
-    _use_cjk_font(plt)
+    use_chinese_font(plt)
     return plt
 
 
@@ -43,6 +41,8 @@ def ticket_volume(tables: Dict[str, Table], axis: Any) -> None:
                  color=PALETTE[number % len(PALETTE)])
         bottom = [b + c for b, c in zip(bottom, counts, strict=True)]
     axis.set_ylabel("工单数")
+    # A week without tickets would otherwise get an axis from -0.04 to 0.04.
+    axis.set_ylim(0, max([*bottom, 1]) * 1.1)
     axis.legend(loc="upper left", fontsize=8)
     axis.tick_params(axis="x", labelrotation=45, labelsize=8)
     axis.yaxis.get_major_locator().set_params(integer=True)

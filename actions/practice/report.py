@@ -18,14 +18,8 @@ from actions import deadlines, knowledge
 from actions.config import PROJECT_ROOT
 from actions.db import repository
 from actions.db.engine import create_schema, session_scope
+from actions.fonts import use_chinese_font
 from actions.practice import data
-
-# System fonts with Chinese glyphs (Debian: fonts-noto-cjk, fonts-wqy-zenhei).
-CJK_FONT_FILES = (
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-)
 
 
 def _type_name(key: str) -> str:
@@ -110,20 +104,6 @@ def trainer_overview() -> Dict[str, Any]:
         }
 
 
-def _use_cjk_font(plt: Any) -> None:
-    """Registers a Chinese font by file (matplotlib's font cache may predate it);
-    without one the chart still renders, with boxes for the Chinese labels."""
-    from matplotlib import font_manager
-
-    for path in CJK_FONT_FILES:
-        if Path(path).exists():
-            font_manager.fontManager.addfont(path)
-            name = font_manager.FontProperties(fname=path).get_name()
-            plt.rcParams["font.sans-serif"] = [name, *plt.rcParams["font.sans-serif"]]
-            plt.rcParams["axes.unicode_minus"] = False
-            return
-
-
 def progress_chart(trainee: str, path: Path) -> Path:
     """Writes the trainee's progress chart (scores over time, score by technique)."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -143,7 +123,7 @@ def progress_png(trainee: str) -> bytes:
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
 
-    _use_cjk_font(plt)
+    use_chinese_font(plt)
     figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
     try:
         left.plot(range(1, len(scored) + 1), [s["score"] for s in scored], marker="o")

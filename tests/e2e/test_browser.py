@@ -225,3 +225,50 @@ def test_staff_work_the_review_queue(stack: Stack, browser: Browser) -> None:
     item.get_by_role("button", name="保存").click()
     expect(item.locator(".saved")).to_contain_text("已保存")
     page.screenshot(path=str(SHOTS / "review.png"), full_page=True)
+
+
+# Draws text with the page's own font stack into a canvas and reads the pixels back:
+# a missing glyph is drawn as the same empty box whatever the character.
+GLYPH_PROBE = """() => {
+  const family = getComputedStyle(document.querySelector(".cs-empty-title")).fontFamily;
+  const draw = (text) => {
+    const canvas = document.createElement("canvas");
+    canvas.width = 64; canvas.height = 64;
+    const context = canvas.getContext("2d");
+    context.font = `40px ${family}`;
+    context.textBaseline = "top";
+    context.fillStyle = "#000";
+    context.fillText(text, 4, 4);
+    return context.getImageData(0, 0, 64, 64).data;
+  };
+  const shape = (data) => {
+    let s = "";
+    for (let i = 3; i < data.length; i += 4) s += data[i] > 0 ? 1 : 0;
+    return s;
+  };
+  const coloured = (data) => {
+    let n = 0;
+    for (let i = 0; i < data.length; i += 4) {
+      const [r, g, b, a] = [data[i], data[i + 1], data[i + 2], data[i + 3]];
+      if (a > 0 && (Math.abs(r - g) > 40 || Math.abs(g - b) > 40)) n++;
+    }
+    return n;
+  };
+  const box = shape(draw("\\u{10FFFD}"));
+  return {
+    chinese: ["您", "好", "客", "服"].map((c) => shape(draw(c)) !== box),
+    distinct: new Set(["您", "好", "客", "服"].map((c) => shape(draw(c)))).size,
+    emoji: ["😊", "🤖", "👋", "🙏"].map((c) => coloured(draw(c))),
+  };
+}"""
+
+
+def test_chinese_and_emoji_have_glyphs_in_the_browser(stack: Stack, browser: Browser) -> None:
+    """The browser's fonts (make browser: fonts-noto-cjk, fonts-noto-color-emoji) draw
+    the Chinese UI and the emoji of the bot's replies, not empty boxes."""
+    page = browser.new_context(locale="zh-CN").new_page()
+    page.goto(f"{stack.url}/webhooks/chat/")
+    probe = page.evaluate(GLYPH_PROBE)
+    assert probe["chinese"] == [True] * 4 and probe["distinct"] == 4
+    assert all(pixels > 50 for pixels in probe["emoji"]), probe["emoji"]
+    page.context.close()
