@@ -23,7 +23,7 @@ DATA    := data knowledge/faq.yml
 
 # What the model is built from: retrain only when one of these changes.
 TRAIN_INPUTS := config.yml domain.yml knowledge/catalogue.yml knowledge/faq.yml \
-  knowledge/policies.yml actions/knowledge.py \
+  knowledge/policies.yml knowledge/language.yml actions/knowledge.py bot/lexicon.py \
   bot/normalizer.py bot/entity_ruler.py bot/dictionary.py bot/features.py \
   bot/intent_classifier.py bot/faq_selector.py bot/linear_model.py $(shell find data -type f -name '*.yml')
 

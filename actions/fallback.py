@@ -1,16 +1,21 @@
-"""Messages the assistant did not understand: ask to rephrase, then a human."""
+"""Messages the assistant did not understand: ask which of two meanings, or to
+rephrase; repeated misses: a human."""
 
 from __future__ import annotations
 
-from typing import List, Text
+import json
+from typing import Any, Dict, List, Text, Tuple
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import knowledge
 from actions.base import DomainDict, ShopAction
 from actions.handoff import handoff_reason, open_handoff
+
+# Entities a button carries over, so "风尊保修几年" keeps its product when picked.
+CARRIED_ENTITIES = ("product", "brand", "category")
 
 
 def consecutive_fallbacks(tracker: Tracker) -> int:
@@ -25,8 +30,30 @@ def consecutive_fallbacks(tracker: Tracker) -> int:
     return count
 
 
+def clarify_options(tracker: Tracker) -> List[Tuple[str, str]]:
+    """(intent, phrase) of the two likeliest meanings worth offering; [] when fewer."""
+    rules: Dict[str, Any] = knowledge.commitments()["fallback"].get("clarify") or {}
+    phrases: Dict[str, str] = rules.get("options") or {}
+    minimum = float(rules.get("min_confidence", 0))
+    ranking = tracker.latest_message.get("intent_ranking") or []
+    picked = [
+        (str(entry["name"]), phrases[entry["name"]]) for entry in ranking
+        if entry.get("name") in phrases and float(entry.get("confidence") or 0) >= minimum
+    ][:2]
+    return picked if len(picked) == 2 else []
+
+
+def _payload(tracker: Tracker, intent: str) -> str:
+    entities = {
+        e["entity"]: e["value"] for e in tracker.latest_message.get("entities") or []
+        if e.get("entity") in CARRIED_ENTITIES and e.get("value")
+    }
+    return f"/{intent}{json.dumps(entities, ensure_ascii=False) if entities else ''}"
+
+
 class ActionFallback(ShopAction):
-    """First miss: ask to rephrase with suggestions. Repeated misses: a human."""
+    """First miss: "A or B?" with buttons when two meanings are likely, otherwise ask
+    to rephrase with suggestions. Repeated misses: a human."""
 
     def name(self) -> Text:
         return "action_fallback"
@@ -37,5 +64,14 @@ class ActionFallback(ShopAction):
         count = consecutive_fallbacks(tracker)
         if count >= int(knowledge.commitments()["fallback"]["handoff_after"]):
             return open_handoff(dispatcher, tracker, handoff_reason("fallback", count=count))
+        options = clarify_options(tracker) if count else []
+        if options:
+            (first, first_phrase), (second, second_phrase) = options
+            dispatcher.utter_message(
+                response="utter_clarify", first=first_phrase, second=second_phrase,
+                buttons=[{"title": phrase, "payload": _payload(tracker, intent)}
+                         for intent, phrase in options],
+            )
+            return [SlotSet("clarify_options", [first, second])]
         dispatcher.utter_message(response="utter_default")
         return []

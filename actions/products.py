@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
-from typing import List, Optional, Text
+from typing import Dict, List, Optional, Text
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import knowledge
-from actions.base import DomainDict, ShopAction, latest_entity_values, remember_lookup
+from actions.base import (
+    DomainDict,
+    ShopAction,
+    latest_entity_values,
+    latest_text,
+    remember_lookup,
+)
 from actions.db import repository
 from actions.db.engine import session_scope
 from actions.db.models import Product
+from actions.product_facts import Attribute, asked_attribute, attribute, attribute_value
 
 MAX_CANDIDATES = 6
+# Remembers which fact was asked while the customer picks the product (buttons).
+ASKED_SLOT = "asked_attribute"
 
 
 def not_sold_names() -> List[str]:
@@ -35,8 +44,21 @@ def _price(product: Product) -> str:
     return f"{product.price:,.0f}"
 
 
+def _button(title: str, entity: str, value: str) -> Dict[str, str]:
+    return {"title": title, "payload": f'/ask_product{{"{entity}": "{value}"}}'}
+
+
+def _wanted(tracker: Tracker) -> Optional[Attribute]:
+    """The fact asked in this message; after a button click, the one asked before it."""
+    text = latest_text(tracker)
+    if text.startswith("/"):
+        return attribute(tracker.get_slot(ASKED_SLOT))
+    return asked_attribute(text)
+
+
 class ActionAnswerProduct(ShopAction):
-    """Price, specs, stock and warranty of the product the customer means."""
+    """Price, specs, stock, warranty and single facts (size, noise, origin, gifts,
+    fees …) of the product the customer means, or of the one talked about last."""
 
     def name(self) -> Text:
         return "action_answer_product"
@@ -45,38 +67,64 @@ class ActionAnswerProduct(ShopAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
+        wanted = _wanted(tracker)
         names = latest_entity_values(tracker, "product")
         brand = next(iter(latest_entity_values(tracker, "brand")), None)
         category = next(iter(latest_entity_values(tracker, "category")), None)
         if not (names or brand or category):
             # A follow-up like "多少钱" refers to the product talked about last.
             names = [tracker.get_slot("product")] if tracker.get_slot("product") else []
+        if wanted is not None and wanted.key == "shipping":
+            # The same for every product: no need to know which one.
+            dispatcher.utter_message(response="utter_shop_fee", attribute=wanted.name,
+                                     value=knowledge.policies()["fees"]["shipping"])
+            return []
 
         unsold = [n for n in names if n in not_sold_names()]
         names = [n for n in names if n not in unsold]
         with session_scope() as session:
-            categories = "、".join(repository.list_categories(session=session))
+            categories = repository.list_categories(session=session)
             if unsold and not names:
                 dispatcher.utter_message(
-                    response="utter_product_not_sold", product=unsold[0], categories=categories
+                    response="utter_product_not_sold", product=unsold[0],
+                    categories="、".join(categories),
                 )
                 return []
             products = self._lookup(session, names, brand, category)
+            remember = [SlotSet(ASKED_SLOT, wanted.key)] if wanted else []
             if not products:
-                dispatcher.utter_message(response="utter_product_ask_which", categories=categories)
-                return []
-            if len(products) > 1:
-                scope = f"{brand or ''}{category or ''}"
-                lines = "\n".join(
-                    f"· {p.name}  {_price(p)}元" for p in products[:MAX_CANDIDATES]
-                )
                 dispatcher.utter_message(
-                    response="utter_product_candidates", scope=scope, candidates=lines
+                    response="utter_product_ask_which", categories="、".join(categories),
+                    buttons=[_button(c, "category", c) for c in categories],
                 )
-                return []
+                return remember
+            if len(products) > 1:
+                shown = products[:MAX_CANDIDATES]
+                dispatcher.utter_message(
+                    response="utter_product_candidates", scope=f"{brand or ''}{category or ''}",
+                    candidates="\n".join(f"· {p.name}  {_price(p)}元" for p in shown),
+                    buttons=[_button(p.name, "product", p.name) for p in shown],
+                )
+                return remember
             product = products[0]
-            self._answer(dispatcher, product, intent)
-            return [SlotSet("product", product.name), remember_lookup(tracker, product.sku)]
+            if wanted is not None:
+                self._answer_fact(dispatcher, product, wanted)
+            else:
+                self._answer(dispatcher, product, intent)
+            answered = [SlotSet(ASKED_SLOT, None)] if tracker.get_slot(ASKED_SLOT) else []
+            return [SlotSet("product", product.name), *answered,
+                    remember_lookup(tracker, product.sku)]
+
+    @staticmethod
+    def _answer_fact(dispatcher: CollectingDispatcher, product: Product,
+                     wanted: Attribute) -> None:
+        value = attribute_value(wanted, product, _stock_state)
+        if value is None:
+            dispatcher.utter_message(response="utter_product_fact_unknown", name=product.name,
+                                     attribute=wanted.name)
+            return
+        dispatcher.utter_message(response="utter_product_fact", name=product.name,
+                                 attribute=wanted.name, value=value)
 
     @staticmethod
     def _lookup(

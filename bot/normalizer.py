@@ -1,9 +1,10 @@
 """Text normalisation that runs before tokenisation.
 
 Customers type full-width letters and digits (ＤＤ２０２６…), Traditional characters
-(請問這個多少錢) and sometimes paste whole essays. Normalising once, before the
-tokenizer, lets every later component (jieba, regexes, featurizers, spaCy) see one
-canonical form.
+(請問這個多少錢), colloquial forms, typos and pinyin (咋算, 木有, 包邮不, 定单, xiexie)
+and sometimes paste whole essays. Normalising once, before the tokenizer, lets every
+later component (jieba, regexes, featurizers, spaCy) see one canonical form. The
+colloquial table is data: knowledge/language.yml, compiled by bot/lexicon.py.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.lexicon import PROJECT_ROOT, Lexicon
+
 logger = logging.getLogger(__name__)
 
 _WHITESPACE = re.compile(r"\s+")
@@ -30,7 +33,8 @@ _WHITESPACE = re.compile(r"\s+")
     DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False
 )
 class ChineseTextNormalizer(GraphComponent):
-    """Full-width → half-width (NFKC), Traditional → Simplified (OpenCC), length cap."""
+    """Length cap, full-width → half-width (NFKC), Traditional → Simplified (OpenCC),
+    colloquial forms → canonical ones (knowledge/language.yml)."""
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
@@ -43,6 +47,8 @@ class ChineseTextNormalizer(GraphComponent):
             # Messages longer than this are cut before NLU: keeps latency bounded on
             # pasted essays; the original text stays in the tracker.
             "max_chars": 1000,
+            # Rewrite table (relative to the project); "" turns it off.
+            "lexicon": "knowledge/language.yml",
         }
 
     @staticmethod
@@ -57,6 +63,8 @@ class ChineseTextNormalizer(GraphComponent):
         self._config = config
         profile = config["opencc_profile"]
         self._converter = opencc.OpenCC(profile) if profile else None
+        lexicon = config.get("lexicon")
+        self._lexicon = Lexicon.load(PROJECT_ROOT / lexicon) if lexicon else None
 
     @classmethod
     def create(
@@ -73,16 +81,20 @@ class ChineseTextNormalizer(GraphComponent):
         """Returns the canonical form of `text` (empty string for None)."""
         if not text:
             return ""
+        limit = self._config["max_chars"]
+        if limit and len(text) > limit:
+            # Cut before any other work: a pasted essay costs no more than `limit`.
+            logger.info("Message of %d characters cut to %d before NLU.", len(text), limit)
+            text = text[:limit]
         if self._config["unicode_nfkc"]:
             text = unicodedata.normalize("NFKC", text)
         if self._converter is not None:
             text = self._converter.convert(text)
         text = _WHITESPACE.sub(" ", text).strip()
-        limit = self._config["max_chars"]
-        if limit and len(text) > limit:
-            logger.info("Message of %d characters cut to %d before NLU.", len(text), limit)
-            text = text[:limit]
-        return text
+        if self._lexicon is not None:
+            text = self._lexicon.apply(text)
+        # NFKC can expand a character (㍿ → 株式会社): the cap holds after it too.
+        return text[:limit] if limit else text
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         """Normalises the training examples the same way as live messages."""

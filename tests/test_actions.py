@@ -522,6 +522,72 @@ def test_product_ask_which(db, domain, found):
     assert events == []
 
 
+@pytest.mark.parametrize("text, product, attribute, fact", [
+    ("风尊机身多宽", "美的风尊空调", "尺寸", "宽89.5"),
+    ("风尊晚上开着响不响", "美的风尊空调", "噪音", "18分贝"),
+    ("云佳是国产的吗", "格力云佳空调", "产地", "广东珠海"),
+    ("索尼电视哪里产的", "索尼X90L电视", "产地", "马来西亚进口"),
+    ("买小米14送啥", "小米14", "赠品", "手机壳"),
+    ("风尊一晚上几度电", "美的风尊空调", "功率和耗电", "3度电"),
+    ("风尊保修几年", "美的风尊空调", "保修", "压缩机保修10年"),
+    ("云锦柜机能效几级", "格力云锦柜机", "能效", "新一级能效"),
+    ("云锦适合多大的房间", "格力云锦柜机", "适用面积", "30-45平方米"),
+    ("冰箱安装要钱吗 西门子610", "西门子610升对开门冰箱", "安装", "不需要安装"),
+    ("风尊安装收费吗", "美的风尊空调", "安装", "每米80元"),
+    ("X90L还有现货吗", "索尼X90L电视", "库存", "仅剩3件"),
+])
+def test_product_facts_from_the_catalogue(db, domain, text, product, attribute, fact):
+    dispatcher, events = ask_product(domain, text, "ask_product",
+                                     [entity("product", product, text)])
+    assert responses(dispatcher) == ["utter_product_fact"]
+    message = dispatcher.messages[0]
+    assert (message["name"], message["attribute"]) == (product, attribute)
+    assert fact in message["value"]
+    assert slot_events(events)["product"] == product
+
+
+def test_a_fact_the_catalogue_lacks_is_not_made_up(db, domain):
+    dispatcher, _ = ask_product(domain, "小米14噪音大吗", "ask_product",
+                                [entity("product", "小米14")])
+    assert responses(dispatcher) == ["utter_product_fact_unknown"]
+    assert "转人工" in shown(domain, dispatcher)
+
+
+def test_shipping_needs_no_product(db, domain):
+    for intent in ("ask_price", "ask_product"):
+        dispatcher, events = ask_product(domain, "邮费谁出", intent)
+        assert responses(dispatcher) == ["utter_shop_fee"]
+        assert "包邮" in dispatcher.messages[0]["value"] and events == []
+
+
+def test_a_follow_up_fact_is_about_the_product_in_context(db, domain):
+    dispatcher, _ = ask_product(domain, "保修呢", "ask_product", product="格力云佳空调")
+    assert responses(dispatcher) == ["utter_product_fact"]
+    assert dispatcher.messages[0]["value"] == "整机保修6年，免费上门安装"
+
+
+def test_a_fact_without_a_product_asks_which_with_buttons_then_answers(db, domain):
+    dispatcher, events = ask_product(domain, "噪音大不大")
+    assert responses(dispatcher) == ["utter_product_ask_which"]
+    buttons = dispatcher.messages[0]["buttons"]
+    assert {"title": "空调", "payload": '/ask_product{"category": "空调"}'} in buttons
+    assert slot_events(events) == {"asked_attribute": "noise"}
+    # The customer taps 空调: two candidates, one button each, the question kept.
+    dispatcher, events = ask_product(domain, '/ask_product{"category": "空调"}',
+                                     entities=[entity("category", "空调")],
+                                     asked_attribute="noise")
+    assert responses(dispatcher) == ["utter_product_candidates"]
+    payloads = [b["payload"] for b in dispatcher.messages[0]["buttons"]]
+    assert '/ask_product{"product": "美的风尊空调"}' in payloads
+    # …then 美的风尊空调: the noise of that one, and the question is answered.
+    dispatcher, events = ask_product(domain, '/ask_product{"product": "美的风尊空调"}',
+                                     entities=[entity("product", "美的风尊空调")],
+                                     asked_attribute="noise")
+    assert responses(dispatcher) == ["utter_product_fact"]
+    assert dispatcher.messages[0]["value"] == "最低18分贝"
+    assert slot_events(events)["asked_attribute"] is None
+
+
 # ====================================================================== complaints
 
 
@@ -839,6 +905,48 @@ def test_fallback(db, staff_online, domain, dispatcher, intents, hands_off):
         assert responses(dispatcher) == ["utter_default"]
         assert events == []
         assert tickets(db) == []
+
+
+def unsure(domain, ranking, entities=None, intents=("greet", "nlu_fallback")):
+    """A conversation whose last message fell under the fallback threshold."""
+    tracker = conversation(domain, list(intents), "conv-unsure")
+    tracker.latest_message["intent"] = {"name": "nlu_fallback", "confidence": 0.3}
+    tracker.latest_message["intent_ranking"] = [
+        {"name": "nlu_fallback", "confidence": 0.3},
+        *({"name": name, "confidence": confidence} for name, confidence in ranking)]
+    tracker.latest_message["entities"] = entities or []
+    return tracker
+
+
+def test_fallback_asks_which_of_two_meanings(domain, dispatcher):
+    tracker = unsure(domain, [("ask_price", 0.28), ("after_sales", 0.26), ("greet", 0.1)],
+                     [entity("product", "美的风尊空调")])
+    events = run_action(ActionFallback(), dispatcher, tracker, domain)
+    [message] = dispatcher.messages
+    assert message["response"] == "utter_clarify"
+    assert render(domain, message).startswith("我想确认一下，您是想问价格或费用，还是咨询维修")
+    assert [b["payload"] for b in message["buttons"]] == [
+        '/ask_price{"product": "美的风尊空调"}', "/after_sales{\"product\": \"美的风尊空调\"}"]
+    assert [b["title"] for b in message["buttons"]] == ["问价格或费用", "咨询维修、安装或售后"]
+    assert slot_events(events) == {"clarify_options": ["ask_price", "after_sales"]}
+
+
+@pytest.mark.parametrize("ranking", [
+    [("ask_price", 0.28), ("out_of_scope", 0.27)],      # one meaning worth offering
+    [("ask_price", 0.28), ("complain", 0.05)],          # the second is too unlikely
+    [("faq", 0.28), ("out_of_scope", 0.27)],            # none
+])
+def test_fallback_without_two_likely_meanings_asks_to_rephrase(domain, dispatcher, ranking):
+    events = run_action(ActionFallback(), dispatcher, unsure(domain, ranking), domain)
+    assert responses(dispatcher) == ["utter_default"] and events == []
+
+
+def test_a_second_miss_after_a_clarification_goes_to_a_human(db, staff_online, domain,
+                                                             dispatcher):
+    tracker = unsure(domain, [("ask_price", 0.28), ("after_sales", 0.26)],
+                     intents=("greet", "nlu_fallback", "nlu_fallback"))
+    events = run_action(ActionFallback(), dispatcher, tracker, domain)
+    assert responses(dispatcher) == ["utter_handoff"] and paused(events)
 
 
 # =================================================================== database down

@@ -101,6 +101,10 @@ def store(db, tmp_path) -> str:
     scripts = {
         # Price objection answered with 补偿法, then asks about the product: buying.
         "c1-buys": Script(DAY).session().user("greet").action("utter_greet")
+        # Not understood: "A or B?", and the customer picks A.
+        .user("nlu_fallback", "风尊这个咋弄")
+        .action("action_fallback", SlotSet("clarify_options", ["ask_price", "after_sales"]))
+        .user("ask_price")
         .user("objection_price", "太贵了")
         .action("action_handle_objection", objection("price|compensation|p1"))
         .user("ask_product"),
@@ -120,7 +124,8 @@ def store(db, tmp_path) -> str:
         # Trust objection, then not understood twice: the fallback pauses, no ticket.
         "c5-fallback": Script(DAY + timedelta(hours=4)).session().user("objection_trust")
         .action("action_handle_objection", objection("trust|yes_if|t1"))
-        .user("out_of_scope").action("action_fallback")
+        .user("out_of_scope").action("action_fallback", SlotSet(
+            "clarify_options", ["objection_trust", "complain"]))
         .user("out_of_scope").action("action_fallback", ConversationPaused()),
         # Session started but the customer never wrote: not a conversation.
         "c7-silent": Script(DAY + timedelta(hours=5)).session(),
@@ -189,7 +194,7 @@ def test_conversation_tables(store):
     assert built.conversations_read
     assert built.tables["conversations"].rows == [{
         "conversations": 5, "contained": 3, "handed_off": 2, "containment": 0.6,
-        "practice_excluded": 1,
+        "clarifications": 2, "clarified_share": 0.5, "practice_excluded": 1,
     }]
     reasons = {r["reason"]: (r["name"], r["conversations"], r["share"])
                for r in built.tables["handoff_reasons"].rows}

@@ -292,11 +292,10 @@ def test_intents_the_actions_react_to_exist():
 def test_the_judged_held_out_sets_were_never_trained_on(name, size, per_intent_min):
     """`make test-nlu` and `make bench` score only held-out utterances that are in no
     training file (README, NLU): short replies such as 谢谢 collide naturally."""
-    from bench.held_out import HELD_OUT, _key, load_folder, unseen
-    from bot.normalizer import ChineseTextNormalizer
+    from bench.held_out import HELD_OUT, _key, key_normalizer, load_folder, unseen
 
     held_out, seen = unseen(HELD_OUT[name])
-    normalizer = ChineseTextNormalizer(ChineseTextNormalizer.get_default_config())
+    normalizer = key_normalizer()
     training = {_key(normalizer, e.get("text"))
                 for e in load_folder(PROJECT_ROOT / "data" / "nlu").training_examples}
     judged = [_key(normalizer, e.get("text")) for e in held_out.training_examples]

@@ -283,6 +283,25 @@ class ConversationStats:
     reasons: Counter = field(default_factory=Counter)
     objections: Counter = field(default_factory=Counter)
     outcomes: Counter = field(default_factory=Counter)
+    # "您是想A，还是B？" questions (action_fallback), and how many the next message answered.
+    clarifications: int = 0
+    clarified: int = 0
+
+
+def _clarifications(conversation: Conversation) -> Iterator[bool]:
+    """One bool per clarification question: did the customer's next message pick one
+    of the two meanings offered (button or typed)?"""
+    offered: Optional[List[str]] = None
+    for event in conversation.events:
+        if event.type_name == "slot" and event.data.get("name") == "clarify_options":
+            if offered is not None:
+                yield False
+            offered = list(event.data.get("value") or []) or None
+        elif event.type_name == "user" and offered is not None:
+            yield event.intent_name in offered
+            offered = None
+    if offered is not None:
+        yield False
 
 
 def analyse(
@@ -313,6 +332,9 @@ def analyse(
             if index is not None:
                 event_time = conversation.events[index].timestamp
                 handoff_at = min(handoff_at, event_time) if handoff_at else event_time
+        for resolved in _clarifications(conversation):
+            stats.clarifications += 1
+            stats.clarified += resolved
         answered = list(_objections(conversation))
         for _, kind, technique in answered:
             stats.objections[(kind, technique)] += 1
@@ -329,11 +351,14 @@ def conversation_tables(stats: ConversationStats) -> List[Table]:
     """Containment, handoff reasons, objections × technique, outcomes after objections."""
     total = stats.conversations
     summary = Table("conversations", ["conversations", "contained", "handed_off", "containment",
+                                      "clarifications", "clarified_share",
                                       "practice_excluded"], [{
         "conversations": total,
         "contained": total - stats.handed_off,
         "handed_off": stats.handed_off,
         "containment": _share(total - stats.handed_off, total),
+        "clarifications": stats.clarifications,
+        "clarified_share": _share(stats.clarified, stats.clarifications),
         "practice_excluded": stats.practice_excluded,
     }])
     reasons = Table("handoff_reasons", ["reason", "name", "conversations", "share"], [

@@ -1,0 +1,87 @@
+"""The colloquial table (knowledge/language.yml) on its own, and inside the normaliser."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.lexicon import Lexicon
+from bot.normalizer import ChineseTextNormalizer
+
+
+@pytest.fixture(scope="module")
+def lexicon() -> Lexicon:
+    return Lexicon.load()
+
+
+@pytest.mark.parametrize("raw, expected", [
+    # 咋 / 啥 / 木有
+    ("这个费用咋算", "这个费用怎么算"),
+    ("咋样", "怎么样"),
+    ("啥时候发货", "什么时候发货"),
+    ("买了送啥", "买了送什么"),
+    ("木有收到", "没有收到"),
+    # bare question tails read as 吗 questions
+    ("包邮不", "包邮吗"),
+    ("包邮不?", "包邮吗?"),
+    ("发货了没", "发货了吗"),
+    ("到了没有", "到了吗"),
+    ("能退不", "能退吗"),
+    ("可以好伐", "可以好吗"),
+    # … but a plain negation stays one
+    ("不", "不"),
+    ("没有", "没有"),
+    ("我不", "我不"),
+    ("那倒没有", "那倒没有"),
+    ("不不不", "不不不"),
+    ("一句道歉都没有", "一句道歉都没有"),
+    ("货还没", "货还没"),
+    # typos and homophones
+    ("定单到哪了", "订单到哪了"),
+    ("油费谁出", "邮费谁出"),
+    ("保休几年", "保修几年"),
+    # pinyin and English small talk, whole words only
+    ("xiexie", "谢谢"),
+    ("XieXie", "谢谢"),
+    ("zaijian", "再见"),
+    ("好的 thx", "好的 谢谢"),
+    ("thank you very much", "谢谢 very much"),
+    ("hi 在吗", "你好 在吗"),
+    ("hifi音响", "hifi音响"),
+    ("kitty猫", "kitty猫"),
+    # whole messages only
+    ("88", "再见"),
+    ("886!", "再见"),
+    ("88元", "88元"),
+    ("ok", "好的"),
+    ("OK!", "好的"),
+    ("在么", "在吗"),
+    # already canonical or nothing to do
+    ("美的风尊空调多少钱", "美的风尊空调多少钱"),
+    ("😂😂😂", "😂😂😂"),
+    ("", ""),
+])
+def test_rewrites(lexicon: Lexicon, raw: str, expected: str) -> None:
+    assert lexicon.apply(raw) == expected
+
+
+def test_longest_phrase_wins() -> None:
+    table = {"phrases": {"啥": "什么", "啥时候": "什么时候", "为啥": "为什么"}}
+    assert Lexicon(table).apply("为啥啥时候都不行") == "为什么什么时候都不行"
+
+
+def test_an_empty_table_changes_nothing() -> None:
+    assert Lexicon({}).apply("咋算 xiexie 包邮不") == "咋算 xiexie 包邮不"
+
+
+def test_the_normaliser_applies_it_after_width_and_script() -> None:
+    component = ChineseTextNormalizer(ChineseTextNormalizer.get_default_config())
+    assert component.normalize("請問包郵不？") == "请问包邮吗?"
+    assert component.normalize("ＸＩＥＸＩＥ") == "谢谢"
+    off = ChineseTextNormalizer({**ChineseTextNormalizer.get_default_config(), "lexicon": ""})
+    assert off.normalize("請問包郵不？") == "请问包邮不?"
+
+
+def test_the_length_cap_comes_first() -> None:
+    component = ChineseTextNormalizer({**ChineseTextNormalizer.get_default_config(),
+                                       "max_chars": 5})
+    assert component.normalize("咋" * 100) == "怎么怎么怎"
