@@ -12,10 +12,10 @@ STAMP   := $(VENV)/.installed
 # Macro-F1 as served (fallbacks count wrong) on each held-out set, and the margin over
 # the char n-gram baseline: set just under the last measured figures (README, NLU), so
 # a change that makes understanding worse fails `make test-nlu`.
-NLU_MIN_F1_IN_HOUSE ?= 0.90
-NLU_MIN_F1_REAL ?= 0.62
+NLU_MIN_F1_IN_HOUSE ?= 0.89
+NLU_MIN_F1_REAL ?= 0.64
 NLU_VS_BASELINE_IN_HOUSE ?= 0.0
-NLU_VS_BASELINE_REAL ?= 0.0
+NLU_VS_BASELINE_REAL ?= 0.05
 TECHNIQUE_MIN_F1 ?= 0.85
 TRAINEE ?= 学员
 # FAQ answers live in knowledge/ as retrieval responses: training data too.
