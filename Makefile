@@ -27,7 +27,7 @@ TRAIN_INPUTS := config.yml domain.yml knowledge/catalogue.yml knowledge/faq.yml 
   bot/normalizer.py bot/entity_ruler.py bot/dictionary.py bot/features.py \
   bot/intent_classifier.py bot/faq_selector.py bot/linear_model.py $(shell find data -type f -name '*.yml')
 
-.PHONY: help install dictionary web browser seed train run shell practice practice-report report test lint pytest validate test-practice test-stories test-nlu test-e2e test-scale nginx bench review-scan review-export review-recheck clean
+.PHONY: help install dictionary web browser seed train run shell practice practice-report report test lint pytest validate test-practice test-stories test-nlu test-e2e test-security test-scale nginx bench review-scan review-export review-recheck clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -95,10 +95,14 @@ lint: $(STAMP) ## ruff
 	@$(VENV)/bin/ruff check actions bot tests scripts bench
 
 pytest: $(STAMP) $(DICT) ## Unit tests: data layer, components, actions
-	@$(ENV) $(PY) -m pytest tests -q -p no:cacheprovider --ignore=tests/e2e --ignore=tests/scale
+	@$(ENV) $(PY) -m pytest tests -q -p no:cacheprovider --ignore=tests/e2e --ignore=tests/scale \
+	  --ignore=tests/security
 
 test-e2e: $(MODEL) $(WEB_VENDOR) browser ## End to end: real servers on free ports, headless chromium
 	@$(ENV) $(PY) -m pytest tests/e2e -q -p no:cacheprovider
+
+test-security: $(MODEL) ## Attack tests against a real stack (order enumeration, …)
+	@$(ENV) $(PY) -m pytest tests/security -q -p no:cacheprovider
 
 test-scale: $(MODEL) nginx ## Production profile: 2 Rasa + 2 action servers, nginx, PostgreSQL, Redis
 	@$(ENV) $(PY) -m pytest tests/scale -q -p no:cacheprovider
@@ -119,7 +123,7 @@ test-practice: $(STAMP) ## Practice-mode technique classifier on its held-out se
 	@$(ENV) $(PY) scripts/check_techniques.py tests/practice/technique_test.yml \
 	  --min-f1 $(TECHNIQUE_MIN_F1)
 
-test: lint pytest validate test-practice test-stories test-nlu test-e2e test-scale ## Everything CI runs
+test: lint pytest validate test-practice test-stories test-nlu test-e2e test-security test-scale ## Everything CI runs
 	@echo "==> all checks passed"
 
 clean: ## Remove generated files (models, results, dictionary, vendored JS); keeps .venv, var/

@@ -17,7 +17,7 @@ from actions import deadlines, knowledge
 from actions.base import DomainDict, ShopAction, latest_text, slot_number, ticket_summary
 from actions.db import repository
 from actions.db.engine import session_scope
-from actions.handoff import handoff_reason, open_handoff
+from actions.handoff import handoff_reason, open_handoff, verified_customer
 from actions.orders import order_number_in
 
 logger = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ def open_complaint(tracker: Tracker, detail: str) -> dict:
             conversation_id=tracker.sender_id,
             summary=ticket_summary("complaint", detail=detail[:60]),
             detail=detail,
-            customer_id=tracker.get_slot("customer_id"),
+            customer_id=verified_customer(tracker),
             order_no=None,
         )
         order_no = order_number_in(detail)

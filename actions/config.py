@@ -28,6 +28,9 @@ class Settings:
     alert_webhook_url: str = ""
     # Rasa's SQL tracker store, read (read-only) by the conversation reports.
     tracker_store_url: str = ""
+    # Peers whose X-Forwarded-For is believed (our own nginx); anyone else's header is
+    # ignored and the socket's address is the client's.
+    trusted_proxies: tuple = ("127.0.0.1", "::1")
 
 
 def _default_database_url() -> str:
@@ -50,6 +53,10 @@ def load_settings() -> Settings:
         alert_webhook_url=os.environ.get("ALERT_WEBHOOK_URL") or "",
         tracker_store_url=os.environ.get("TRACKER_STORE_URL")
         or f"sqlite:///{PROJECT_ROOT / 'var' / 'tracker.db'}",
+        trusted_proxies=tuple(
+            p.strip() for p in (os.environ.get("TRUSTED_PROXIES") or "127.0.0.1,::1").split(",")
+            if p.strip()
+        ),
     )
 
 

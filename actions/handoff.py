@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import Any, List, Optional, Text
+from typing import Any, List, Optional, Text, Tuple
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import ConversationPaused, EventType, SlotSet
@@ -17,7 +17,32 @@ from actions.db.engine import session_scope
 
 logger = logging.getLogger(__name__)
 
-SUMMARY_SLOTS = ("product", "brand", "category", "order_no", "service_kind", "customer_id")
+SUMMARY_SLOTS = ("product", "brand", "category", "order_no", "service_kind")
+
+
+def verified_orders(tracker: Tracker) -> List[Tuple[str, str]]:
+    """(order number, local time) of each order whose phone check passed in this
+    session; an identity never carries over from an earlier session."""
+    found: List[Tuple[str, str]] = []
+    for event in tracker.events:
+        if event.get("event") == "session_started":
+            found = []
+        elif (event.get("event") == "slot" and event.get("name") == "verified_order"
+              and event.get("value")):
+            order_no, _, when = str(event["value"]).partition("|")
+            found.append((order_no, when))
+    return found
+
+
+def verified_customer(tracker: Tracker) -> Optional[str]:
+    """The customer who owns the order verified last in this session, if any: a
+    ticket opened afterwards is theirs (tier, orders) — with the verification named."""
+    orders = verified_orders(tracker)
+    if not orders:
+        return None
+    with session_scope() as session:
+        order = repository.find_order(session=session, order_no=orders[-1][0])
+        return order.customer_id if order is not None else None
 
 
 def conversation_summary(tracker: Tracker, reason: str) -> str:
@@ -28,6 +53,7 @@ def conversation_summary(tracker: Tracker, reason: str) -> str:
         if event.get("event") == "user"
     ]
     facts = [f"{slot}={tracker.get_slot(slot)}" for slot in SUMMARY_SLOTS if tracker.get_slot(slot)]
+    facts += [f"已核实订单{order_no}（{when}）" for order_no, when in verified_orders(tracker)]
     return ticket_summary(
         "handoff",
         reason=reason,
@@ -71,7 +97,7 @@ def open_handoff(
             conversation_id=tracker.sender_id,
             summary=conversation_summary(tracker, reason),
             detail=detail,
-            customer_id=tracker.get_slot("customer_id"),
+            customer_id=verified_customer(tracker),
             now=now,
         )
         number, respond_due = ticket.number, ticket.respond_due

@@ -1,8 +1,11 @@
 """Order lookups, returns and repairs: one verified form, three outcomes.
 
 `order_form` asks for the order number and the last four digits of the phone on
-the order; nothing about an order is revealed before that check passes. The same
-form serves a status query, a return request and a repair request
+the order; nothing about an order is revealed before that check passes — not even
+whether it exists: a wrong number and wrong digits get the same answer, after the
+digits. Failed checks are kept in the shared database per order number and per
+client address, so the limits hold across conversations, sender ids and replicas.
+The same form serves a status query, a return request and a repair request
 (`service_kind`), so verification is written once.
 """
 
@@ -32,11 +35,46 @@ from actions.base import (
 from actions.db import repository
 from actions.db.engine import session_scope
 from actions.db.models import Order
+from actions.handoff import handoff_reason, open_handoff
 
 logger = logging.getLogger(__name__)
 
 INTENT_TO_KIND = {"order_status": "status", "return_refund": "return", "after_sales": "repair"}
-RESET_SLOTS = ("order_no", "phone_last4", "form_failures", "service_kind")
+RESET_SLOTS = ("order_no", "phone_last4", "form_failures", "service_kind", "verified_order",
+               "verification_locked")
+
+
+def client_of(tracker: Tracker) -> str:
+    """The client address the channel stamped on the latest message ("" if none)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return str((event.get("metadata") or {}).get("client") or "")[:64]
+    return ""
+
+
+def lock_of(order_no: str, client: str) -> Optional[str]:
+    """"order" or "client" when the shared failure limits refuse self-service."""
+    rules = knowledge.policies()["verification"]
+    since = deadlines.utcnow() - timedelta(hours=float(rules["window_hours"]))
+    with session_scope() as session:
+        if repository.verification_failures(
+                session=session, since=since, order_no=order_no) >= int(rules["per_order_limit"]):
+            return "order"
+        if client and repository.verification_failures(
+                session=session, since=since, client=client) >= int(rules["per_client_limit"]):
+            return "client"
+    return None
+
+
+def record_failure(order_no: str, client: str) -> None:
+    with session_scope() as session:
+        repository.record_verification_failure(
+            session=session, order_no=order_no, client=client, now=deadlines.utcnow())
+
+
+def verified(order_no: str) -> str:
+    """The slot value staff see: which order was verified, and when."""
+    return f"{order_no}|{deadlines.to_local(deadlines.utcnow()):%Y-%m-%d %H:%M}"
 
 
 def order_number_in(text: str) -> Optional[str]:
@@ -163,40 +201,50 @@ class ValidateOrderForm(FormValidationAction):
     def validate_order_no(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        """Accepts a well-formed number of an existing order."""
+        """Accepts a well-formed number. Whether the order exists is not told here."""
         order_no = order_number_in(str(value or ""))
         if order_no is None:
             return self._fail(tracker, dispatcher, "order_no", "utter_order_no_invalid")
-        try:
-            owner = order_owner(order_no)
-        except SQLAlchemyError:
-            return self._unavailable(dispatcher, "order_no")
-        if owner is None:
-            return self._fail(tracker, dispatcher, "order_no", "utter_order_not_found")
         phone = phone_given(tracker)
-        if phone and phone == re.sub(r"[^0-9]", "", str(owner[1])):
-            # The customer already typed the order's phone: that is the check passed,
-            # no need to ask for the last four digits again.
-            return {"order_no": order_no, "form_failures": 0, "phone_last4": phone[-4:],
-                    "customer_id": owner[0]}
+        if phone:
+            try:
+                owner = None if lock_of(order_no, client_of(tracker)) else order_owner(order_no)
+            except SQLAlchemyError:
+                return self._unavailable(dispatcher, "order_no")
+            if owner and phone == re.sub(r"[^0-9]", "", str(owner[1])):
+                # The customer already typed the order's phone: that is the check passed,
+                # no need to ask for the last four digits again.
+                return {"order_no": order_no, "form_failures": 0, "phone_last4": phone[-4:],
+                        "verified_order": verified(order_no)}
         # The phone check gets its own attempts.
         return {"order_no": order_no, "form_failures": 0}
 
     def validate_phone_last4(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        """Accepts the last four digits of the phone number on the order."""
+        """Accepts the last four digits of the phone on an existing order; a wrong
+        number and wrong digits fail alike, and both are asked again."""
         last4 = last4_in(str(value or ""))
         order_no = tracker.get_slot("order_no")
         if last4 is None or not order_no:
             return self._fail(tracker, dispatcher, "phone_last4", "utter_verification_failed")
+        client = client_of(tracker)
         try:
-            owner = order_owner(order_no)
+            lock = lock_of(order_no, client)
+            owner = None if lock else order_owner(order_no)
+            if lock is None and (owner is None or not owner[1].endswith(last4)):
+                record_failure(order_no, client)
         except SQLAlchemyError:
             return self._unavailable(dispatcher, "phone_last4")
+        if lock is not None:
+            logger.warning("Order form: self-service refused (%s limit) for %s", lock, order_no)
+            dispatcher.utter_message(response="utter_order_locked")
+            return {"phone_last4": None, "form_failures": self._max_attempts(),
+                    "verification_locked": order_no if lock == "order" else "client"}
         if owner is None or not owner[1].endswith(last4):
-            return self._fail(tracker, dispatcher, "phone_last4", "utter_verification_failed")
-        return {"phone_last4": last4, "customer_id": owner[0]}
+            failed = self._fail(tracker, dispatcher, "phone_last4", "utter_verification_failed")
+            return {**failed, "order_no": None}
+        return {"phone_last4": last4, "verified_order": verified(order_no)}
 
 
 class ActionReportOrder(ShopAction):
@@ -209,8 +257,13 @@ class ActionReportOrder(ShopAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         order_no = tracker.get_slot("order_no")
-        verified = bool(order_no and tracker.get_slot("phone_last4"))
-        if not verified:
+        locked = tracker.get_slot("verification_locked")
+        if locked:
+            # Staff see why in the ticket; the customer was told in the form.
+            reason = handoff_reason("client_locked") if locked == "client" else \
+                handoff_reason("order_locked", order_no=locked)
+            return [*open_handoff(dispatcher, tracker, reason), *reset_events()]
+        if not (order_no and tracker.get_slot("phone_last4")):
             dispatcher.utter_message(response="utter_too_many_attempts")
             return [*reset_events(), SlotSet("human_offered", True)]
         kind = tracker.get_slot("service_kind") or "status"

@@ -40,7 +40,7 @@ class Lexicon:
         self._latin = latin
         # Whole words only: "hi" but not "hifi", "ty" but not "ty3" or "kitty".
         self._latin_re = (
-            re.compile(rf"(?<![a-z0-9])(?:{_alternation(list(latin))})(?![a-z0-9])", re.I)
+            re.compile(rf"(?<![a-z0-9_])(?:{_alternation(list(latin))})(?![a-z0-9_])", re.I)
             if latin else None
         )
         phrases = {str(k): str(v) for k, v in (table.get("phrases") or {}).items()}
@@ -62,6 +62,9 @@ class Lexicon:
             return cls(yaml.safe_load(handle) or {})
 
     def apply(self, text: str) -> str:
+        if text.startswith("/"):
+            # A button payload (/intent{"entity": "value"}) is not customer prose.
+            return text
         whole = self._whole.get(_NOT_CONTENT.sub("", text.lower()))
         if whole is not None:
             return whole

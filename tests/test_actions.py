@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from actions import deadlines, knowledge
 from actions.complaints import ActionAcknowledgeComplaint, ActionOpenComplaint
 from actions.db.engine import use_engine
-from actions.db.models import Base, Order, Ticket
+from actions.db.models import Base, Order, Ticket, VerificationFailure
 from actions.fallback import ActionFallback
 from actions.handoff import ActionDeclineHuman, ActionHandoff
 from actions.objections import ActionHandleObjection
@@ -42,7 +42,8 @@ from actions.products import ActionAnswerProduct
 SHANGHAI = timedelta(hours=8)
 QUESTION_END = re.compile(r"[？?]$")
 POLICIES = knowledge.policies()
-RESET = {"order_no": None, "phone_last4": None, "form_failures": None, "service_kind": None}
+RESET = {"order_no": None, "phone_last4": None, "form_failures": None, "service_kind": None,
+         "verified_order": None, "verification_locked": None}
 
 
 def tickets(engine, **where: Any) -> List[Ticket]:
@@ -130,10 +131,17 @@ def test_order_no_invalid_input_is_refused_safely(db, domain, typed):
         assert session.execute(select(func.count()).select_from(Order)).scalar_one() == 100
 
 
-def test_order_no_unknown_but_well_formed(db, domain):
+def test_order_no_unknown_but_well_formed_is_not_told_apart(db, domain):
+    """Whether an order exists is never told before the phone digits: an unknown
+    number is taken like a real one, and the digits fail with the same words."""
     dispatcher, slots = validate(domain, "order_no", "DD209912319999")
-    assert slots == {"order_no": None, "form_failures": 1}
-    assert responses(dispatcher) == ["utter_order_not_found"]
+    assert slots == {"order_no": "DD209912319999", "form_failures": 0}
+    assert dispatcher.messages == []
+    unknown, unknown_slots = validate(domain, "phone_last4", "8001", order_no="DD209912319999")
+    wrong, wrong_slots = validate(domain, "phone_last4", "1234", order_no="DD202611200001")
+    assert responses(unknown) == responses(wrong) == ["utter_verification_failed"]
+    assert unknown_slots == wrong_slots == {"phone_last4": None, "form_failures": 1,
+                                            "order_no": None}
 
 
 @pytest.mark.parametrize("failures_before, speaks", [(0, True), (1, True), (2, False)])
@@ -189,38 +197,41 @@ def test_other_interruptions_are_left_to_the_rules(db, domain, text, intent):
 
 def test_after_max_attempts_nothing_is_validated(db, domain):
     dispatcher, slots = validate(domain, "order_no", "DD202611200001", form_failures=3)
-    # Not validated (no customer_id, no failure counted); the form is told to stop.
+    # Not validated (no identity, no failure counted); the form is told to stop.
     assert slots == {"requested_slot": None}
     assert dispatcher.messages == []
 
 
 @pytest.mark.parametrize(
-    "typed, ok",
+    "typed, outcome",
     [
-        ("8001", True),
-        ("尾号8001", True),
-        ("13800138001", True),
-        ("138 0013 8001", True),
-        ("１３８００１３８００１", True),  # full-width digits are digits too
-        ("1234", False),
-        ("800", False),
-        ("80011", False),
-        ("13900139002", False),  # another customer's phone
-        ("不告诉你", False),
-        ("<script>8001</script>", True),  # only the digits count
+        ("8001", "ok"),
+        ("尾号8001", "ok"),
+        ("13800138001", "ok"),
+        ("138 0013 8001", "ok"),
+        ("１３８００１３８００１", "ok"),  # full-width digits are digits too
+        ("1234", "mismatch"),
+        ("800", "malformed"),
+        ("80011", "malformed"),
+        ("13900139002", "mismatch"),  # another customer's phone
+        ("不告诉你", "malformed"),
+        ("<script>8001</script>", "ok"),  # only the digits count
     ],
 )
-def test_phone_last4(db, domain, typed, ok):
+def test_phone_last4(db, domain, typed, outcome):
     dispatcher, slots = validate(domain, "phone_last4", typed, order_no="DD202611200001")
-    if ok:
+    if outcome == "ok":
         assert slots["phone_last4"] == "8001"
-        assert slots["customer_id"] == "C001"
+        assert slots["verified_order"].startswith("DD202611200001|2026-11-23")
         assert dispatcher.messages == []
     else:
         assert slots["phone_last4"] is None
         assert slots["form_failures"] == 1
-        assert "customer_id" not in slots
+        assert "verified_order" not in slots
         assert responses(dispatcher) == ["utter_verification_failed"]
+        # A mismatch asks for the number again too; only mismatches are counted.
+        assert ("order_no" in slots) is (outcome == "mismatch")
+    assert failures_recorded(db) == (1 if outcome == "mismatch" else 0)
 
 
 def test_phone_last4_without_order_no_fails(db, domain):
@@ -230,10 +241,125 @@ def test_phone_last4_without_order_no_fails(db, domain):
 
 
 def test_validation_with_database_down_does_not_count_a_failure(domain, down_db):
-    dispatcher, slots = validate(domain, "order_no", "DD202611200001", form_failures=1)
-    assert slots["order_no"] is None
+    dispatcher, slots = validate(domain, "phone_last4", "8001", form_failures=1,
+                                 order_no="DD202611200001")
+    assert slots["phone_last4"] is None
     assert "form_failures" not in slots
     assert responses(dispatcher) == ["utter_service_unavailable"]
+
+
+VERIFIED = {"event": "slot", "timestamp": None, "name": "verified_order",
+            "value": "DD202611200001|2026-11-23 12:00"}
+
+
+def failures_recorded(db) -> int:
+    with Session(db) as session:
+        return session.execute(select(func.count()).select_from(VerificationFailure)).scalar_one()
+
+
+def attempt(domain, order_no: str, digits: str, client: str = "203.0.113.7",
+            sender: str = "attacker"):
+    """One phone check from a new conversation (a fresh sender id each time)."""
+    events = [
+        {**user_event(digits, "inform"), "metadata": {"client": client}},
+        {"event": "slot", "timestamp": None, "name": "phone_last4", "value": digits},
+    ]
+    tracker = make_tracker(domain, slots={"order_no": order_no, "phone_last4": digits,
+                                          "requested_slot": "phone_last4"},
+                           text=digits, intent="inform", events=events,
+                           active_loop="order_form", sender_id=sender)
+    dispatcher = CollectingDispatcher()
+    return dispatcher, slot_events(run_action(ValidateOrderForm(), dispatcher, tracker, domain))
+
+
+def test_an_order_is_locked_after_its_failures_across_conversations(db, domain, clock):
+    """A new sender id or a valid order in between resets nothing: the 10 failures of
+    one order number within 24 h are counted in the shared database."""
+    limit = POLICIES["verification"]["per_order_limit"]
+    for n in range(limit):
+        attempt(domain, "DD202611200001", f"{n:04d}", client=f"198.51.100.{n}",
+                sender=f"s{n}")
+        attempt(domain, "DD202611180002", "0000", client=f"198.51.100.{n}", sender=f"t{n}")
+    # Even the right digits are refused now, from yet another sender and address.
+    dispatcher, slots = attempt(domain, "DD202611200001", "8001", client="192.0.2.1",
+                                sender="owner")
+    assert responses(dispatcher) == ["utter_order_locked"]
+    assert slots["verification_locked"] == "DD202611200001"
+    assert slots["form_failures"] == POLICIES["verification"]["max_attempts"]
+    assert "verified_order" not in slots
+    assert failures_recorded(db) == 2 * limit  # a refusal is not a new failure
+
+
+def test_failures_older_than_the_window_do_not_count(db, domain, clock, monkeypatch):
+    limit = POLICIES["verification"]["per_order_limit"]
+    for n in range(limit):
+        attempt(domain, "DD202611200001", "0000", client=f"198.51.100.{n}", sender=f"s{n}")
+    later = clock + timedelta(hours=POLICIES["verification"]["window_hours"], minutes=1)
+    monkeypatch.setattr(deadlines, "utcnow", lambda: later)
+    _, slots = attempt(domain, "DD202611200001", "8001", sender="owner")
+    assert slots["phone_last4"] == "8001"
+
+
+def test_a_client_address_is_locked_after_its_failures_on_any_orders(db, domain, clock):
+    limit = POLICIES["verification"]["per_client_limit"]
+    for n in range(limit):
+        attempt(domain, f"DD2026112{n:05d}", "0000", sender=f"s{n}")
+    dispatcher, slots = attempt(domain, "DD202611200001", "8001", sender="next")
+    assert responses(dispatcher) == ["utter_order_locked"]
+    assert slots["verification_locked"] == "client"
+    # Another address is not affected.
+    _, slots = attempt(domain, "DD202611200001", "8001", client="192.0.2.1", sender="owner")
+    assert slots["phone_last4"] == "8001"
+
+
+@pytest.mark.parametrize("locked, said", [("DD202611200001", "订单DD202611200001的自助查询已锁定"),
+                                           ("client", "网络地址")])
+def test_a_locked_check_goes_to_a_human_who_sees_why(db, staff_online, domain, dispatcher,
+                                                     locked, said):
+    tracker = make_tracker(domain, slots={"order_no": "DD202611200001",
+                                          "verification_locked": locked, "form_failures": 3})
+    events = run_action(ActionReportOrder(), dispatcher, tracker, domain)
+    assert responses(dispatcher) == ["utter_handoff"] and paused(events)
+    [ticket] = tickets(db)
+    assert said in ticket.summary and ticket.customer_id is None
+    assert slot_events(events)["verification_locked"] is None
+
+
+def test_staff_see_which_order_was_verified_and_when(db, staff_online, domain, dispatcher):
+    events = [
+        user_event("查订单", "order_status"),
+        {"event": "slot", "timestamp": None, "name": "verified_order",
+         "value": "DD202611200001|2026-11-23 12:00"},
+        {"event": "session_started", "timestamp": None},
+        user_event("转人工", "request_human"),
+    ]
+    tracker = make_tracker(domain, text="转人工", intent="request_human", events=events[:2]
+                           + events[3:])
+    run_action(ActionHandoff(), dispatcher, tracker, domain)
+    [ticket] = tickets(db)
+    assert "已核实订单DD202611200001（2026-11-23 12:00）" in ticket.summary
+    assert ticket.customer_id == "C001"  # the owner of the order verified in this session
+
+
+def test_a_verification_never_carries_into_a_new_session(db, staff_online, domain, dispatcher):
+    events = [
+        {"event": "slot", "timestamp": None, "name": "verified_order",
+         "value": "DD202611200001|2026-11-23 12:00"},
+        {"event": "session_started", "timestamp": None},
+        user_event("转人工", "request_human"),
+    ]
+    tracker = make_tracker(domain, text="转人工", intent="request_human", events=events,
+                           slots={"verified_order": "DD202611200001|2026-11-23 12:00"})
+    run_action(ActionHandoff(), dispatcher, tracker, domain)
+    [ticket] = tickets(db)
+    assert "已核实" not in ticket.summary
+
+
+def test_the_form_end_clears_the_identity(db, domain, dispatcher):
+    tracker = make_tracker(domain, slots={"order_no": "DD202611200001", "phone_last4": "8001",
+                                          "verified_order": "DD202611200001|t"})
+    events = slot_events(run_action(ActionReportOrder(), dispatcher, tracker, domain))
+    assert events["verified_order"] is None and events["phone_last4"] is None
 
 
 # ========================================================= order request actions
@@ -647,7 +773,8 @@ def test_second_complaint_escalates(db, staff_online, domain):
 
 def test_open_complaint_promises_deadlines(db, domain, dispatcher):
     detail = "订单DD202611200001的耳机有杂音，客服一直不回复"
-    tracker = make_tracker(domain, slots={"complaint_detail": detail, "customer_id": "C001"},
+    events = [VERIFIED, user_event("就这些", "inform")]
+    tracker = make_tracker(domain, slots={"complaint_detail": detail}, events=events,
                            text="就这些", intent="inform", sender_id="conv-open")
     events = run_action(ActionOpenComplaint(), dispatcher, tracker, domain)
     assert slot_events(events) == {"complaint_detail": None}
@@ -802,8 +929,9 @@ def conversation(domain, intents: List[str], sender_id: str, **slots: Any):
 def test_handoff_opens_a_ticket_with_a_summary(db, staff_online, domain, dispatcher):
     tracker = conversation(
         domain, ["greet", "ask_price", "objection_price", "request_human"], "conv-handoff",
-        product="美的风尊空调", customer_id="C001", looked_up=["AC-MD-15"],
+        product="美的风尊空调", looked_up=["AC-MD-15"],
     )
+    tracker.events.insert(1, VERIFIED)  # the customer checked DD202611200001 earlier
     events = run_action(ActionHandoff(), dispatcher, tracker, domain)
     assert paused(events)
     [ticket] = tickets(db)
@@ -814,6 +942,7 @@ def test_handoff_opens_a_ticket_with_a_summary(db, staff_online, domain, dispatc
     assert "product=美的风尊空调" in ticket.summary
     assert "AC-MD-15" in ticket.summary
     assert "客户要求转人工" in ticket.summary
+    assert "已核实订单DD202611200001（2026-11-23 12:00）" in ticket.summary
     assert responses(dispatcher) == ["utter_handoff"]
     assert ticket.number in shown(domain, dispatcher)
     slots = slot_events(events)
@@ -934,6 +1063,7 @@ def test_fallback_asks_which_of_two_meanings(domain, dispatcher):
 @pytest.mark.parametrize("ranking", [
     [("ask_price", 0.28), ("out_of_scope", 0.27)],      # one meaning worth offering
     [("ask_price", 0.28), ("complain", 0.05)],          # the second is too unlikely
+    [("ask_price", 0.28), ("complain", 0.15)],          # … still too unlikely
     [("faq", 0.28), ("out_of_scope", 0.27)],            # none
 ])
 def test_fallback_without_two_likely_meanings_asks_to_rephrase(domain, dispatcher, ranking):
@@ -1017,11 +1147,11 @@ def phone_turns(domain, phone_text: str, phone: str):
 def test_the_orders_phone_typed_earlier_passes_the_check(db, domain):
     dispatcher, slots = phone_turns(domain, "我手机13800138001 帮我查订单", "13800138001")
     assert slots["order_no"] == "DD202611200001"
-    assert slots["phone_last4"] == "8001" and slots["customer_id"] == "C001"
+    assert slots["phone_last4"] == "8001" and slots["verified_order"].startswith("DD2026112")
     assert dispatcher.messages == []
 
 
 def test_another_phone_typed_earlier_still_gets_asked(db, domain):
     _, slots = phone_turns(domain, "我手机13912345678 帮我查订单", "13912345678")
     assert slots["order_no"] == "DD202611200001"
-    assert "phone_last4" not in slots and "customer_id" not in slots
+    assert "phone_last4" not in slots and "verified_order" not in slots

@@ -114,6 +114,7 @@ def test_schema_has_the_expected_tables(db):
         "channel_cursors",
         "channel_messages",
         "review_items",
+        "verification_failures",
         "scan_cursors",
     }
 

@@ -47,6 +47,11 @@ def lexicon() -> Lexicon:
     ("thank you very much", "谢谢 very much"),
     ("hi 在吗", "你好 在吗"),
     ("hifi音响", "hifi音响"),
+    ("price_list", "price_list"),
+    # button payloads pass untouched
+    ('/practice{"scenario": "price_insurance_low_income"}',
+     '/practice{"scenario": "price_insurance_low_income"}'),
+    ('/ask_product{"product": "风尊"} 包邮不', '/ask_product{"product": "风尊"} 包邮不'),
     ("kitty猫", "kitty猫"),
     # whole messages only
     ("88", "再见"),

@@ -192,6 +192,20 @@ class PracticeTurn(Base):
     session = relationship("PracticeSession", back_populates="turns")
 
 
+class VerificationFailure(Base):
+    """A failed order check (number and phone digits that do not match), kept so the
+    limits hold across conversations, sender ids and replicas (shared database)."""
+
+    __tablename__ = "verification_failures"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    # The number as typed (well-formed, upper case): the order may not exist.
+    order_no = Column(String(32), nullable=False, index=True)
+    # The client's network address as the channel saw it ("" when it has none).
+    client = Column(String(64), nullable=False, default="", index=True)
+    failed_at = Column(DateTime, nullable=False, index=True)
+
+
 class ChannelCursor(Base):
     """Where a channel's message sync stopped (WeCom 微信客服: sync_msg's next_cursor)."""
 

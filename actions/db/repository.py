@@ -25,6 +25,7 @@ from actions.db.models import (
     StaffPresence,
     Ticket,
     TicketNote,
+    VerificationFailure,
 )
 
 
@@ -39,6 +40,27 @@ def find_order(*, session: Session, order_no: str) -> Optional[Order]:
         )
     )
     return session.execute(statement).scalar_one_or_none()
+
+
+def record_verification_failure(
+    *, session: Session, order_no: str, client: str, now: datetime
+) -> None:
+    session.add(VerificationFailure(order_no=order_no.upper(), client=client[:64],
+                                    failed_at=now))
+
+
+def verification_failures(
+    *, session: Session, since: datetime, order_no: Optional[str] = None,
+    client: Optional[str] = None,
+) -> int:
+    """Failed order checks since `since` for this order number or this client."""
+    statement = select(func.count(VerificationFailure.id)).where(
+        VerificationFailure.failed_at >= since)
+    if order_no is not None:
+        statement = statement.where(VerificationFailure.order_no == order_no.upper())
+    if client is not None:
+        statement = statement.where(VerificationFailure.client == client[:64])
+    return int(session.execute(statement).scalar_one())
 
 
 def find_products(

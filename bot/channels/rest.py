@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, Awaitable, Callable, Text
+from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.rest import RestInput
 from sanic import Blueprint
+from sanic.request import Request
 
 from bot.channels import errors
+from bot.channels.client import stamped
 from bot.channels.guard import guard
 
 
@@ -18,6 +20,10 @@ class GuardedRestInput(RestInput):
     @classmethod
     def name(cls) -> Text:
         return "rest"
+
+    def get_metadata(self, request: Request) -> Optional[Dict[Text, Any]]:
+        """The client's address (from the connection) for the shared order-check limits."""
+        return stamped(None, request)
 
     def blueprint(
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]

@@ -8,6 +8,7 @@ from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput
 
 from bot.channels import live
+from bot.channels.client import stamped
 from bot.channels.guard import guard
 
 
@@ -22,5 +23,22 @@ class GuardedSocketIOInput(SocketIOInput):
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> SocketBlueprint:
         blueprint = super().blueprint(guard(on_new_message))
+        self._stamp_client_address()
         live.register(self.sio)
         return blueprint
+
+    def _stamp_client_address(self) -> None:
+        """Wraps Rasa's message handler: the metadata gets the client address of the
+        socket's HTTP request (a `client` key the browser sent is overwritten)."""
+        sio = self.sio
+        handlers = sio.handlers.setdefault("/", {})
+        original = handlers[self.user_message_evt]
+        metadata_key = self.metadata_key
+
+        async def with_client(sid: Text, data: Any) -> Any:
+            if isinstance(data, dict):
+                request = (sio.get_environ(sid) or {}).get("sanic.request")
+                data = {**data, metadata_key: stamped(data.get(metadata_key), request)}
+            return await original(sid, data)
+
+        handlers[self.user_message_evt] = with_client
