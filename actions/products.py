@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Dict, List, Optional, Text
 
 from rasa_sdk import Tracker
@@ -24,11 +25,36 @@ from actions.product_facts import Attribute, asked_attribute, attribute, attribu
 MAX_CANDIDATES = 6
 # Remembers which fact was asked while the customer picks the product (buttons).
 ASKED_SLOT = "asked_attribute"
+# The fact answered last, for a "那X呢" follow-up about another product.
+LAST_SLOT = "last_attribute"
 
 
 def not_sold_names() -> List[str]:
     """Canonical names of things the shop does not carry."""
     return [entry["name"] for entry in knowledge.catalogue().get("not_sold", [])]
+
+
+def asked_to_sell(text: str) -> Optional[str]:
+    """X of "你们卖X吗" when X is no catalogue term (then the shop does not sell it)."""
+    rules = knowledge.catalogue()["sells_question"]
+    match = re.search(rules["pattern"], text or "")
+    if match is None:
+        return None
+    thing = match.group("thing").strip()
+    known = {surface for surface, _, _ in knowledge.catalogue_terms()}
+    if any(word in thing for word in rules["not_things"]) or any(k in thing for k in known):
+        return None
+    return thing or None
+
+
+def _instead(name: str, session: object) -> str:
+    """"手机我们有：华为Mate60、小米14。" for a not-sold thing with a related category."""
+    entry = next((e for e in knowledge.catalogue().get("not_sold", []) if e["name"] == name), {})
+    category = entry.get("instead")
+    if not category:
+        return ""
+    names = [p.name for p in repository.find_products(session=session, category=category)]
+    return f"{category}我们有：{'、'.join(names[:MAX_CANDIDATES])}。" if names else ""
 
 
 def _stock_state(product: Product) -> str:
@@ -49,11 +75,15 @@ def _button(title: str, entity: str, value: str) -> Dict[str, str]:
 
 
 def _wanted(tracker: Tracker) -> Optional[Attribute]:
-    """The fact asked in this message; after a button click, the one asked before it."""
+    """The fact asked in this message; after a button click, the one asked before it;
+    for "那X呢", the fact of the previous question (风尊保修几年 → 那云佳呢)."""
     text = latest_text(tracker)
     if text.startswith("/"):
         return attribute(tracker.get_slot(ASKED_SLOT))
-    return asked_attribute(text)
+    asked = asked_attribute(text)
+    if asked is None and text.rstrip("?？ ").endswith("呢"):
+        return attribute(tracker.get_slot(LAST_SLOT))
+    return asked
 
 
 class ActionAnswerProduct(ShopAction):
@@ -71,7 +101,8 @@ class ActionAnswerProduct(ShopAction):
         names = latest_entity_values(tracker, "product")
         brand = next(iter(latest_entity_values(tracker, "brand")), None)
         category = next(iter(latest_entity_values(tracker, "category")), None)
-        if not (names or brand or category):
+        named = bool(names or brand or category)
+        if not named and asked_to_sell(latest_text(tracker)) is None:
             # A follow-up like "多少钱" refers to the product talked about last.
             names = [tracker.get_slot("product")] if tracker.get_slot("product") else []
         if wanted is not None and wanted.key == "shipping":
@@ -84,10 +115,13 @@ class ActionAnswerProduct(ShopAction):
         names = [n for n in names if n not in unsold]
         with session_scope() as session:
             categories = repository.list_categories(session=session)
-            if unsold and not names:
+            asked = None if (names or unsold or brand or category) else \
+                asked_to_sell(latest_text(tracker))
+            if asked or (unsold and not names):
+                thing = asked or unsold[0]
                 dispatcher.utter_message(
-                    response="utter_product_not_sold", product=unsold[0],
-                    categories="、".join(categories),
+                    response="utter_product_not_sold", product=thing,
+                    categories="、".join(categories), instead=_instead(thing, session),
                 )
                 return []
             products = self._lookup(session, names, brand, category)
@@ -112,6 +146,8 @@ class ActionAnswerProduct(ShopAction):
             else:
                 self._answer(dispatcher, product, intent)
             answered = [SlotSet(ASKED_SLOT, None)] if tracker.get_slot(ASKED_SLOT) else []
+            if (wanted.key if wanted else None) != tracker.get_slot(LAST_SLOT):
+                answered.append(SlotSet(LAST_SLOT, wanted.key if wanted else None))
             return [SlotSet("product", product.name), *answered,
                     remember_lookup(tracker, product.sku)]
 

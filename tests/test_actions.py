@@ -630,6 +630,28 @@ def test_product_not_sold(db, domain, name):
     assert events == []
 
 
+@pytest.mark.parametrize("text, thing", [
+    ("你们卖电动车吗", "电动车"), ("卖不卖热水器", "热水器"), ("店里有卖自行车么", "自行车"),
+])
+def test_something_outside_the_catalogue_is_not_sold(db, domain, text, thing):
+    dispatcher, events = ask_product(domain, text, product="美的风尊空调")
+    assert responses(dispatcher) == ["utter_product_not_sold"]
+    assert dispatcher.messages[0]["product"] == thing and events == []
+
+
+@pytest.mark.parametrize("text", ["这个卖多少钱", "有没有黑色", "这款卖得好吗", "风尊卖完了吗"])
+def test_other_questions_with_sell_words_are_not_refused(db, domain, text):
+    dispatcher, _ = ask_product(domain, text, product="美的风尊空调")
+    assert responses(dispatcher) != ["utter_product_not_sold"]
+
+
+def test_a_known_unsold_thing_is_offered_what_we_sell_instead(db, domain):
+    dispatcher, _ = ask_product(domain, "有卖iPhone吗", entities=[entity("product", "苹果手机")])
+    assert responses(dispatcher) == ["utter_product_not_sold"]
+    assert dispatcher.messages[0]["instead"] == "手机我们有：华为nova12、小米14、华为Mate60。"
+    assert "没有销售苹果手机。手机我们有" in shown(domain, dispatcher)
+
+
 def test_product_not_sold_next_to_a_sold_one_answers_the_sold_one(db, domain):
     dispatcher, _ = ask_product(domain, "苹果和小米14哪个好", "ask_product",
                                 [entity("product", "苹果手机"), entity("product", "小米14")])
@@ -690,6 +712,23 @@ def test_a_follow_up_fact_is_about_the_product_in_context(db, domain):
     dispatcher, _ = ask_product(domain, "保修呢", "ask_product", product="格力云佳空调")
     assert responses(dispatcher) == ["utter_product_fact"]
     assert dispatcher.messages[0]["value"] == "整机保修6年，免费上门安装"
+
+
+def test_that_one_asks_the_same_fact_of_another_product(db, domain):
+    dispatcher, events = ask_product(domain, "风尊保修几年",
+                                     entities=[entity("product", "美的风尊空调")])
+    assert slot_events(events)["last_attribute"] == "warranty"
+    dispatcher, events = ask_product(domain, "那云佳呢",
+                                     entities=[entity("product", "格力云佳空调")],
+                                     product="美的风尊空调", last_attribute="warranty")
+    assert responses(dispatcher) == ["utter_product_fact"]
+    assert dispatcher.messages[0]["value"] == "整机保修6年，免费上门安装"
+    # A question that asks no fact is a plain product question again.
+    dispatcher, events = ask_product(domain, "云佳怎么样",
+                                     entities=[entity("product", "格力云佳空调")],
+                                     last_attribute="warranty")
+    assert responses(dispatcher) == ["utter_product_detail"]
+    assert slot_events(events)["last_attribute"] is None
 
 
 def test_a_fact_without_a_product_asks_which_with_buttons_then_answers(db, domain):

@@ -54,7 +54,8 @@ def queue_and_label(stack: Stack, token: str, senders: Dict[str, str], label: st
         items = review_api(stack, token, params={"conversation_id": sender})["items"]
         assert [(i["text"], i["reason"], i["status"]) for i in items] == [
             (text, "nlu_fallback", "new")], items
-        assert items[0]["context"]["bot_reply"].startswith("不好意思")
+        # The reply staff see beside it: the rephrase request or the "A or B?" question.
+        assert items[0]["context"]["bot_reply"].startswith(("不好意思", "我想确认一下"))
         labelled = review_api(stack, token, f"/{items[0]['id']}/label", "POST",
                               json={"label": label})["item"]
         assert labelled["status"] == "labelled" and labelled["labelled_by"] == STAFF_USER
