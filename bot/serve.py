@@ -172,8 +172,16 @@ def install_placeholders() -> None:
     sys.meta_path.insert(0, _Placeholders(TENSORFLOW_ONLY_MODULES))
 
 
+# Sanic's own limit on what it reads into memory (its default is 100 MB); the 64 KB
+# limit of the chat routes is checked with a Chinese answer in bot/channels/errors.py.
+# Sanic reads SANIC_* variables into its config when the app is made; an operator's
+# own value wins.
+SANIC_MAX_BODY_BYTES = 1024 * 1024
+
+
 def main(argv: Optional[Sequence[str]] = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
+    os.environ.setdefault("SANIC_REQUEST_MAX_SIZE", str(SANIC_MAX_BODY_BYTES))
     if skip_tensorflow(args):
         install_placeholders()
         print("TensorFlow not loaded: no component of the model needs it (bot/serve.py)",

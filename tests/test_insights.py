@@ -338,6 +338,22 @@ def test_csv_quotes_commas_quotes_and_newlines():
     assert parsed[2] == ["TK2", ""]
 
 
+def test_csv_cells_that_excel_would_run_are_written_as_text():
+    table = Table("overdue", ["number", "summary", "gap"], [
+        {"number": "TK1", "summary": '=HYPERLINK("http://x.test","点我")', "gap": -0.5},
+        {"number": "TK2", "summary": "+cmd|' /C calc'!A0", "gap": -2},
+        {"number": "TK3", "summary": "@SUM(1+1)", "gap": None},
+        {"number": "TK4", "summary": "-1+1", "gap": 0.25},
+        {"number": "TK5", "summary": "客户说 =1+1 不对", "gap": 1},
+    ])
+    parsed = read_csv(tables.csv_bytes(table))
+    assert [row[1] for row in parsed[1:]] == [
+        '\'=HYPERLINK("http://x.test","点我")', "'+cmd|' /C calc'!A0", "'@SUM(1+1)", "'-1+1",
+        "客户说 =1+1 不对"]
+    # Numbers stay numbers, negative ones included.
+    assert [row[2] for row in parsed[1:]] == ["-0.5", "-2", "", "0.25", "1"]
+
+
 def test_write_report_files(records, ratings, tmp_path, watch_charts):
     files = report.write(build(), tmp_path)
     names = {path.name for path in files}

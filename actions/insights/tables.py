@@ -44,11 +44,19 @@ class Table:
         }
 
 
+# A text cell starting with one of these is a formula to Excel and LibreOffice
+# (=HYPERLINK(…), +cmd|…, @SUM(…)): customers' words reach ticket summaries, so such
+# a cell is written with a leading apostrophe and shown as the text it is.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, float):
         return f"{value:g}"
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
     return str(value)
 
 

@@ -11,6 +11,8 @@ Installed on the Rasa server's Sanic app by our channels (`install`, idempotent)
   name exists in the domain) and never at conversation data. Text is cleaned in
   place: lone UTF-16 surrogates become U+FFFD, control characters other than tab
   and newline are dropped (they break the text normalizer and PostgreSQL).
+* a size check: a body over 64 KB is refused with 413 and a short Chinese reason on
+  every route (Sanic itself refuses over 1 MB, see bot/serve.py);
 * a catch-all exception handler: an exception that no route handled is logged and
   answered with a short Chinese JSON error (500) instead of Sanic's page. Sanic's
   own 4xx errors (not found, bad method) keep their usual answer; Rasa's API
@@ -32,7 +34,11 @@ logger = logging.getLogger(__name__)
 
 # The tracker store's column is VARCHAR(255) (PostgreSQL refuses longer ids).
 MAX_CONVERSATION_ID = 255
+# A chat message is at most a few KB (the normaliser keeps 1,000 characters); larger
+# bodies are refused before anything parses them.
+MAX_BODY_BYTES = 64 * 1024
 UNEXPECTED = "服务暂时出了点问题，请稍后再试"
+TOO_LARGE = "请求内容过大，请缩短后再发送"
 NOT_JSON_OBJECT = "请求格式不正确：需要一个 JSON 对象"
 
 _UNPAIRED = re.compile(r"[\ud800-\udfff]")
@@ -147,9 +153,20 @@ def _api_error(message: str) -> HTTPResponse:
                           "details": {}, "help": None, "code": 400}, status=400)
 
 
+def _too_large(request: Request) -> bool:
+    declared = request.headers.get("content-length", "")
+    size = int(declared) if declared.isdigit() else len(request.body or b"")
+    return size > MAX_BODY_BYTES
+
+
 async def check_request(request: Request) -> Optional[HTTPResponse]:
-    """Request middleware: refuses malformed bodies of the routes listed above."""
+    """Request middleware: refuses oversized bodies (413) on every route and malformed
+    bodies of the routes listed above (400)."""
     try:
+        if _too_large(request):
+            logger.info("Refused a request body over %d bytes on %s", MAX_BODY_BYTES,
+                        request.path)
+            return response.json({"error": TOO_LARGE}, status=413)
         route = _route_path(request)
         conversation_id = (request.match_info or {}).get("conversation_id")
         if conversation_id is not None and len(conversation_id) > MAX_CONVERSATION_ID:
@@ -180,6 +197,9 @@ def on_error(request: Request, exception: Exception) -> HTTPResponse:
     """Exception handler of last resort: a polite JSON error, the trace in the log."""
     status = getattr(exception, "status_code", 500) if isinstance(exception, SanicException) \
         else 500
+    if status == 413:  # over Sanic's own REQUEST_MAX_SIZE (bot/serve.py)
+        logger.info("Refused a request body over the size limit on %s", request.path)
+        return response.json({"error": TOO_LARGE}, status=413)
     if isinstance(exception, SanicException) and status < 500:
         return request.app.error_handler.default(request, exception)
     logger.error("Unhandled error on %s %s", request.method, request.path,
