@@ -93,7 +93,8 @@ def test_api_problem_without_a_domain_does_not_check_action_names() -> None:
 
 
 def fake_request(path: str, route: str, body: Any = None, raw: bool = False,
-                 conversation_id: Optional[str] = None, method: str = "POST") -> Any:
+                 conversation_id: Optional[str] = None, method: str = "POST",
+                 headers: Optional[dict] = None, content: bytes = b"") -> Any:
     class Request(SimpleNamespace):
         @property
         def json(self) -> Any:
@@ -103,6 +104,7 @@ def fake_request(path: str, route: str, body: Any = None, raw: bool = False,
 
     agent = SimpleNamespace(domain=SimpleNamespace(action_names_or_texts=ACTIONS))
     return Request(method=method, path=path, route=SimpleNamespace(path=route),
+                   headers=headers or {}, body=content,
                    match_info={"conversation_id": conversation_id} if conversation_id else {},
                    app=SimpleNamespace(ctx=SimpleNamespace(agent=agent)))
 
@@ -171,3 +173,23 @@ def test_install_is_idempotent() -> None:
     errors.install(app)
     errors.install(app)
     assert added == [(errors.check_request, "request"), (Exception, errors.on_error)]
+
+
+@pytest.mark.parametrize("headers, content", [
+    ({"content-length": str(64 * 1024 + 1)}, b""),
+    ({}, b"x" * (64 * 1024 + 1)),            # no length given: the body read counts
+])
+def test_middleware_refuses_bodies_over_64_kb_on_any_route(headers, content):
+    for route in ("webhooks/rest/webhook", "webhooks/console/api/login", "model/parse"):
+        answer = run(fake_request("/" + route, route, body={"sender": "a", "message": "b"},
+                                  headers=headers, content=content))
+        assert answer.status == 413
+        assert json.loads(answer.body) == {"error": "请求内容过大，请缩短后再发送"}
+
+
+def test_middleware_lets_a_body_of_exactly_64_kb_through():
+    answer = run(fake_request("/webhooks/rest/webhook", "webhooks/rest/webhook",
+                              body={"sender": "a", "message": "b"},
+                              headers={"content-length": str(64 * 1024)}))
+    assert answer is None
+
