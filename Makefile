@@ -27,7 +27,7 @@ TRAIN_INPUTS := config.yml domain.yml knowledge/catalogue.yml knowledge/faq.yml 
   bot/normalizer.py bot/entity_ruler.py bot/dictionary.py bot/features.py \
   bot/intent_classifier.py bot/faq_selector.py bot/linear_model.py $(shell find data -type f -name '*.yml')
 
-.PHONY: help install dictionary web browser seed train run shell practice practice-report report test lint pytest validate test-practice test-stories test-nlu test-e2e test-security test-scale nginx bench bench-pipelines review-scan review-export review-recheck clean
+.PHONY: help install dictionary web browser seed train run shell practice practice-report report test lint pytest validate test-practice test-stories test-nlu test-e2e test-security test-scale nginx bench bench-pipelines backup restore review-scan review-export review-recheck clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -84,6 +84,13 @@ bench: $(MODEL) ## Benchmark: NLU vs baseline, latency/throughput, cold start, m
 
 bench-pipelines: $(MODEL) ## Train each candidate NLU pipeline, score both held-out sets as served (~10 min)
 	@$(ENV) $(PY) -m bench.pipelines
+
+backup: $(STAMP) ## Back up the records and the tracker store into var/backups/<time>/
+	@$(ENV) $(PY) -m actions.db.backup backup
+
+restore: $(STAMP) ## Restore a backup: make restore FROM=var/backups/<time> [FORCE=1]
+	@test -n "$(FROM)" || { echo "usage: make restore FROM=var/backups/<time> [FORCE=1]"; exit 2; }
+	@$(ENV) $(PY) -m actions.db.backup restore "$(FROM)" $(if $(FORCE),--force)
 
 review-scan: $(STAMP) ## Queue the messages the bot did not understand (四个不漏)
 	@$(ENV) $(PY) -m actions.insights.review scan
