@@ -6,8 +6,10 @@ import threading
 import time
 from types import SimpleNamespace
 from typing import Any, Dict, List
+from urllib.parse import urlencode
 
 import pytest
+import requests
 
 from bot.channels.wechat.messages import MAX_TEXT_BYTES, parse_xml
 from wechat.simulator import (
@@ -286,3 +288,20 @@ def test_a_retry_reaching_another_server_is_not_answered_twice(official_account,
     assert parse_xml(answered.text)["Content"] == "收到：你好"
     assert retried.text == "success"
     assert first_server.assistant.texts == ["你好"] and second_server.assistant.texts == []
+
+
+def test_a_replayed_signed_callback_is_taken_once(official_account, db):
+    """The same signed request again (timestamp and nonce included), within the
+    freshness window: answered with "success" and not processed a second time."""
+    oa = official_account()
+    timestamp = str(int(time.time()))
+    query = oa.platform._query(timestamp, nonce="replay-1", openid=OPENID)
+    url = f"{oa.platform.url}?{urlencode(query)}"
+    first = requests.post(url, data=text_xml(OPENID, "你好", msg_id="9001").encode("utf-8"),
+                          timeout=30)
+    again = requests.post(url, data=text_xml(OPENID, "你好", msg_id="9002").encode("utf-8"),
+                          timeout=30)
+    assert first.status_code == again.status_code == 200
+    assert again.text == "success"
+    assert oa.assistant.texts == ["你好"]
+

@@ -13,14 +13,11 @@ import uuid
 from typing import Any, Dict, Iterable, List, Optional, Text
 from xml.etree.ElementTree import Element, ParseError
 
-try:  # pragma: no cover - depends on the environment
-    from defusedxml.ElementTree import fromstring as _fromstring
+# defusedxml (pinned in requirements.txt) refuses entity expansion, external entities
+# and DTDs; the declaration check below refuses them before any parser runs.
+from defusedxml.ElementTree import fromstring as _fromstring
 
-    SAFE_PARSER = "defusedxml"
-except ImportError:  # pragma: no cover
-    from xml.etree.ElementTree import fromstring as _fromstring
-
-    SAFE_PARSER = "stdlib"
+SAFE_PARSER = "defusedxml"
 
 # Text per message: the custom-service send APIs refuse more than 2048 bytes.
 MAX_TEXT_BYTES = 2048
