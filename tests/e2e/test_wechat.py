@@ -23,7 +23,6 @@ from wechat.simulator import (
 )
 
 from bench.stack import WECHAT_AES_KEY, WECHAT_APP_ID, WECHAT_TOKEN
-from bot.channels.wechat.messages import parse_xml
 from e2e.conftest import STAFF_PASSWORD, STAFF_USER, Stack
 
 
@@ -49,13 +48,21 @@ def test_url_verification(platform: OfficialAccountPlatform) -> None:
     assert platform.verify(token="wrong").status_code == 403
 
 
-def test_plain_text_message_gets_a_real_answer_as_passive_xml(
+def test_a_plaintext_callback_is_refused_in_safe_mode(
+    platform: OfficialAccountPlatform,
+) -> None:
+    """The stack's account has an EncodingAESKey: plaintext is not the request's call."""
+    me = openid()
+    assert platform.post_plain(text_xml(me, "小米14多少钱"), me, timeout=60).status_code == 403
+
+
+def test_a_message_gets_a_real_answer_as_passive_xml(
     platform: OfficialAccountPlatform,
 ) -> None:
     me = openid()
-    reply = platform.post_plain(text_xml(me, "小米14多少钱"), me, timeout=60)
+    reply = platform.post_safe(text_xml(me, "小米14多少钱"), me, timeout=60)
     assert reply.status_code == 200, reply.text
-    fields = parse_xml(reply.text)
+    fields = platform.open_reply(reply.text)
     assert fields["ToUserName"] == me and fields["MsgType"] == "text"
     assert "3,999" in fields["Content"]
 
@@ -73,10 +80,10 @@ def test_new_follower_is_greeted_and_pictures_get_the_text_only_notice(
     platform: OfficialAccountPlatform,
 ) -> None:
     me = openid()
-    greeting = platform.post_plain(event_xml(me, "subscribe"), me, timeout=60)
-    assert "客服" in parse_xml(greeting.text)["Content"]
+    greeting = platform.post_safe(event_xml(me, "subscribe"), me, timeout=60)
+    assert "客服" in platform.open_reply(greeting.text)["Content"]
     picture = message_xml(me, "image", dict(NON_TEXT["image"], MsgId=new_msg_id()))
-    notice = parse_xml(platform.post_plain(picture, me, timeout=60).text)["Content"]
+    notice = platform.open_reply(platform.post_safe(picture, me, timeout=60).text)["Content"]
     assert "只支持文字消息" in notice  # utter_text_only, from the trained domain
 
 
@@ -84,8 +91,8 @@ def test_console_reply_reaches_the_wechat_customer(
     stack: Stack, platform: OfficialAccountPlatform, wechat_api: FakeApi
 ) -> None:
     me = openid()
-    handoff = platform.post_plain(text_xml(me, "转人工"), me, timeout=60)
-    assert "工单" in parse_xml(handoff.text)["Content"]
+    handoff = platform.post_safe(text_xml(me, "转人工"), me, timeout=60)
+    assert "工单" in platform.open_reply(handoff.text)["Content"]
 
     api = f"{stack.url}/webhooks/console/api"
     token = requests.post(f"{api}/login", json={"username": STAFF_USER,

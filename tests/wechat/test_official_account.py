@@ -24,6 +24,9 @@ from wechat.simulator import (
 
 SEND = "/cgi-bin/message/custom/send"
 OPENID = "oUserSimulated0001"
+# Plaintext mode is an account without an EncodingAESKey (the fixture's default);
+# safe mode is one with it, and then plaintext callbacks are refused.
+PLAIN = {"encoding_aes_key": ""}
 
 
 def domain_agent(domain: Dict[str, Any]) -> Any:
@@ -59,7 +62,7 @@ def test_unconfigured_channel_answers_503(official_account):
 
 
 def test_plain_text_gets_a_passive_reply(official_account):
-    oa = official_account()
+    oa = official_account(**PLAIN)
     reply = oa.platform.post_plain(text_xml(OPENID, "小米14多少钱"), OPENID)
     assert reply.status_code == 200
     fields = parse_xml(reply.text)
@@ -81,7 +84,7 @@ def test_safe_mode_round_trip_is_encrypted_both_ways(official_account):
 def test_conversation_id_is_stable_per_user(official_account):
     oa = official_account()
     for text in ("你好", "查订单"):
-        oa.platform.post_plain(text_xml(OPENID, text), OPENID)
+        oa.platform.post_safe(text_xml(OPENID, text), OPENID)
     oa.platform.post_safe(text_xml("oAnotherUser", "你好"), "oAnotherUser")
     assert [m.sender_id for m in oa.assistant.seen] == [
         f"wechat:{OPENID}", f"wechat:{OPENID}", "wechat:oAnotherUser"]
@@ -98,8 +101,9 @@ def test_conversation_id_is_stable_per_user(official_account):
                      id="safe-wrong-appid"),
     ],
 )
-def test_forged_messages_are_forbidden_and_not_processed(official_account, send):
-    oa = official_account()
+def test_forged_messages_are_forbidden_and_not_processed(official_account, send, request):
+    plain = "plain" in request.node.callspec.id
+    oa = official_account(**(PLAIN if plain else {}))
     assert send(oa.platform, text_xml(OPENID, "你好")).status_code == 403
     assert oa.assistant.seen == []
 
@@ -120,7 +124,7 @@ def test_safe_mode_without_an_aes_key_is_refused(official_account):
     ],
 )
 def test_bad_xml_is_refused(official_account, body):
-    oa = official_account()
+    oa = official_account(**PLAIN)
     assert oa.platform.post_plain(body, OPENID).status_code == 400
     assert oa.assistant.seen == []
 
@@ -132,7 +136,7 @@ def test_bad_xml_is_refused(official_account, body):
 ])
 @pytest.mark.parametrize("mode", ["plain", "safe"])
 def test_signed_but_stale_messages_are_refused(official_account, age_seconds, status, mode):
-    oa = official_account()
+    oa = official_account(**(PLAIN if mode == "plain" else {}))
     when = str(int(time.time()) - age_seconds)
     xml = text_xml(OPENID, "旧消息", msg_id=f"71{age_seconds + 10**6}{len(mode)}")
     post = oa.platform.post_plain if mode == "plain" else oa.platform.post_safe
@@ -153,15 +157,15 @@ def test_url_verification_with_a_stale_timestamp_is_forbidden(official_account):
 def test_replayed_msgid_is_processed_once(official_account):
     oa = official_account()
     xml = text_xml(OPENID, "你好", msg_id="7000000000000000001")
-    first = oa.platform.post_plain(xml, OPENID)
-    again = oa.platform.post_safe(xml, OPENID)  # the same delivery, other mode
-    assert parse_xml(first.text)["Content"] == "收到：你好"
+    first = oa.platform.post_safe(xml, OPENID)
+    again = oa.platform.post_safe(xml, OPENID)  # the same delivery, a new request
+    assert oa.platform.open_reply(first.text)["Content"] == "收到：你好"
     assert again.text == "success"
     assert oa.assistant.texts == ["你好"]
 
 
 def test_retry_during_processing_is_not_processed_again(official_account):
-    oa = official_account(Assistant(delay=1.0))
+    oa = official_account(Assistant(delay=1.0), **PLAIN)
     xml = text_xml(OPENID, "在吗", msg_id="7000000000000000002")
     results: Dict[str, Any] = {}
     first = threading.Thread(target=lambda: results.update(first=oa.platform.post_plain(xml)))
@@ -176,7 +180,7 @@ def test_retry_during_processing_is_not_processed_again(official_account):
 
 
 def test_duplicate_events_are_recognised_by_sender_and_time(official_account, fake_api):
-    oa = official_account()
+    oa = official_account(**PLAIN)
     xml = event_xml(OPENID, "subscribe", create_time=1700000000)
     assert "收到：/greet" in oa.platform.post_plain(xml).text
     assert oa.platform.post_plain(xml).text == "success"
@@ -198,7 +202,7 @@ def test_slow_answer_goes_through_the_send_api(official_account, fake_api):
 
 
 def test_turn_of_several_messages_is_one_passive_reply_in_order(official_account):
-    oa = official_account(Assistant(lambda text: [{"text": "第一条"}, {"text": "第二条"}]))
+    oa = official_account(Assistant(lambda text: [{"text": "第一条"}, {"text": "第二条"}]), **PLAIN)
     reply = oa.platform.post_plain(text_xml(OPENID, "你好"))
     assert parse_xml(reply.text)["Content"] == "第一条\n\n第二条"
 
@@ -206,7 +210,7 @@ def test_turn_of_several_messages_is_one_passive_reply_in_order(official_account
 def test_buttons_become_text_options(official_account):
     answer = [{"text": "没太理解", "buttons": [{"title": "查订单", "payload": "/order_status"},
                                               {"title": "转人工", "payload": "/request_human"}]}]
-    oa = official_account(Assistant(lambda text: answer))
+    oa = official_account(Assistant(lambda text: answer), **PLAIN)
     reply = oa.platform.post_plain(text_xml(OPENID, "啊？"))
     assert parse_xml(reply.text)["Content"] == "没太理解\n【查订单】【转人工】"
 
@@ -214,7 +218,8 @@ def test_buttons_become_text_options(official_account):
 def test_long_answer_is_split_on_sentences_and_sent_through_the_api(official_account, fake_api):
     sentence = "这款空调采用变频压缩机，制冷快、噪音低，一晚上只用一度电。"
     long_text = sentence * 120  # about 10 000 bytes
-    oa = official_account(Assistant(lambda text: [{"text": long_text}, {"text": "还有问题吗？"}]))
+    oa = official_account(Assistant(lambda text: [{"text": long_text}, {"text": "还有问题吗？"}]),
+                          **PLAIN)
     assert oa.platform.post_plain(text_xml(OPENID, "介绍一下")).text == "success"
     oa.settle()
     texts = fake_api.texts()
@@ -226,7 +231,7 @@ def test_long_answer_is_split_on_sentences_and_sent_through_the_api(official_acc
 
 def test_no_answer_means_success_and_nothing_sent(official_account, fake_api):
     # e.g. a paused conversation a staff member already attends: the guard stays quiet.
-    oa = official_account(Assistant(lambda text: []))
+    oa = official_account(Assistant(lambda text: []), **PLAIN)
     oa.channel._handler = oa.assistant  # without the guard, which would apologise
     assert oa.platform.post_plain(text_xml(OPENID, "人呢")).text == "success"
     oa.settle()
@@ -237,7 +242,7 @@ def test_a_failing_turn_still_gets_the_guard_apology(official_account):
     def broken(text: str) -> List[Dict[str, Any]]:
         raise RuntimeError("action server down")
 
-    oa = official_account(Assistant(broken))
+    oa = official_account(Assistant(broken), **PLAIN)
     reply = oa.platform.post_plain(text_xml(OPENID, "查订单"))
     assert "抱歉" in parse_xml(reply.text)["Content"]
 
@@ -257,21 +262,21 @@ def test_non_text_messages_get_the_text_only_notice(official_account, domain, ki
 
 
 def test_text_only_notice_has_a_fallback_without_a_domain(official_account):
-    oa = official_account()
+    oa = official_account(**PLAIN)
     fields = dict(NON_TEXT["image"], MsgId=new_msg_id())
     reply = oa.platform.post_plain(message_xml(OPENID, "image", fields))
     assert "文字" in parse_xml(reply.text)["Content"]
 
 
 def test_recognised_voice_is_treated_as_text(official_account):
-    oa = official_account()
+    oa = official_account(**PLAIN)
     fields = {"MediaId": "m", "Format": "amr", "Recognition": "我要退货", "MsgId": new_msg_id()}
     reply = oa.platform.post_plain(message_xml(OPENID, "voice", fields))
     assert parse_xml(reply.text)["Content"] == "收到：我要退货"
 
 
 def test_subscribe_greets_and_other_events_are_quiet(official_account, fake_api):
-    oa = official_account()
+    oa = official_account(**PLAIN)
     greeting = oa.platform.post_plain(event_xml(OPENID, "subscribe"))
     assert parse_xml(greeting.text)["Content"] == "收到：/greet"
     for event in ("unsubscribe", "VIEW", "LOCATION"):
@@ -281,7 +286,7 @@ def test_subscribe_greets_and_other_events_are_quiet(official_account, fake_api)
 
 def test_a_retry_reaching_another_server_is_not_answered_twice(official_account, db):
     """Production runs several Rasa servers: the claim in the shared database decides."""
-    first_server, second_server = official_account(), official_account()
+    first_server, second_server = official_account(**PLAIN), official_account(**PLAIN)
     xml = text_xml(OPENID, "你好", msg_id="7000000000000000099")
     answered = first_server.platform.post_plain(xml, OPENID)
     retried = second_server.platform.post_plain(xml, OPENID)
@@ -293,7 +298,7 @@ def test_a_retry_reaching_another_server_is_not_answered_twice(official_account,
 def test_a_replayed_signed_callback_is_taken_once(official_account, db):
     """The same signed request again (timestamp and nonce included), within the
     freshness window: answered with "success" and not processed a second time."""
-    oa = official_account()
+    oa = official_account(**PLAIN)
     timestamp = str(int(time.time()))
     query = oa.platform._query(timestamp, nonce="replay-1", openid=OPENID)
     url = f"{oa.platform.url}?{urlencode(query)}"
@@ -304,4 +309,13 @@ def test_a_replayed_signed_callback_is_taken_once(official_account, db):
     assert first.status_code == again.status_code == 200
     assert again.text == "success"
     assert oa.assistant.texts == ["你好"]
+
+
+def test_with_an_aes_key_plaintext_callbacks_are_refused(official_account):
+    """Safe mode is the account's setting, not the request's: a signed plaintext
+    callback (no encrypt_type) is refused and not processed."""
+    oa = official_account()
+    assert oa.platform.post_plain(text_xml(OPENID, "你好"), OPENID).status_code == 403
+    assert oa.assistant.seen == []
+    assert oa.platform.post_safe(text_xml(OPENID, "你好"), OPENID).status_code == 200
 

@@ -318,6 +318,10 @@ class OfficialAccountInput(InputChannel):
                 logger.warning("WeChat message with a stale timestamp refused (replay?)")
                 return response.text("forbidden", status=403)
             safe = request.args.get("encrypt_type", "raw").lower() == "aes"
+            if self.settings.encoding_aes_key and not safe:
+                # Safe mode is the account's setting: the request cannot opt out of it.
+                logger.warning("Plaintext WeChat callback refused: safe mode is configured")
+                return response.text("forbidden", status=403)
             if not await self._first_use(request):
                 logger.warning("WeChat callback with a nonce already used ignored (replay?)")
                 return response.text(SUCCESS)
