@@ -11,8 +11,9 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import knowledge
-from actions.base import DomainDict, ShopAction
+from actions.base import DomainDict, ShopAction, latest_text
 from actions.handoff import handoff_reason, open_handoff
+from actions.products import asked_to_sell, say_not_sold
 
 # Entities a button carries over, so "风尊保修几年" keeps its product when picked.
 CARRIED_ENTITIES = ("product", "brand", "category")
@@ -64,6 +65,11 @@ class ActionFallback(ShopAction):
         count = consecutive_fallbacks(tracker)
         if count >= int(knowledge.commitments()["fallback"]["handoff_after"]):
             return open_handoff(dispatcher, tracker, handoff_reason("fallback", count=count))
+        thing = asked_to_sell(latest_text(tracker)) if count else None
+        if thing:
+            # "你们卖电动车吗" is clear even when the classifier is not: we don't sell it.
+            say_not_sold(dispatcher, thing)
+            return []
         options = clarify_options(tracker) if count else []
         if options:
             (first, first_phrase), (second, second_phrase) = options

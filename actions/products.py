@@ -47,6 +47,16 @@ def asked_to_sell(text: str) -> Optional[str]:
     return thing or None
 
 
+def say_not_sold(dispatcher: CollectingDispatcher, thing: str) -> None:
+    """"本店暂时没有销售X", what we sell in that area, and the categories we carry."""
+    with session_scope() as session:
+        dispatcher.utter_message(
+            response="utter_product_not_sold", product=thing,
+            categories="、".join(repository.list_categories(session=session)),
+            instead=_instead(thing, session),
+        )
+
+
 def _instead(name: str, session: object) -> str:
     """"手机我们有：华为Mate60、小米14。" for a not-sold thing with a related category."""
     entry = next((e for e in knowledge.catalogue().get("not_sold", []) if e["name"] == name), {})
@@ -113,17 +123,13 @@ class ActionAnswerProduct(ShopAction):
 
         unsold = [n for n in names if n in not_sold_names()]
         names = [n for n in names if n not in unsold]
+        asked = None if (names or unsold or brand or category) else \
+            asked_to_sell(latest_text(tracker))
+        if asked or (unsold and not names):
+            say_not_sold(dispatcher, asked or unsold[0])
+            return []
         with session_scope() as session:
             categories = repository.list_categories(session=session)
-            asked = None if (names or unsold or brand or category) else \
-                asked_to_sell(latest_text(tracker))
-            if asked or (unsold and not names):
-                thing = asked or unsold[0]
-                dispatcher.utter_message(
-                    response="utter_product_not_sold", product=thing,
-                    categories="、".join(categories), instead=_instead(thing, session),
-                )
-                return []
             products = self._lookup(session, names, brand, category)
             remember = [SlotSet(ASKED_SLOT, wanted.key)] if wanted else []
             if not products:

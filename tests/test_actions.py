@@ -1099,6 +1099,15 @@ def test_fallback_asks_which_of_two_meanings(domain, dispatcher):
     assert slot_events(events) == {"clarify_options": ["ask_price", "after_sales"]}
 
 
+def test_a_question_about_something_we_do_not_sell_is_answered_even_unsure(db, domain,
+                                                                          dispatcher):
+    tracker = unsure(domain, [("objection_trust", 0.23), ("ask_product", 0.22)])
+    tracker.latest_message["text"] = "你们卖电动车吗"
+    events = run_action(ActionFallback(), dispatcher, tracker, domain)
+    assert responses(dispatcher) == ["utter_product_not_sold"] and events == []
+    assert dispatcher.messages[0]["product"] == "电动车"
+
+
 @pytest.mark.parametrize("ranking", [
     [("ask_price", 0.28), ("out_of_scope", 0.27)],      # one meaning worth offering
     [("ask_price", 0.28), ("complain", 0.05)],          # the second is too unlikely
