@@ -232,7 +232,8 @@ class ValidateOrderForm(FormValidationAction):
         try:
             lock = lock_of(order_no, client)
             owner = None if lock else order_owner(order_no)
-            if lock is None and (owner is None or not owner[1].endswith(last4)):
+            mismatch = owner is None or not owner[1].endswith(last4)
+            if lock is None and mismatch:
                 record_failure(order_no, client)
         except SQLAlchemyError:
             return self._unavailable(dispatcher, "phone_last4")
@@ -241,7 +242,7 @@ class ValidateOrderForm(FormValidationAction):
             dispatcher.utter_message(response="utter_order_locked")
             return {"phone_last4": None, "form_failures": self._max_attempts(),
                     "verification_locked": order_no if lock == "order" else "client"}
-        if owner is None or not owner[1].endswith(last4):
+        if mismatch:
             failed = self._fail(tracker, dispatcher, "phone_last4", "utter_verification_failed")
             return {**failed, "order_no": None}
         return {"phone_last4": last4, "verified_order": verified(order_no)}

@@ -112,7 +112,8 @@ class ActionAnswerProduct(ShopAction):
         brand = next(iter(latest_entity_values(tracker, "brand")), None)
         category = next(iter(latest_entity_values(tracker, "category")), None)
         named = bool(names or brand or category)
-        if not named and asked_to_sell(latest_text(tracker)) is None:
+        asked = None if named else asked_to_sell(latest_text(tracker))
+        if not named and asked is None:
             # A follow-up like "多少钱" refers to the product talked about last.
             names = [tracker.get_slot("product")] if tracker.get_slot("product") else []
         if wanted is not None and wanted.key == "shipping":
@@ -123,8 +124,6 @@ class ActionAnswerProduct(ShopAction):
 
         unsold = [n for n in names if n in not_sold_names()]
         names = [n for n in names if n not in unsold]
-        asked = None if (names or unsold or brand or category) else \
-            asked_to_sell(latest_text(tracker))
         if asked or (unsold and not names):
             say_not_sold(dispatcher, asked or unsold[0])
             return []

@@ -67,11 +67,17 @@ def what_is_there(urls: Dict[str, str]) -> Dict[str, List]:
     return {"tickets": tickets, "ratings": ratings, "conversations": senders}
 
 
+def filled_sqlite(folder: Path) -> Dict[str, str]:
+    """Records and a tracker store with the three conversations, as SQLite files."""
+    urls = {"records": f"sqlite:///{folder / 'shop.db'}",
+            "tracker": f"sqlite:///{folder / 'tracker.db'}"}
+    fill_records(urls["records"])
+    fill_tracker(urls["tracker"], "sqlite", db=str(folder / "tracker.db"))
+    return urls
+
+
 def test_sqlite_backup_restores_into_empty_databases(tmp_path: Path) -> None:
-    source = {"records": f"sqlite:///{tmp_path / 'shop.db'}",
-              "tracker": f"sqlite:///{tmp_path / 'tracker.db'}"}
-    fill_records(source["records"])
-    fill_tracker(source["tracker"], "sqlite", db=str(tmp_path / "tracker.db"))
+    source = filled_sqlite(tmp_path)
     folder = backup.backup(tmp_path / "backups", urls=source)
     assert sorted(p.name for p in folder.iterdir()) == [
         "manifest.json", "records.sqlite3", "tracker.sqlite3"]
@@ -90,10 +96,7 @@ def test_sqlite_backup_restores_into_empty_databases(tmp_path: Path) -> None:
 
 
 def test_a_restore_never_overwrites_data_unless_forced(tmp_path: Path) -> None:
-    urls = {"records": f"sqlite:///{tmp_path / 'shop.db'}",
-            "tracker": f"sqlite:///{tmp_path / 'tracker.db'}"}
-    fill_records(urls["records"])
-    fill_tracker(urls["tracker"], "sqlite", db=str(tmp_path / "tracker.db"))
+    urls = filled_sqlite(tmp_path)
     folder = backup.backup(tmp_path / "backups", urls=urls)
     with pytest.raises(backup.BackupError, match="已有数据"):
         backup.restore(folder, urls=urls)
