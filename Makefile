@@ -23,7 +23,7 @@ DATA    := data knowledge/faq.yml
 
 # What the model is built from: retrain only when one of these changes.
 TRAIN_INPUTS := config.yml domain.yml knowledge/catalogue.yml knowledge/faq.yml \
-  knowledge/policies.yml knowledge/language.yml actions/knowledge.py bot/lexicon.py \
+  knowledge/policies.yml knowledge/language.yml shop/knowledge.py bot/lexicon.py \
   bot/normalizer.py bot/entity_ruler.py bot/dictionary.py bot/features.py \
   bot/intent_classifier.py bot/faq_selector.py bot/linear_model.py $(shell find data -type f -name '*.yml')
 
@@ -37,7 +37,7 @@ $(STAMP): requirements.txt requirements.lock scripts/bootstrap.sh
 
 install: $(STAMP) ## Create .venv (Python 3.10) and install the pinned dependencies
 
-$(DICT): $(STAMP) knowledge/catalogue.yml knowledge/policies.yml bot/dictionary.py actions/knowledge.py
+$(DICT): $(STAMP) knowledge/catalogue.yml knowledge/policies.yml bot/dictionary.py shop/knowledge.py
 	@$(ENV) $(PY) -m bot.dictionary
 
 dictionary: $(DICT) ## Generate the jieba user dictionary from knowledge/
@@ -55,7 +55,7 @@ browser: ## Install Debian's chromium for the browser tests (if missing)
 	@scripts/install_browser.sh
 
 seed: $(STAMP) ## Create the database schema and load the seed records from knowledge/
-	@$(ENV) $(PY) -m actions.db.seed
+	@$(ENV) $(PY) -m shop.db.seed
 
 # A reinstall alone (e.g. a new test tool) does not retrain: the venv is order-only.
 $(MODEL): $(DICT) $(TRAIN_INPUTS) | $(STAMP)
@@ -71,13 +71,13 @@ shell: $(MODEL) seed ## Chat in the terminal (starts the action server too)
 	@scripts/shell.sh
 
 practice: $(STAMP) ## Practise objection handling in the terminal (TRAINEE=name)
-	@$(ENV) $(PY) -m actions.practice.cli --trainee "$(TRAINEE)"
+	@$(ENV) $(PY) -m shop.practice.cli --trainee "$(TRAINEE)"
 
 practice-report: $(STAMP) ## Progress chart of a trainee (TRAINEE=name) into results/practice/
-	@$(ENV) $(PY) -m actions.practice.report --trainee "$(TRAINEE)"
+	@$(ENV) $(PY) -m shop.practice.progress --trainee "$(TRAINEE)"
 
 report: $(STAMP) ## Manager report into results/report/ (SINCE=/UNTIL=YYYY-MM-DD; default last 7 days)
-	@$(ENV) $(PY) -m actions.insights.report $(if $(SINCE),--since $(SINCE)) $(if $(UNTIL),--until $(UNTIL)) --out results/report
+	@$(ENV) $(PY) -m shop.insights.manager_report $(if $(SINCE),--since $(SINCE)) $(if $(UNTIL),--until $(UNTIL)) --out results/report
 
 bench: $(MODEL) ## Benchmark: NLU vs baseline, latency/throughput, cold start, memory, training (~10 min)
 	@$(ENV) $(PY) -m bench.run
@@ -86,23 +86,23 @@ bench-pipelines: $(MODEL) ## Train each candidate NLU pipeline, score both held-
 	@$(ENV) $(PY) -m bench.pipelines
 
 backup: $(STAMP) ## Back up the records and the tracker store into var/backups/<time>/
-	@$(ENV) $(PY) -m actions.db.backup backup
+	@$(ENV) $(PY) -m shop.db.backup backup
 
 restore: $(STAMP) ## Restore a backup: make restore FROM=var/backups/<time> [FORCE=1]
 	@test -n "$(FROM)" || { echo "usage: make restore FROM=var/backups/<time> [FORCE=1]"; exit 2; }
-	@$(ENV) $(PY) -m actions.db.backup restore "$(FROM)" $(if $(FORCE),--force)
+	@$(ENV) $(PY) -m shop.db.backup restore "$(FROM)" $(if $(FORCE),--force)
 
 review-scan: $(STAMP) ## Queue the messages the bot did not understand (四个不漏)
-	@$(ENV) $(PY) -m actions.insights.review scan
+	@$(ENV) $(PY) -m shop.review scan
 
 review-export: $(STAMP) ## Labelled review items into data/nlu (then make validate train)
-	@$(ENV) $(PY) -m actions.insights.review export
+	@$(ENV) $(PY) -m shop.review export
 
 review-recheck: $(MODEL) ## Which labelled misses the model now gets right
-	@$(ENV) $(PY) -m actions.insights.review recheck --model $(MODEL)
+	@$(ENV) $(PY) -m shop.review recheck --model $(MODEL)
 
 lint: $(STAMP) ## ruff
-	@$(VENV)/bin/ruff check actions bot tests scripts bench
+	@$(VENV)/bin/ruff check actions shop bot tests scripts bench
 
 pytest: $(STAMP) $(DICT) ## Unit tests: data layer, components, actions
 	@$(ENV) $(PY) -m pytest tests -q -p no:cacheprovider --ignore=tests/e2e --ignore=tests/scale \

@@ -16,8 +16,6 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions import knowledge
-
 logger = logging.getLogger(__name__)
 
 DomainDict = Dict[Text, Any]
@@ -82,8 +80,3 @@ def slot_number(tracker: Tracker, slot: str) -> int:
     except (TypeError, ValueError):
         return 0
 
-
-def ticket_summary(kind: str, **values: Any) -> str:
-    """The staff-facing one-line summary of a ticket, from the commitments' template."""
-    template = knowledge.commitments()["tickets"][kind]["summary"]
-    return template.format(**values)

@@ -13,12 +13,13 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import deadlines, knowledge
-from actions.base import DomainDict, ShopAction, latest_text, slot_number, ticket_summary
-from actions.db import repository
-from actions.db.engine import session_scope
-from actions.handoff import handoff_reason, open_handoff, verified_customer
+from actions.base import DomainDict, ShopAction, latest_text, slot_number
+from actions.handoff import open_handoff, verified_customer
 from actions.orders import order_number_in
+from shop import deadlines, knowledge
+from shop.db import repository
+from shop.db.engine import session_scope
+from shop.tickets import handoff_reason, ticket_summary
 
 logger = logging.getLogger(__name__)
 

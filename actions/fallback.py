@@ -10,10 +10,11 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import knowledge
 from actions.base import DomainDict, ShopAction, latest_text
-from actions.handoff import handoff_reason, open_handoff
+from actions.handoff import open_handoff
 from actions.products import asked_to_sell, say_not_sold
+from shop import knowledge
+from shop.tickets import handoff_reason
 
 # Entities a button carries over, so "风尊保修几年" keeps its product when picked.
 CARRIED_ENTITIES = ("product", "brand", "category")

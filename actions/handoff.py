@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import Any, List, Optional, Text, Tuple
+from typing import List, Optional, Text, Tuple
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import ConversationPaused, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import deadlines, knowledge
-from actions.base import DomainDict, ShopAction, ticket_summary
-from actions.db import repository
-from actions.db.engine import session_scope
+from actions.base import DomainDict, ShopAction
+from shop import deadlines, knowledge
+from shop.db import repository
+from shop.db.engine import session_scope
+from shop.tickets import handoff_reason, ticket_summary
 
 logger = logging.getLogger(__name__)
 
@@ -61,28 +62,6 @@ def conversation_summary(tracker: Tracker, reason: str) -> str:
         facts="，".join(facts) or "-",
         looked_up="、".join(tracker.get_slot("looked_up") or []) or "-",
     )
-
-
-def record_followup(conversation_id: str, text: str) -> Optional[str]:
-    """Backs the apology for an unanswered message with a real ticket for staff.
-
-    Called by the channel guard when the assistant could not answer (action server
-    down, an action crashing). Returns the ticket number.
-    """
-    summary = ticket_summary(
-        "handoff", reason=handoff_reason("system_failure"), intents="-", facts="-", looked_up="-"
-    )
-    with session_scope() as session:
-        ticket = repository.ensure_open_ticket(
-            session=session, kind="handoff", conversation_id=conversation_id,
-            summary=summary, detail=text,
-        )
-        return ticket.number
-
-
-def handoff_reason(key: str, **values: Any) -> str:
-    """A reason for the handoff, worded by the commitments' data."""
-    return knowledge.commitments()["tickets"]["handoff"]["reasons"][key].format(**values)
 
 
 def open_handoff(

@@ -9,10 +9,10 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import knowledge, playbook
 from actions.base import DomainDict, ShopAction, latest_entity_values, latest_text
-from actions.db import repository
-from actions.db.engine import session_scope
+from shop import knowledge, playbook
+from shop.db import repository
+from shop.db.engine import session_scope
 
 logger = logging.getLogger(__name__)
 

@@ -23,19 +23,19 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions import deadlines, knowledge
 from actions.base import (
     DomainDict,
     ShopAction,
     latest_text,
     remember_lookup,
     slot_number,
-    ticket_summary,
 )
-from actions.db import repository
-from actions.db.engine import session_scope
-from actions.db.models import Order
-from actions.handoff import handoff_reason, open_handoff
+from actions.handoff import open_handoff
+from shop import deadlines, knowledge
+from shop.db import repository
+from shop.db.engine import session_scope
+from shop.db.models import Order
+from shop.tickets import handoff_reason, ticket_summary
 
 logger = logging.getLogger(__name__)
 

@@ -9,7 +9,6 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import knowledge
 from actions.base import (
     DomainDict,
     ShopAction,
@@ -17,10 +16,11 @@ from actions.base import (
     latest_text,
     remember_lookup,
 )
-from actions.db import repository
-from actions.db.engine import session_scope
-from actions.db.models import Product
-from actions.product_facts import Attribute, asked_attribute, attribute, attribute_value
+from shop import knowledge
+from shop.db import repository
+from shop.db.engine import session_scope
+from shop.db.models import Product
+from shop.product_facts import Attribute, asked_attribute, attribute, attribute_value
 
 MAX_CANDIDATES = 6
 # Remembers which fact was asked while the customer picks the product (buttons).

@@ -19,12 +19,12 @@ from typing import Any, Dict, Iterator, List, Optional
 
 import requests
 
-from bot.staff_auth import hash_password
+from shop.staff_auth import hash_password
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 MODEL = PROJECT_ROOT / "models" / "current.tar.gz"
-# Masks phone numbers and secrets in both servers' logs (bot/privacy.py).
-LOGGING_CONFIG = PROJECT_ROOT / "bot" / "logging.yml"
+# Masks phone numbers and secrets in both servers' logs (shop/privacy.py).
+LOGGING_CONFIG = PROJECT_ROOT / "shop" / "logging.yml"
 BIN = Path(sys.executable).parent
 # The Rasa server as `make run` starts it: `rasa`, without TensorFlow (bot/serve.py).
 RASA_SERVER = [str(BIN / "python"), "-m", "bot.serve"]
@@ -136,7 +136,7 @@ class Stack:
 
     def seed(self) -> None:
         subprocess.run(
-            [str(BIN / "python"), "-m", "actions.db.seed"], cwd=PROJECT_ROOT, env=self.env,
+            [str(BIN / "python"), "-m", "shop.db.seed"], cwd=PROJECT_ROOT, env=self.env,
             check=True, capture_output=True,
         )
 

@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 from typing import Iterable, List
 
-from actions import knowledge
-from actions.config import PROJECT_ROOT
+from shop import knowledge
+from shop.config import PROJECT_ROOT
 
 DICTIONARY_DIR = PROJECT_ROOT / "bot" / "dictionary"
 # High enough that jieba keeps catalogue names in one piece ("风尊", "Y9000P").

@@ -29,7 +29,7 @@ PATTERNS_FILE = "patterns.json"
 
 def build_patterns() -> List[Dict[str, str]]:
     """EntityRuler phrase patterns from the catalogue (id = canonical name)."""
-    from actions import knowledge
+    from shop import knowledge
 
     seen = set()
     patterns = []

@@ -15,7 +15,7 @@ import yaml
 from gate import gate
 from sklearn.metrics import accuracy_score, classification_report, f1_score
 
-from actions.practice.classifier import default_classifier
+from shop.practice.classifier import default_classifier
 
 
 def main() -> int:

@@ -13,10 +13,10 @@ if [ -z "${RASA_AUTH_TOKEN:-}" ]; then
   RASA_AUTH_TOKEN=$(cat var/auth_token)
 fi
 
-STAFF_LOGIN=$(.venv/bin/python -m bot.staff_auth ensure)
+STAFF_LOGIN=$(.venv/bin/python -m shop.staff_auth ensure)
 
-# bot/logging.yml masks phone numbers and secrets in both servers' logs.
-LOGGING=(--logging-config-file bot/logging.yml)
+# shop/logging.yml masks phone numbers and secrets in both servers' logs.
+LOGGING=(--logging-config-file shop/logging.yml)
 .venv/bin/rasa run actions --port "$ACTIONS_PORT" --actions actions "${LOGGING[@]}" &
 ACTIONS_PID=$!
 stop() { kill "$ACTIONS_PID" 2>/dev/null || true; wait "$ACTIONS_PID" 2>/dev/null || true; }

@@ -4,8 +4,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 mkdir -p var
-# bot/logging.yml masks phone numbers and secrets in the logs.
-LOGGING=(--logging-config-file bot/logging.yml)
+# shop/logging.yml masks phone numbers and secrets in the logs.
+LOGGING=(--logging-config-file shop/logging.yml)
 .venv/bin/rasa run actions --port "$ACTIONS_PORT" --actions actions "${LOGGING[@]}" \
   >var/actions-shell.log 2>&1 &
 ACTIONS_PID=$!

@@ -22,10 +22,10 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import StaticPool
 
-from actions import deadlines
-from actions.config import PROJECT_ROOT
-from actions.db import engine as engine_module
-from actions.db.seed import seed
+from shop import deadlines
+from shop.config import PROJECT_ROOT
+from shop.db import engine as engine_module
+from shop.db.seed import seed
 
 # Chart tests check every glyph drawn (tests/glyphs.py: the `watch_charts` fixture).
 pytest_plugins = ("glyphs",)
@@ -75,7 +75,7 @@ def _isolated_engine() -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 def seeded_template() -> Iterator[Engine]:
-    """One engine seeded by `actions.db.seed.seed` at `NOW` (copied for each test)."""
+    """One engine seeded by `shop.db.seed.seed` at `NOW` (copied for each test)."""
     previous = (engine_module._engine, engine_module._session_factory)
     template = make_memory_engine()
     engine_module.use_engine(template)
@@ -108,7 +108,7 @@ def db(seeded_template: Engine, clock: datetime) -> Iterator[Engine]:
 @pytest.fixture
 def staff_online(db: Engine, clock: datetime) -> str:
     """A staff member seen in the console just now."""
-    from actions.db import repository
+    from shop.db import repository
 
     with engine_module.session_scope() as session:
         repository.touch_staff(session=session, name="王客服", now=clock)

@@ -24,10 +24,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import create_engine, func, inspect, select
 from sqlalchemy.orm import Session
 
-from actions import deadlines, knowledge
 from actions.complaints import ActionAcknowledgeComplaint, ActionOpenComplaint
-from actions.db.engine import use_engine
-from actions.db.models import Base, Order, Ticket, VerificationFailure
 from actions.fallback import ActionFallback
 from actions.handoff import ActionDeclineHuman, ActionHandoff
 from actions.objections import ActionHandleObjection
@@ -38,6 +35,9 @@ from actions.orders import (
     ValidateOrderForm,
 )
 from actions.products import ActionAnswerProduct
+from shop import deadlines, knowledge
+from shop.db.engine import use_engine
+from shop.db.models import Base, Order, Ticket, VerificationFailure
 
 SHANGHAI = timedelta(hours=8)
 QUESTION_END = re.compile(r"[？?]$")

@@ -19,11 +19,11 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
-from actions.db import backup, repository
-from actions.db.engine import make_engine, use_engine
-from actions.db.models import Rating, Ticket
-from actions.db.seed import seed
 from bench.services import POSTGRES_SERVER, ServiceUnavailable, ensure_postgres
+from shop.db import backup, repository
+from shop.db.engine import make_engine, use_engine
+from shop.db.models import Rating, Ticket
+from shop.db.seed import seed
 
 SENDERS = ["web-1", "wechat:o6_abc", "rest-客户3"]
 

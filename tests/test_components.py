@@ -18,12 +18,12 @@ from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from actions import knowledge
 from bot import dictionary
 from bot.channels import guard
 from bot.channels.rest import GuardedRestInput
 from bot.entity_ruler import CatalogueEntityExtractor, build_patterns
 from bot.normalizer import ChineseTextNormalizer
+from shop import knowledge
 
 # ====================================================================== normalizer
 
@@ -315,8 +315,8 @@ def test_guard_failure_gets_an_apology():
 
 
 def test_guard_apology_is_backed_by_a_follow_up_ticket(db):
-    from actions.db import repository
-    from actions.db.engine import session_scope
+    from shop.db import repository
+    from shop.db.engine import session_scope
 
     for _ in range(2):  # a second failure reuses the same open ticket
         send(Handler(error=RuntimeError("action server down")), "风尊多少钱", fake_agent())

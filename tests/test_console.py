@@ -11,13 +11,14 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUtt
 from sqlalchemy import select
 from test_components import Handler, fake_agent, said, send
 
-from actions import knowledge
-from actions.db import repository
-from actions.db.engine import session_scope
-from actions.db.models import Rating, Ticket
-from actions.handoff import ActionHandoff, handoff_reason, record_followup
+from actions.handoff import ActionHandoff
 from bot.channels import console, live
 from bot.channels.webchat import STATIC_DIR, parse_rating, static_file, store_rating
+from shop import knowledge
+from shop.db import repository
+from shop.db.engine import session_scope
+from shop.db.models import Rating, Ticket
+from shop.tickets import handoff_reason, record_followup
 
 SHANGHAI = timedelta(hours=8)
 # Seed customers by tier (knowledge/seed/customers.yml); None is an anonymous visitor.

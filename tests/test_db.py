@@ -12,10 +12,10 @@ from sqlalchemy import func, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from actions.db import repository
-from actions.db.engine import session_scope
-from actions.db.models import Customer, Order, OrderItem, Product, Ticket
-from actions.db.seed import seed
+from shop.db import repository
+from shop.db.engine import session_scope
+from shop.db.models import Customer, Order, OrderItem, Product, Ticket
+from shop.db.seed import seed
 
 SHANGHAI = timedelta(hours=8)
 
@@ -353,7 +353,7 @@ def test_a_sqlite_database_in_a_missing_folder_is_created(tmp_path) -> None:
     """A fresh clone has no var/: `make seed` must still find somewhere to write."""
     from sqlalchemy import text as sql
 
-    from actions.db.engine import make_engine
+    from shop.db.engine import make_engine
 
     path = tmp_path / "var" / "nested" / "shop.db"
     engine = make_engine(f"sqlite:///{path}")

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from actions import deadlines, knowledge
+from shop import deadlines, knowledge
 
 SHANGHAI = timedelta(hours=8)
 

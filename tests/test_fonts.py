@@ -11,7 +11,7 @@ from glyphs import missing_glyphs  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 from matplotlib.ft2font import FT2Font  # noqa: E402
 
-from actions import fonts  # noqa: E402
+from shop import fonts  # noqa: E402
 
 
 def _resolved() -> str:

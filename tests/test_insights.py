@@ -13,14 +13,14 @@ import matplotlib.pyplot as plt
 import pytest
 from conftest import NOW
 
-from actions import knowledge
-from actions.config import settings
-from actions.db import repository
-from actions.db.engine import session_scope
-from actions.db.models import Rating
-from actions.insights import labels, report, satisfaction, tables, tickets
-from actions.insights.period import Period, iso_week, make_period
-from actions.insights.tables import Table
+from shop import knowledge
+from shop.config import settings
+from shop.db import repository
+from shop.db.engine import session_scope
+from shop.db.models import Rating
+from shop.insights import labels, manager_report, satisfaction, tables, tickets
+from shop.insights.period import Period, iso_week, make_period
+from shop.insights.tables import Table
 
 # NOW is Monday 2026-11-23 12:00 in Shanghai; the period is the week up to it.
 PERIOD = Period(date(2026, 11, 17), date(2026, 11, 23))
@@ -31,7 +31,7 @@ GL30 = next(p["name"] for p in knowledge.catalogue()["products"] if p["sku"] == 
 def _no_tracker_store(monkeypatch, tmp_path) -> None:
     """Conversation figures never read the developer's var/tracker.db here."""
     missing = f"sqlite:///{tmp_path / 'no-tracker.db'}"
-    monkeypatch.setattr(report.conversations, "settings",
+    monkeypatch.setattr(manager_report.conversations, "settings",
                         replace(settings, tracker_store_url=missing))
 
 
@@ -88,8 +88,8 @@ def records(db) -> Dict[str, int]:
     return ids
 
 
-def build() -> report.Report:
-    return report.build(PERIOD, now=NOW, tracker_url="sqlite:////nonexistent/tracker.db")
+def build() -> manager_report.Report:
+    return manager_report.build(PERIOD, now=NOW, tracker_url="sqlite:////nonexistent/tracker.db")
 
 
 def rows(table: Table, key: str) -> Dict[Any, Dict[str, Any]]:
@@ -355,11 +355,11 @@ def test_csv_cells_that_excel_would_run_are_written_as_text():
 
 
 def test_write_report_files(records, ratings, tmp_path, watch_charts):
-    files = report.write(build(), tmp_path)
+    files = manager_report.write(build(), tmp_path)
     names = {path.name for path in files}
     assert "report.md" in names
     assert {f"{name}.csv" for name in build().tables} <= names
-    assert {f"{name}.png" for name in report.charts.CHARTS} <= names
+    assert {f"{name}.png" for name in manager_report.charts.CHARTS} <= names
     for path in files:
         assert path.stat().st_size > 0
         if path.suffix == ".png":
@@ -368,7 +368,7 @@ def test_write_report_files(records, ratings, tmp_path, watch_charts):
             assert len(read_csv(path.read_bytes())) >= 1
     assert plt.get_fignums() == []
     # Every chart was drawn, with Chinese in it, every glyph in the font that drew it.
-    assert watch_charts.figures == len(report.charts.CHARTS)
+    assert watch_charts.figures == len(manager_report.charts.CHARTS)
     assert "工单数" in watch_charts.chinese and "达成率 %" in watch_charts.chinese
     assert any(labels.kind_name("complaint") in t for t in watch_charts.chinese)
     text = (tmp_path / "report.md").read_text(encoding="utf-8")
@@ -381,16 +381,17 @@ def test_write_report_files(records, ratings, tmp_path, watch_charts):
 
 
 def test_charts_with_no_data_are_still_pngs(db, tmp_path, watch_charts):
-    for name in report.charts.CHARTS:
-        path = report.charts.draw(name, build().tables, tmp_path / f"{name}.png")
+    for name in manager_report.charts.CHARTS:
+        path = manager_report.charts.draw(name, build().tables, tmp_path / f"{name}.png")
         assert path.read_bytes()[:4] == b"\x89PNG"
-    assert watch_charts.figures == len(report.charts.CHARTS)
+    assert watch_charts.figures == len(manager_report.charts.CHARTS)
     assert "（无数据）" in watch_charts.chinese
 
 
 def test_cli_writes_the_report(records, tmp_path, capsys):
     out = tmp_path / "out"
-    assert report.main(["--since", "2026-11-17", "--until", "2026-11-23", "--out", str(out)]) == 0
+    args = ["--since", "2026-11-17", "--until", "2026-11-23", "--out", str(out)]
+    assert manager_report.main(args) == 0
     assert (out / "report.md").exists() and (out / "overdue.csv").exists()
     printed = capsys.readouterr().out
     assert "2026-11-17 至 2026-11-23" in printed and "5 项" in printed
@@ -398,29 +399,29 @@ def test_cli_writes_the_report(records, tmp_path, capsys):
 
 def test_cli_refuses_a_bad_date(tmp_path):
     with pytest.raises(SystemExit):
-        report.main(["--since", "yesterday", "--out", str(tmp_path)])
+        manager_report.main(["--since", "yesterday", "--out", str(tmp_path)])
 
 
 def test_export_for_the_console(records, watch_charts):
-    data = report.export("json", since="2026-11-17", until="2026-11-23")
+    data = manager_report.export("json", since="2026-11-17", until="2026-11-23")
     assert data["period"]["label"] == "2026-11-17 至 2026-11-23"
     assert data["tables"]["tickets_by_kind"]["rows"][0]["total"] == 2
     assert [s["title"] for s in data["sections"]] == ["工单与服务承诺", "客户满意度", "会话分析"]
-    assert read_csv(report.export("csv", "tickets_by_tier"))[0][0] == "客户等级"
-    assert report.export("png", "commitments")[:4] == b"\x89PNG"
+    assert read_csv(manager_report.export("csv", "tickets_by_tier"))[0][0] == "客户等级"
+    assert manager_report.export("png", "commitments")[:4] == b"\x89PNG"
     with pytest.raises(KeyError):
-        report.export("csv", "no_such_table")
+        manager_report.export("csv", "no_such_table")
     with pytest.raises(KeyError):
-        report.export("png", "no_such_chart")
+        manager_report.export("png", "no_such_chart")
     with pytest.raises(ValueError):
-        report.export("json", since="2026-13-01")
+        manager_report.export("json", since="2026-13-01")
 
 
 def test_sections_come_from_the_knowledge_and_cover_every_table(records):
     """Headings and order are data (knowledge/reports.yml): every table computed is
     under exactly one heading, and every heading's table exists."""
-    listed = [name for _, names in report.sections() for name in names]
+    listed = [name for _, names in manager_report.sections() for name in names]
     assert sorted(listed) == sorted(build().tables)
     assert len(listed) == len(set(listed))
-    titles = [title for title, _ in report.sections()]
+    titles = [title for title, _ in manager_report.sections()]
     assert titles == [s["title"] for s in labels.reports()["sections"]]

@@ -13,9 +13,9 @@ from typing import Any, Dict, Iterator, List
 import pytest
 from conftest import NOW
 
-from actions.db import repository
-from actions.db.engine import session_scope
-from actions.insights import alerts
+from shop.db import repository
+from shop.db.engine import session_scope
+from shop.insights import alerts
 
 # A handoff opened at NOW (12:00 in Shanghai) must be answered by 21:00 = 13:00 UTC.
 DUE = datetime(2026, 11, 23, 13, 0)
@@ -79,7 +79,7 @@ def test_alert_is_sent_once_before_the_deadline(db, hook, pauses, caplog):
     # More than the lead time before the deadline: nothing yet.
     assert check(DUE - LEAD - timedelta(minutes=1), hook.url, pauses) == []
     assert hook.bodies == []
-    caplog.set_level(logging.WARNING, logger="actions.insights.alerts")
+    caplog.set_level(logging.WARNING, logger="shop.insights.alerts")
     [alert] = check(DUE - LEAD + timedelta(minutes=1), hook.url, pauses)
     assert (alert.ticket_id, alert.commitment, alert.overdue) == (ticket_id, "respond", False)
     [body] = hook.bodies
@@ -117,7 +117,7 @@ def test_failed_delivery_is_retried_with_backoff(db, hook, pauses):
 def test_a_dead_webhook_is_given_up_after_the_attempts(db, hook, pauses, caplog):
     open_ticket()
     hook.failures = 100
-    caplog.set_level(logging.ERROR, logger="actions.insights.alerts")
+    caplog.set_level(logging.ERROR, logger="shop.insights.alerts")
     assert len(check(DUE - timedelta(minutes=30), hook.url, pauses)) == 1
     attempts = alerts.rules()["attempts"]
     assert len(hook.bodies) == attempts and len(pauses) == attempts - 1
@@ -143,7 +143,7 @@ def test_unreachable_webhook_is_retried(db, pauses):
 
 def test_without_a_webhook_the_alert_is_only_logged(db, caplog):
     open_ticket()
-    caplog.set_level(logging.WARNING, logger="actions.insights.alerts")
+    caplog.set_level(logging.WARNING, logger="shop.insights.alerts")
     [alert] = alerts.check(now=DUE - timedelta(minutes=30), url="")
     assert "Deadline alert" in caplog.text and alert.number in caplog.text
     assert alerts.check(now=DUE - timedelta(minutes=29), url="") == []

@@ -14,13 +14,13 @@ from urllib.parse import urlsplit
 import pytest
 from sanic import Sanic
 
-from actions.config import PROJECT_ROOT, settings
-from actions.db import repository
-from actions.db.engine import session_scope
-from actions.insights import conversations
 from bot.channels import console
 from bot.channels.webchat import STATIC_DIR
-from bot.staff_auth import StaffDirectory, hash_password
+from shop.config import PROJECT_ROOT, settings
+from shop.db import repository
+from shop.db.engine import session_scope
+from shop.insights import conversations
+from shop.staff_auth import StaffDirectory, hash_password
 
 Response = Tuple[int, Dict[str, str], bytes]
 

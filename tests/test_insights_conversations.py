@@ -25,12 +25,13 @@ from rasa.shared.core.events import (
 )
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from actions import knowledge
-from actions.db import repository
-from actions.db.engine import session_scope
-from actions.handoff import conversation_summary, handoff_reason
-from actions.insights import conversations, report
-from actions.insights.period import Period
+from actions.handoff import conversation_summary
+from shop import knowledge
+from shop.db import repository
+from shop.db.engine import session_scope
+from shop.insights import conversations, manager_report
+from shop.insights.period import Period
+from shop.tickets import handoff_reason
 
 PERIOD = Period(date(2026, 11, 17), date(2026, 11, 23))
 DAY = NOW - timedelta(days=1)
@@ -190,7 +191,7 @@ def test_where_customers_went_after_objections(store):
 
 
 def test_conversation_tables(store):
-    built = report.build(PERIOD, now=NOW, tracker_url=store)
+    built = manager_report.build(PERIOD, now=NOW, tracker_url=store)
     assert built.conversations_read
     assert built.tables["conversations"].rows == [{
         "conversations": 5, "contained": 3, "handed_off": 2, "containment": 0.6,

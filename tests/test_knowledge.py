@@ -12,13 +12,14 @@ import pytest
 import yaml
 from rasa_sdk.executor import ActionExecutor
 
-from actions import knowledge
-from actions.config import PROJECT_ROOT
 from bot.channels import guard
+from shop import knowledge
+from shop.config import PROJECT_ROOT
 
 SEED_DIR = PROJECT_ROOT / "knowledge" / "seed"
 NLU_DIR = PROJECT_ROOT / "data" / "nlu"
-CODE_FILES = sorted((PROJECT_ROOT / "actions").rglob("*.py"))
+CODE_FILES = sorted(path for package in ("actions", "shop")
+                    for path in (PROJECT_ROOT / package).rglob("*.py"))
 
 ORDERS = knowledge.load("orders", SEED_DIR)["orders"]
 CUSTOMERS = knowledge.load("customers", SEED_DIR)["customers"]

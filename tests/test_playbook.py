@@ -9,8 +9,8 @@ from typing import Any, Dict, List
 import pytest
 import yaml
 
-from actions import knowledge, playbook
-from actions.config import PROJECT_ROOT
+from shop import knowledge, playbook
+from shop.config import PROJECT_ROOT
 
 PLAYBOOK = knowledge.objections()
 TYPES = [t["key"] for t in PLAYBOOK["types"]]

@@ -15,10 +15,10 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 
-from actions.db import repository
-from actions.db.engine import make_engine, session_scope, use_engine
-from actions.db.seed import seed
 from bench.services import POSTGRES_SERVER, ServiceUnavailable, ensure_postgres
+from shop.db import repository
+from shop.db.engine import make_engine, session_scope, use_engine
+from shop.db.seed import seed
 
 SERVER = POSTGRES_SERVER
 

@@ -9,20 +9,20 @@ from typing import Any, Dict, List
 import pytest
 import yaml
 
-from actions import knowledge
-from actions.config import PROJECT_ROOT
-from actions.db import repository
-from actions.db.engine import session_scope
-from actions.practice import cli, data, report
-from actions.practice.classifier import Prediction, default_classifier
-from actions.practice.engine import (
+from shop import knowledge
+from shop.config import PROJECT_ROOT
+from shop.db import repository
+from shop.db.engine import session_scope
+from shop.practice import cli, data, progress
+from shop.practice.classifier import Prediction, default_classifier
+from shop.practice.engine import (
     CustomerState,
     customer_reply,
     evaluate_rubric,
     model_answer,
     score_reply,
 )
-from actions.practice.session import PracticeSession, objection_view
+from shop.practice.session import PracticeSession, objection_view
 
 SCENARIOS = data.scenarios()
 TYPES = ("price", "delay", "no_need", "competitor", "trust", "timing")
@@ -392,7 +392,7 @@ def test_a_session_ends_after_the_turn_limit(db) -> None:
 def test_terminal_practice(db, monkeypatch, capsys, tmp_path) -> None:
     answers = iter(["", "我理解您的顾虑，您主要担心哪方面呢？", "/quit"])
     monkeypatch.setattr("builtins.input", lambda _prompt="": next(answers))
-    monkeypatch.setattr(report, "default_chart_path", lambda name: tmp_path / f"{name}.png")
+    monkeypatch.setattr(progress, "default_chart_path", lambda name: tmp_path / f"{name}.png")
     assert cli.main(["--trainee", "终端学员", "--type", "price", "--seed", "2"]) == 0
     out = capsys.readouterr().out
     assert "练习开始" in out and "本轮得分" in out and "练习结束" in out
@@ -412,7 +412,7 @@ def test_terminal_practice_to_the_end_shows_the_progress_chart(
             "您主要担心的是预算吗？我帮您申请分期好吗？")
     answers = iter([good] * 5)
     monkeypatch.setattr("builtins.input", lambda _prompt="": next(answers))
-    monkeypatch.setattr(report, "default_chart_path", lambda name: tmp_path / f"{name}.png")
+    monkeypatch.setattr(progress, "default_chart_path", lambda name: tmp_path / f"{name}.png")
     assert cli.main(["--trainee", "终端学员", "--scenario", "price_ac_fengzun", "--seed", "1"]) == 0
     out = capsys.readouterr().out
     assert "客户被说服了" in out and "学员：终端学员｜完成 1 场" in out

@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 import matplotlib.pyplot as plt
 import pytest
 
-from actions.db import repository
-from actions.db.engine import session_scope
-from actions.practice import report
+from shop.db import repository
+from shop.db.engine import session_scope
+from shop.practice import progress as practice_progress
 
 START = datetime(2026, 11, 20, 2, 0)
 
@@ -44,7 +44,7 @@ def history(db):
 
 
 def test_trainee_progress(history) -> None:
-    progress = report.trainee_progress("小李")
+    progress = practice_progress.trainee_progress("小李")
     assert [s["score"] for s in progress["sessions"]] == [70, 20, None]
     assert progress["finished"] == 2 and progress["unfinished"] == 1
     assert progress["mean_score"] == 45.0
@@ -56,7 +56,7 @@ def test_trainee_progress(history) -> None:
 
 
 def test_trainer_overview(history) -> None:
-    overview = report.trainer_overview()
+    overview = practice_progress.trainer_overview()
     rows = {row["trainee"]: row for row in overview["trainees"]}
     assert set(rows) == {"小李", "小王"}
     assert rows["小李"]["sessions"] == 3 and rows["小李"]["mean_score"] == 45.0
@@ -66,24 +66,25 @@ def test_trainer_overview(history) -> None:
 
 
 def test_progress_chart_is_a_png(history, tmp_path, watch_charts) -> None:
-    path = report.progress_chart("小李", tmp_path / "chart.png")
+    path = practice_progress.progress_chart("小李", tmp_path / "chart.png")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert plt.get_fignums() == []
     # Titles, axis labels and the technique names, all drawn with their glyphs.
     assert watch_charts.figures == 1
     assert {"每场得分", "练习场次", "得分"} <= set(watch_charts.chinese)
-    assert any(report.data.technique_name("ask") in t for t in watch_charts.chinese)
+    assert any(practice_progress.data.technique_name("ask") in t for t in watch_charts.chinese)
 
 
 def test_no_chart_without_finished_sessions(history, tmp_path) -> None:
     with pytest.raises(ValueError):
-        report.progress_chart("没练过的人", tmp_path / "x.png")
+        practice_progress.progress_chart("没练过的人", tmp_path / "x.png")
 
 
 def test_cli(history, tmp_path, capsys, watch_charts) -> None:
     out = tmp_path / "li.png"
-    assert report.main(["--trainee", "小李", "--out", str(out)]) == 0
+    assert practice_progress.main(["--trainee", "小李", "--out", str(out)]) == 0
     assert out.exists() and "平均分 45.0" in capsys.readouterr().out
-    assert report.main(["--trainee", "没练过的人", "--out", str(tmp_path / "n.png")]) == 1
-    assert report.main(["--all"]) == 0
+    nobody = ["--trainee", "没练过的人", "--out", str(tmp_path / "n.png")]
+    assert practice_progress.main(nobody) == 1
+    assert practice_progress.main(["--all"]) == 0
     assert "小王" in capsys.readouterr().out

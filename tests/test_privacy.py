@@ -11,11 +11,11 @@ import pytest
 import yaml
 from conftest import NOW
 
-from actions.config import PROJECT_ROOT
-from actions.db import repository
-from actions.db.engine import session_scope
-from actions.insights import alerts, tickets
-from bot import privacy
+from shop import privacy
+from shop.config import PROJECT_ROOT
+from shop.db import repository
+from shop.db.engine import session_scope
+from shop.insights import alerts, tickets
 
 
 @pytest.mark.parametrize(
@@ -121,7 +121,7 @@ def test_install_masks_records_whatever_the_handler(record_factory, caplog) -> N
 
 
 def test_logging_file_installs_the_filter(record_factory, caplog) -> None:
-    config = yaml.safe_load((PROJECT_ROOT / "bot" / "logging.yml").read_text(encoding="utf-8"))
+    config = yaml.safe_load((PROJECT_ROOT / "shop" / "logging.yml").read_text(encoding="utf-8"))
     assert config["disable_existing_loggers"] is False  # Rasa's loggers keep working
     before = logging.getLogRecordFactory()
     logging.config.dictConfig(config)

@@ -28,12 +28,12 @@ from rasa.shared.core.events import (
 )
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from actions.config import PROJECT_ROOT
-from actions.db import repository
-from actions.db.engine import session_scope
-from actions.insights.review import export as exporting
-from actions.insights.review import scan as scanning
-from actions.insights.review.config import NEW_TOPIC, label_keys
+from shop.config import PROJECT_ROOT
+from shop.db import repository
+from shop.db.engine import session_scope
+from shop.review import export as exporting
+from shop.review import scan as scanning
+from shop.review.rules import NEW_TOPIC, label_keys
 
 START = NOW - timedelta(hours=3)
 DEFAULT = "不好意思，我没太理解您的意思 🙏 能换个说法再说一次吗？"

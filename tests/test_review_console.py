@@ -16,13 +16,13 @@ from sanic import Sanic
 from test_insights_console import app, staff_directory, token  # noqa: F401
 from test_review import store  # noqa: F401
 
-from actions.config import PROJECT_ROOT, settings
-from actions.db import repository
-from actions.db.engine import session_scope
-from actions.insights.review import export as exporting
-from actions.insights.review import recheck as rechecking
-from actions.insights.review import scan as scanning
 from bot.channels.webchat import STATIC_DIR
+from shop.config import PROJECT_ROOT, settings
+from shop.db import repository
+from shop.db.engine import session_scope
+from shop.review import export as exporting
+from shop.review import recheck as rechecking
+from shop.review import scan as scanning
 
 API = "/webhooks/console/api/review"
 

@@ -1,4 +1,4 @@
-"""Staff accounts and console tokens (bot.staff_auth), on settings under tmp_path only."""
+"""Staff accounts and console tokens (shop.staff_auth), on settings under tmp_path only."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import jwt
 import pytest
 import yaml
 
-from actions.config import PROJECT_ROOT, Settings
-from bot import staff_auth
-from bot.staff_auth import AuthError, Staff, StaffDirectory, hash_password, verify_password
+from shop import staff_auth
+from shop.config import PROJECT_ROOT, Settings
+from shop.staff_auth import AuthError, Staff, StaffDirectory, hash_password, verify_password
 
 SECRET = "test-secret-0123456789-abcdefghijklmnop"  # ≥ 32 bytes: no key-length warning
 OTHER_SECRET = "another-secret-0123456789-abcdefghijk"

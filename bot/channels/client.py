@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, Optional
 
-from actions.config import settings
+from shop.config import settings
 
 METADATA_KEY = "client"
 

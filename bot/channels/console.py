@@ -28,17 +28,16 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from actions import deadlines, knowledge
-from actions.db import repository
-from actions.db.engine import session_scope
-from actions.db.models import Ticket
-from actions.insights import alerts
-from actions.insights import report as insights
-from actions.insights.review import queue as review
-from actions.practice import report
 from bot.channels import live
 from bot.channels.webchat import static_file
-from bot.staff_auth import AuthError, Staff, StaffDirectory
+from shop import deadlines, knowledge
+from shop.db import repository
+from shop.db.engine import session_scope
+from shop.db.models import Ticket
+from shop.insights import alerts, manager_report
+from shop.practice.progress import progress_png, trainee_progress, trainer_overview
+from shop.review import queue as review
+from shop.staff_auth import AuthError, Staff, StaffDirectory
 
 logger = logging.getLogger(__name__)
 
@@ -378,13 +377,13 @@ class StaffConsoleInput(InputChannel):
         @console.route("/api/practice", methods=["GET"])
         @protected
         async def practice_overview(request: Request, staff: Staff) -> HTTPResponse:
-            return response.json(await asyncio.to_thread(report.trainer_overview))
+            return response.json(await asyncio.to_thread(trainer_overview))
 
         @console.route("/api/practice/trainee", methods=["GET"])
         @protected
         async def practice_trainee(request: Request, staff: Staff) -> HTTPResponse:
             name = request.args.get("name", "")
-            progress = await asyncio.to_thread(report.trainee_progress, name)
+            progress = await asyncio.to_thread(trainee_progress, name)
             if not progress["sessions"]:
                 return response.json({"error": "该学员还没有练习记录"}, status=404)
             return response.json(progress)
@@ -394,7 +393,7 @@ class StaffConsoleInput(InputChannel):
         async def practice_chart(request: Request, staff: Staff) -> HTTPResponse:
             name = request.args.get("name", "")
             try:
-                png = await asyncio.to_thread(report.progress_png, name)
+                png = await asyncio.to_thread(progress_png, name)
             except ValueError:
                 return response.json({"error": "该学员还没有完成的练习"}, status=404)
             return response.raw(png, content_type="image/png")
@@ -421,14 +420,14 @@ class StaffConsoleInput(InputChannel):
         async def report_export(request: Request, form: str, name: str) -> HTTPResponse:
             since, until = request.args.get("since"), request.args.get("until")
             try:
-                body = await asyncio.to_thread(insights.export, form, name, since, until)
+                body = await asyncio.to_thread(manager_report.export, form, name, since, until)
             except KeyError:
                 return response.json({"error": "没有这个报表"}, status=404)
             except ValueError as error:
                 return response.json({"error": str(error)}, status=400)
             if form == "json":
                 return response.json(body)
-            return response.raw(body, content_type=insights.CONTENT_TYPES[form], headers={
+            return response.raw(body, content_type=manager_report.CONTENT_TYPES[form], headers={
                 "Content-Disposition": f'attachment; filename="{name}.{form}"'})
 
         @console.route("/review", methods=["GET"])

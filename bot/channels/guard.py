@@ -69,8 +69,8 @@ def _agent() -> Optional[Any]:
 
 async def _attended(sender_id: Text) -> bool:
     """Whether a staff member has joined this conversation (False if unknown)."""
-    from actions.db import repository
-    from actions.db.engine import session_scope
+    from shop.db import repository
+    from shop.db.engine import session_scope
 
     def check() -> bool:
         with session_scope() as session:
@@ -85,7 +85,7 @@ async def _attended(sender_id: Text) -> bool:
 
 async def _record_followup(sender_id: Text, text: Text) -> None:
     """Opens a follow-up ticket so the apology's promise is kept (if the DB is up)."""
-    from actions.handoff import record_followup
+    from shop.tickets import record_followup
 
     try:
         number = await asyncio.to_thread(record_followup, sender_id, text)

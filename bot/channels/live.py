@@ -32,7 +32,7 @@ def register(server: Any) -> None:
     @server.on("connect", namespace=STAFF_NAMESPACE)
     async def staff_connect(sid: str, environ: Dict, auth: Optional[Dict] = None) -> bool:
         from bot.channels.console import directory
-        from bot.staff_auth import AuthError
+        from shop.staff_auth import AuthError
 
         try:
             staff = directory().verify((auth or {}).get("token"))

@@ -57,8 +57,8 @@ def parse_rating(body: Any) -> Dict[str, Any]:
 
 def store_rating(values: Dict[str, Any]) -> float:
     """Stores a rating and returns the satisfaction index C = perceived / expected."""
-    from actions.db import repository
-    from actions.db.engine import session_scope
+    from shop.db import repository
+    from shop.db.engine import session_scope
 
     with session_scope() as session:
         rating = repository.add_rating(session=session, channel="web", **values)
@@ -121,8 +121,8 @@ class WebChatInput(InputChannel):
         @chat.route("/practice/chart.png", methods=["GET"])
         async def practice_chart(request: Request) -> HTTPResponse:
             """A trainee's own progress chart, behind the signed link practice mode sends."""
-            from actions.practice import report
-            from bot.staff_auth import AuthError, chart_trainee
+            from shop.practice.progress import progress_png
+            from shop.staff_auth import AuthError, chart_trainee
 
             try:
                 trainee = chart_trainee(request.args.get("t"))
@@ -130,7 +130,7 @@ class WebChatInput(InputChannel):
                 logger.info("Refused a practice chart link that is invalid or expired")
                 return response.json({"error": "链接已失效，请结束一次练习后重新获取"}, status=403)
             try:
-                png = await asyncio.to_thread(report.progress_png, trainee)
+                png = await asyncio.to_thread(progress_png, trainee)
             except ValueError:
                 return response.json({"error": "还没有完成的练习"}, status=404)
             return response.raw(png, content_type="image/png",

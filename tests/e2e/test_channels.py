@@ -227,7 +227,7 @@ def test_practice_in_the_chat_channel(stack: Stack) -> None:
 
 def test_a_whole_practice_session_won_over_in_the_chat(stack: Stack) -> None:
     """Opening objection, a strong reply, the impulsive customer agrees, final score."""
-    from actions.practice import data
+    from shop.practice import data
 
     scenario = data.scenario("competitor_phone_mate60")
     me = sender()

@@ -11,10 +11,10 @@ from typing import Dict, Iterator
 import pytest
 import requests
 
-from actions.config import settings
 from bot.channels.errors import UNEXPECTED
-from bot.staff_auth import chart_token
 from e2e.conftest import STAFF_PASSWORD, STAFF_USER, Stack
+from shop.config import settings
+from shop.staff_auth import chart_token
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 log holds a raw phone number or a secret — even at DEBUG, where Rasa logs every
 message, slot and tracker.
 
-Its own stack (module scope) with both servers at --debug and bot/logging.yml, so
+Its own stack (module scope) with both servers at --debug and shop/logging.yml, so
 the logs hold exactly this module's traffic.
 """
 

@@ -76,7 +76,7 @@ class Cluster:
     def start(self) -> None:
         self.redis.start()
         self.nginx.start()
-        subprocess.run([str(BIN / "python"), "-m", "actions.db.seed"], cwd=PROJECT_ROOT,
+        subprocess.run([str(BIN / "python"), "-m", "shop.db.seed"], cwd=PROJECT_ROOT,
                        env=self.env, check=True, capture_output=True)
         actions = [
             self._spawn([str(BIN / "rasa"), "run", "actions", "--port", str(port),

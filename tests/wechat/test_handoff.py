@@ -14,12 +14,12 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from actions.config import PROJECT_ROOT, settings
-from actions.db import repository
-from actions.db.engine import session_scope
 from bot.channels import console, live
 from bot.channels.wechat.official_account import OfficialAccountInput
-from bot.staff_auth import StaffDirectory, hash_password
+from shop.config import PROJECT_ROOT, settings
+from shop.db import repository
+from shop.db.engine import session_scope
+from shop.staff_auth import StaffDirectory, hash_password
 from wechat.conftest import oa_settings
 from wechat.simulator import Assistant
 

@@ -9,11 +9,11 @@ from typing import Any, Callable, Optional, Set
 
 import pytest
 
-from actions.db import repository
-from actions.db.engine import session_scope
 from bot.channels import live
 from bot.channels.wechat.config import WeComSettings
 from bot.channels.wechat.wecom import WeComInput, parse_conversation_id
+from shop.db import repository
+from shop.db.engine import session_scope
 from wechat.conftest import api_settings
 from wechat.simulator import (
     AES_KEY,
@@ -264,7 +264,7 @@ def test_conversation_ids():
 def test_message_claims_are_pruned_after_a_week(db):
     from datetime import timedelta
 
-    from actions import deadlines
+    from shop import deadlines
 
     now = deadlines.utcnow()
     with session_scope() as session:

@@ -16,8 +16,8 @@ PRUNE_EVERY_SECONDS = 3600.0
 
 
 def _claim(channel: str, key: str) -> bool:
-    from actions.db import repository
-    from actions.db.engine import session_scope
+    from shop.db import repository
+    from shop.db.engine import session_scope
 
     with session_scope() as session:
         return repository.claim_channel_message(session=session, channel=channel,
@@ -25,9 +25,9 @@ def _claim(channel: str, key: str) -> bool:
 
 
 def _prune(channel: str, keep: timedelta) -> int:
-    from actions import deadlines
-    from actions.db import repository
-    from actions.db.engine import session_scope
+    from shop import deadlines
+    from shop.db import repository
+    from shop.db.engine import session_scope
 
     with session_scope() as session:
         return repository.prune_channel_messages(

@@ -68,8 +68,8 @@ KEEP_CLAIMS = timedelta(days=7)
 
 
 def _load_cursor(open_kfid: str) -> Optional[str]:
-    from actions.db import repository
-    from actions.db.engine import session_scope
+    from shop.db import repository
+    from shop.db.engine import session_scope
 
     with session_scope() as session:
         return repository.get_channel_cursor(session=session, channel=CHANNEL,
@@ -77,8 +77,8 @@ def _load_cursor(open_kfid: str) -> Optional[str]:
 
 
 def _save_cursor(open_kfid: str, cursor: str) -> None:
-    from actions.db import repository
-    from actions.db.engine import session_scope
+    from shop.db import repository
+    from shop.db.engine import session_scope
 
     with session_scope() as session:
         repository.save_channel_cursor(session=session, channel=CHANNEL, account=open_kfid,
@@ -86,7 +86,7 @@ def _save_cursor(open_kfid: str, cursor: str) -> None:
 
 
 def _ensure_schema() -> None:
-    from actions.db.engine import create_schema
+    from shop.db.engine import create_schema
 
     create_schema()
 

@@ -1,0 +1,63 @@
+"""Configuration, read once from the environment with safe embedded defaults."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Process-wide settings. Secrets come only from the environment."""
+
+    database_url: str
+    knowledge_dir: Path
+    # "production" forbids generated staff passwords and token secrets.
+    app_env: str
+    # Staff accounts: `name:pbkdf2_sha256$…` pairs separated by `;`, or a YAML file.
+    staff_accounts: str
+    staff_accounts_file: Path
+    # Secret that signs staff console tokens (HS256); generated under var/ in dev.
+    staff_token_secret: str
+    staff_token_hours: float
+    var_dir: Path
+    # Deadline alerts are POSTed here as JSON (shop/insights/alerts.py); "" = log only.
+    alert_webhook_url: str = ""
+    # Rasa's SQL tracker store, read (read-only) by the conversation reports.
+    tracker_store_url: str = ""
+    # Peers whose X-Forwarded-For is believed (our own nginx); anyone else's header is
+    # ignored and the socket's address is the client's.
+    trusted_proxies: tuple = ("127.0.0.1", "::1")
+
+
+def _default_database_url() -> str:
+    return f"sqlite:///{PROJECT_ROOT / 'var' / 'shop.db'}"
+
+
+def load_settings() -> Settings:
+    """Reads the environment (and nothing else) into a `Settings` object."""
+    return Settings(
+        database_url=os.environ.get("DATABASE_URL") or _default_database_url(),
+        knowledge_dir=Path(os.environ.get("KNOWLEDGE_DIR") or PROJECT_ROOT / "knowledge"),
+        app_env=os.environ.get("APP_ENV") or "development",
+        staff_accounts=os.environ.get("STAFF_ACCOUNTS") or "",
+        staff_accounts_file=Path(
+            os.environ.get("STAFF_ACCOUNTS_FILE") or PROJECT_ROOT / "var" / "staff_accounts.yml"
+        ),
+        staff_token_secret=os.environ.get("STAFF_TOKEN_SECRET") or "",
+        staff_token_hours=float(os.environ.get("STAFF_TOKEN_HOURS") or 8),
+        var_dir=PROJECT_ROOT / "var",
+        alert_webhook_url=os.environ.get("ALERT_WEBHOOK_URL") or "",
+        tracker_store_url=os.environ.get("TRACKER_STORE_URL")
+        or f"sqlite:///{PROJECT_ROOT / 'var' / 'tracker.db'}",
+        trusted_proxies=tuple(
+            p.strip() for p in (os.environ.get("TRUSTED_PROXIES") or "127.0.0.1,::1").split(",")
+            if p.strip()
+        ),
+    )
+
+
+settings = load_settings()

@@ -1,0 +1,73 @@
+"""One fact about one product (size, noise, origin, gifts, fees …) from the catalogue.
+
+Which fact a message asks for and where its answer is are data
+(knowledge/catalogue.yml `attributes`, knowledge/policies.yml `fees`); the record's
+own fields (warranty, stock) come from the database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, List, Optional
+
+from shop import knowledge
+from shop.db.models import Product
+
+
+@dataclass(frozen=True)
+class Attribute:
+    key: str
+    name: str
+    sources: List[str]
+    words: List[str]
+
+
+def attributes() -> List[Attribute]:
+    return [
+        Attribute(str(a["key"]), str(a["name"]), [str(s) for s in a["from"]],
+                  [str(w) for w in a["words"]])
+        for a in knowledge.catalogue().get("attributes", [])
+    ]
+
+
+def attribute(key: Optional[str]) -> Optional[Attribute]:
+    return next((a for a in attributes() if a.key == key), None)
+
+
+def asked_attribute(text: str) -> Optional[Attribute]:
+    """The first attribute (in the catalogue's order) one of whose words is in `text`."""
+    lowered = (text or "").lower()
+    return next((a for a in attributes() if any(w in lowered for w in a.words)), None)
+
+
+def _installation(product: Product) -> str:
+    fees = knowledge.policies()["fees"]["installation"]
+    return str(fees.get(product.category) or fees["default"])
+
+
+def _source(source: str, product: Product, stock_state: Callable[[Product], str]) -> Any:
+    entry: Dict[str, Any] = knowledge.catalogue_product(product.name) or {}
+    kind, _, key = source.partition(".")
+    if kind == "details":
+        return (entry.get("details") or {}).get(key)
+    if kind == "specs":
+        return (product.specs or {}).get(key)
+    if kind == "fees":
+        return _installation(product) if key == "installation" else \
+            knowledge.policies()["fees"].get(key)
+    if kind == "warranty":
+        return product.warranty
+    if kind == "stock":
+        return stock_state(product)
+    raise ValueError(f"unknown attribute source {source!r} in knowledge/catalogue.yml")
+
+
+def attribute_value(
+    wanted: Attribute, product: Product, stock_state: Callable[[Product], str]
+) -> Optional[str]:
+    """The answer for this product, or None when the catalogue does not say."""
+    for source in wanted.sources:
+        value = _source(source, product, stock_state)
+        if value:
+            return str(value)
+    return None

@@ -1,0 +1,203 @@
+"""Staff accounts and console tokens.
+
+Passwords are stored only as PBKDF2-SHA256 hashes (`pbkdf2_sha256$iterations$salt$hash`);
+tokens are HS256 JWTs (PyJWT) that expire. In production (`APP_ENV=production`) both
+the accounts and the signing secret must be configured; in development a `staff`
+account with a random password and a secret are generated under `var/` and printed
+by `make run`, so there is never a default password.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import logging
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Dict, Optional
+
+import jwt
+import yaml
+
+from shop.config import Settings, settings
+
+logger = logging.getLogger(__name__)
+
+ALGORITHM = "pbkdf2_sha256"
+ITERATIONS = 200_000
+DEV_USER = "staff"
+CONSOLE_SCOPE = "console"
+CHART_SCOPE = "practice_chart"
+
+
+class AuthError(Exception):
+    """Wrong credentials, or a missing, invalid or expired token."""
+
+
+@dataclass(frozen=True)
+class Staff:
+    """An authenticated staff member."""
+
+    name: str
+
+
+def hash_password(password: str, salt: Optional[str] = None, iterations: int = ITERATIONS) -> str:
+    """A salted PBKDF2-SHA256 hash in `algorithm$iterations$salt$hash` form."""
+    salt = salt or secrets.token_hex(16)
+    digest = hashlib.pbkdf2_hmac("sha256", password.encode(), salt.encode(), iterations)
+    return f"{ALGORITHM}${iterations}${salt}${base64.b64encode(digest).decode()}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    """Constant-time check of `password` against a stored hash."""
+    try:
+        algorithm, iterations, salt, _ = stored.split("$", 3)
+        rounds = int(iterations)
+    except ValueError:
+        return False
+    if algorithm != ALGORITHM or rounds < 1 or not salt:
+        return False
+    # Bytes: compare_digest refuses str with non-ASCII characters (a bad stored salt).
+    return hmac.compare_digest(hash_password(password, salt, rounds).encode(), stored.encode())
+
+
+class StaffDirectory:
+    """Staff accounts and token signing, from configuration."""
+
+    def __init__(self, config: Settings = settings) -> None:
+        self._config = config
+        self._accounts = self._load_accounts()
+        self._secret = token_secret(config)
+
+    @property
+    def token_hours(self) -> float:
+        """How long a console login stays valid."""
+        return self._config.staff_token_hours
+
+    @property
+    def production(self) -> bool:
+        return self._config.app_env == "production"
+
+    def _load_accounts(self) -> Dict[str, str]:
+        accounts: Dict[str, str] = {}
+        for pair in filter(None, self._config.staff_accounts.split(";")):
+            name, _, stored = pair.strip().partition(":")
+            accounts[name] = stored
+        path = self._config.staff_accounts_file
+        if path.exists():
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            accounts.update({str(k): str(v) for k, v in (data.get("accounts") or {}).items()})
+        if not accounts:
+            if self.production:
+                raise RuntimeError("APP_ENV=production needs STAFF_ACCOUNTS or STAFF_ACCOUNTS_FILE")
+            accounts = self._create_dev_account()
+        return accounts
+
+    def _create_dev_account(self) -> Dict[str, str]:
+        password = secrets.token_urlsafe(9)
+        stored = hash_password(password)
+        var = self._config.var_dir
+        var.mkdir(parents=True, exist_ok=True)
+        self._config.staff_accounts_file.write_text(
+            yaml.safe_dump({"accounts": {DEV_USER: stored}}), encoding="utf-8"
+        )
+        password_file = var / "staff_password"
+        password_file.write_text(f"{DEV_USER} {password}\n", encoding="utf-8")
+        password_file.chmod(0o600)
+        logger.warning("No staff accounts configured: created '%s' (password in %s).",
+                       DEV_USER, password_file)
+        return {DEV_USER: stored}
+
+    def login(self, username: str, password: str, now: Optional[float] = None) -> str:
+        """A signed token for valid credentials; AuthError otherwise."""
+        stored = self._accounts.get(username)
+        # Hash even for unknown users so response time does not reveal account names.
+        valid = verify_password(password, stored or hash_password("x", "unknown-user"))
+        if not (stored and valid):
+            logger.info("Failed staff login for %r", username[:64])
+            raise AuthError("用户名或密码错误")
+        issued = int(now if now is not None else time.time())
+        expires = issued + int(self._config.staff_token_hours * 3600)
+        return jwt.encode({"sub": username, "scope": CONSOLE_SCOPE, "iat": issued,
+                           "exp": expires}, self._secret, algorithm="HS256")
+
+    def verify(self, token: Optional[str], now: Optional[float] = None) -> Staff:
+        """The staff member a token belongs to; AuthError when missing/invalid/expired."""
+        if not token:
+            raise AuthError("未登录")
+        try:
+            claims = jwt.decode(
+                token, self._secret, algorithms=["HS256"],
+                options={"require": ["exp", "sub"], "verify_exp": now is None},
+            )
+        except jwt.PyJWTError as error:
+            raise AuthError("登录已失效，请重新登录") from error
+        if now is not None and claims["exp"] <= now:
+            raise AuthError("登录已失效，请重新登录")
+        # A trainee's chart link is signed with the same secret: never a login.
+        if claims.get("scope") != CONSOLE_SCOPE:
+            raise AuthError("登录已失效，请重新登录")
+        if claims["sub"] not in self._accounts:
+            raise AuthError("账号已停用")
+        return Staff(name=claims["sub"])
+
+
+def token_secret(config: Settings = settings) -> str:
+    """The secret that signs console tokens and chart links (generated under var/ in dev)."""
+    if config.staff_token_secret:
+        return config.staff_token_secret
+    if config.app_env == "production":
+        raise RuntimeError("APP_ENV=production needs STAFF_TOKEN_SECRET")
+    path = config.var_dir / "staff_token_secret"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(32), encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip()
+
+
+def chart_token(trainee: str, hours: float = 24, now: Optional[float] = None,
+                config: Settings = settings) -> str:
+    """A link token that shows one trainee's progress chart, and nothing else."""
+    issued = int(now if now is not None else time.time())
+    claims = {"sub": trainee, "scope": CHART_SCOPE, "iat": issued,
+              "exp": issued + int(hours * 3600)}
+    return jwt.encode(claims, token_secret(config), algorithm="HS256")
+
+
+def chart_trainee(token: Optional[str], config: Settings = settings) -> str:
+    """The trainee a chart link token was issued for; AuthError when invalid or expired."""
+    try:
+        claims = jwt.decode(token or "", token_secret(config), algorithms=["HS256"],
+                            options={"require": ["exp", "sub", "scope"]})
+    except jwt.PyJWTError as error:
+        raise AuthError("链接已失效") from error
+    if claims["scope"] != CHART_SCOPE:
+        raise AuthError("链接已失效")
+    return str(claims["sub"])
+
+
+def main(argv: Optional[list] = None) -> None:
+    """`ensure`: create the dev account if none is configured and say how to log in;
+    `hash NAME`: print an account line for STAFF_ACCOUNTS (asks for the password)."""
+    import getpass
+    import sys
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["hash"]:
+        name = args[1] if len(args) > 1 else input("用户名: ")
+        print(f"{name}:{hash_password(getpass.getpass('密码: '))}")
+        return
+    StaffDirectory()
+    password_file = settings.var_dir / "staff_password"
+    if password_file.exists() and not settings.staff_accounts:
+        user, password = password_file.read_text(encoding="utf-8").split()
+        print(f"staff console login (development account): {user} / {password}")
+    else:
+        print("staff console login: the accounts configured in STAFF_ACCOUNTS(_FILE)")
+
+
+if __name__ == "__main__":
+    main()
