@@ -23,9 +23,9 @@ DATA    := data knowledge/faq.yml
 
 # What the model is built from: retrain only when one of these changes.
 TRAIN_INPUTS := config.yml domain.yml knowledge/catalogue.yml knowledge/faq.yml \
-  knowledge/policies.yml knowledge/language.yml shop/knowledge.py bot/lexicon.py \
-  bot/normalizer.py bot/entity_ruler.py bot/dictionary.py bot/features.py \
-  bot/intent_classifier.py bot/faq_selector.py bot/linear_model.py $(shell find data -type f -name '*.yml')
+  knowledge/policies.yml knowledge/language.yml shop/knowledge.py bot/nlu/lexicon.py \
+  bot/nlu/normalizer.py bot/nlu/entity_ruler.py bot/nlu/userdict.py bot/nlu/features.py \
+  bot/nlu/intent_classifier.py bot/nlu/faq_selector.py bot/nlu/linear_model.py $(shell find data -type f -name '*.yml')
 
 .PHONY: help install dictionary web browser seed train run shell practice practice-report report test lint pytest validate test-practice test-stories test-nlu test-e2e test-security test-scale nginx bench bench-pipelines backup restore review-scan review-export review-recheck clean
 
@@ -37,8 +37,8 @@ $(STAMP): requirements.txt requirements.lock scripts/bootstrap.sh
 
 install: $(STAMP) ## Create .venv (Python 3.10) and install the pinned dependencies
 
-$(DICT): $(STAMP) knowledge/catalogue.yml knowledge/policies.yml bot/dictionary.py shop/knowledge.py
-	@$(ENV) $(PY) -m bot.dictionary
+$(DICT): $(STAMP) knowledge/catalogue.yml knowledge/policies.yml bot/nlu/userdict.py shop/knowledge.py
+	@$(ENV) $(PY) -m bot.nlu.userdict
 
 dictionary: $(DICT) ## Generate the jieba user dictionary from knowledge/
 
@@ -93,13 +93,13 @@ restore: $(STAMP) ## Restore a backup: make restore FROM=var/backups/<time> [FOR
 	@$(ENV) $(PY) -m shop.db.backup restore "$(FROM)" $(if $(FORCE),--force)
 
 review-scan: $(STAMP) ## Queue the messages the bot did not understand (四个不漏)
-	@$(ENV) $(PY) -m shop.review scan
+	@$(ENV) $(PY) -m bot.nlu.review_cli scan
 
 review-export: $(STAMP) ## Labelled review items into data/nlu (then make validate train)
-	@$(ENV) $(PY) -m shop.review export
+	@$(ENV) $(PY) -m bot.nlu.review_cli export
 
 review-recheck: $(MODEL) ## Which labelled misses the model now gets right
-	@$(ENV) $(PY) -m shop.review recheck --model $(MODEL)
+	@$(ENV) $(PY) -m bot.nlu.review_cli recheck --model $(MODEL)
 
 lint: $(STAMP) ## ruff
 	@$(VENV)/bin/ruff check actions shop bot tests scripts bench

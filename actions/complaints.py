@@ -37,7 +37,7 @@ def is_angry(text: str) -> bool:
 def open_complaint(tracker: Tracker, detail: str) -> dict:
     """Creates the complaint ticket and returns what the customer is told."""
     with session_scope() as session:
-        ticket = repository.create_ticket(
+        ticket = repository.tickets.create_ticket(
             session=session,
             kind="complaint",
             conversation_id=tracker.sender_id,
@@ -47,7 +47,7 @@ def open_complaint(tracker: Tracker, detail: str) -> dict:
             order_no=None,
         )
         order_no = order_number_in(detail)
-        if order_no and repository.find_order(session=session, order_no=order_no):
+        if order_no and repository.orders.find_order(session=session, order_no=order_no):
             ticket.order_no = order_no
         return {
             "ticket": ticket.number,

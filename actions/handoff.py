@@ -42,7 +42,7 @@ def verified_customer(tracker: Tracker) -> Optional[str]:
     if not orders:
         return None
     with session_scope() as session:
-        order = repository.find_order(session=session, order_no=orders[-1][0])
+        order = repository.orders.find_order(session=session, order_no=orders[-1][0])
         return order.customer_id if order is not None else None
 
 
@@ -70,7 +70,7 @@ def open_handoff(
     """Opens (or reuses) the conversation's handoff ticket, tells the customer, pauses."""
     now = deadlines.utcnow()
     with session_scope() as session:
-        ticket = repository.ensure_open_ticket(
+        ticket = repository.tickets.ensure_open_ticket(
             session=session,
             kind="handoff",
             conversation_id=tracker.sender_id,
@@ -82,7 +82,7 @@ def open_handoff(
         number, respond_due = ticket.number, ticket.respond_due
         commitments = knowledge.commitments()
         window = timedelta(seconds=commitments["staff_hours"]["online_window_seconds"])
-        online = repository.staff_online(session=session, since=now - window)
+        online = repository.staff.staff_online(session=session, since=now - window)
     logger.info("Handoff %s for conversation %s: %s", number, tracker.sender_id, reason)
     due = deadlines.format_local(respond_due)
     if deadlines.staff_available(now, commitments) and online:

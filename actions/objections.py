@@ -22,7 +22,7 @@ def facts_for(product_name: Optional[str]) -> Optional[dict]:
     if not product_name:
         return None
     with session_scope() as session:
-        products = repository.find_products(session=session, name=product_name)
+        products = repository.catalogue.find_products(session=session, name=product_name)
         if not products:
             return None
         p = products[0]

@@ -57,10 +57,10 @@ def lock_of(order_no: str, client: str) -> Optional[str]:
     rules = knowledge.policies()["verification"]
     since = deadlines.utcnow() - timedelta(hours=float(rules["window_hours"]))
     with session_scope() as session:
-        if repository.verification_failures(
+        if repository.orders.verification_failures(
                 session=session, since=since, order_no=order_no) >= int(rules["per_order_limit"]):
             return "order"
-        if client and repository.verification_failures(
+        if client and repository.orders.verification_failures(
                 session=session, since=since, client=client) >= int(rules["per_client_limit"]):
             return "client"
     return None
@@ -68,7 +68,7 @@ def lock_of(order_no: str, client: str) -> Optional[str]:
 
 def record_failure(order_no: str, client: str) -> None:
     with session_scope() as session:
-        repository.record_verification_failure(
+        repository.orders.record_verification_failure(
             session=session, order_no=order_no, client=client, now=deadlines.utcnow())
 
 
@@ -111,7 +111,7 @@ def phone_given(tracker: Tracker) -> Optional[str]:
 def order_owner(order_no: str) -> Optional[Tuple[str, str]]:
     """(customer id, phone) of the order's owner, or None when there is no such order."""
     with session_scope() as session:
-        order = repository.find_order(session=session, order_no=order_no)
+        order = repository.orders.find_order(session=session, order_no=order_no)
         if order is None or order.customer is None:
             return None
         return order.customer.id, order.customer.phone
@@ -269,7 +269,7 @@ class ActionReportOrder(ShopAction):
             return [*reset_events(), SlotSet("human_offered", True)]
         kind = tracker.get_slot("service_kind") or "status"
         with session_scope() as session:
-            order = repository.find_order(session=session, order_no=order_no)
+            order = repository.orders.find_order(session=session, order_no=order_no)
             if order is None:  # deleted between validation and now
                 dispatcher.utter_message(response="utter_order_not_found")
                 return reset_events()
@@ -308,7 +308,7 @@ class ActionReportOrder(ShopAction):
 
     @staticmethod
     def _open_ticket(kind: str, session: Any, tracker: Tracker, order: Order, reason: str) -> Any:
-        return repository.create_ticket(
+        return repository.tickets.create_ticket(
             session=session,
             kind=kind,
             conversation_id=tracker.sender_id,

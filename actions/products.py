@@ -52,7 +52,7 @@ def say_not_sold(dispatcher: CollectingDispatcher, thing: str) -> None:
     with session_scope() as session:
         dispatcher.utter_message(
             response="utter_product_not_sold", product=thing,
-            categories="、".join(repository.list_categories(session=session)),
+            categories="、".join(repository.catalogue.list_categories(session=session)),
             instead=_instead(thing, session),
         )
 
@@ -63,7 +63,7 @@ def _instead(name: str, session: object) -> str:
     category = entry.get("instead")
     if not category:
         return ""
-    names = [p.name for p in repository.find_products(session=session, category=category)]
+    names = [p.name for p in repository.catalogue.find_products(session=session, category=category)]
     return f"{category}我们有：{'、'.join(names[:MAX_CANDIDATES])}。" if names else ""
 
 
@@ -128,7 +128,7 @@ class ActionAnswerProduct(ShopAction):
             say_not_sold(dispatcher, asked or unsold[0])
             return []
         with session_scope() as session:
-            categories = repository.list_categories(session=session)
+            categories = repository.catalogue.list_categories(session=session)
             products = self._lookup(session, names, brand, category)
             remember = [SlotSet(ASKED_SLOT, wanted.key)] if wanted else []
             if not products:
@@ -174,10 +174,11 @@ class ActionAnswerProduct(ShopAction):
         if names:
             found: List[Product] = []
             for name in names:
-                found.extend(repository.find_products(session=session, name=name))
+                found.extend(repository.catalogue.find_products(session=session, name=name))
             return found
         if brand or category:
-            return repository.find_products(session=session, brand=brand, category=category)
+            return repository.catalogue.find_products(
+                session=session, brand=brand, category=category)
         return []
 
     @staticmethod

@@ -26,7 +26,7 @@ from rasa.shared.nlu.training_data.loading import load_data
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.normalizer import ChineseTextNormalizer
+from bot.nlu.normalizer import ChineseTextNormalizer
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 

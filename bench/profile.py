@@ -32,7 +32,7 @@ from bench.stack import BIN, Stack, stop
 # Stage of a message → a frame that marks it (function name, file fragment).
 STAGES: List[Tuple[str, str, str]] = [
     ("NLU pipeline (all components)", "parse_message", "rasa/core/processor.py"),
-    ("  normaliser (OpenCC)", "process", "bot/normalizer.py"),
+    ("  normaliser (OpenCC)", "process", "bot/nlu/normalizer.py"),
     ("  jieba tokenizer", "tokenize", "jieba_tokenizer.py"),
     ("  regex featurizer", "process", "regex_featurizer.py"),
     ("  lexical-syntactic featurizer", "process", "lexical_syntactic_featurizer.py"),
@@ -40,8 +40,8 @@ STAGES: List[Tuple[str, str, str]] = [
     ("  intent classifier (logistic regression)", "process",
      "logistic_regression_classifier.py"),
     ("  regex entity extractor", "process", "regex_entity_extractor.py"),
-    ("  catalogue entity extractor (spaCy)", "process", "bot/entity_ruler.py"),
-    ("  FAQ selector", "process", "bot/faq_selector.py"),
+    ("  catalogue entity extractor (spaCy)", "process", "bot/nlu/entity_ruler.py"),
+    ("  FAQ selector", "process", "bot/nlu/faq_selector.py"),
     ("dialogue policies (predict next action)", "predict_next_with_tracker_if_should",
      "rasa/core/processor.py"),
     ("  rule policy", "predict_action_probabilities", "rule_policy.py"),

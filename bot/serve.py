@@ -42,7 +42,8 @@ TENSORFLOW_ONLY_MODULES = (
 
 # Components (by module) that predict without TensorFlow.
 TENSORFLOW_FREE = frozenset({
-    "bot.normalizer", "bot.entity_ruler", "bot.intent_classifier", "bot.faq_selector",
+    "bot.nlu.normalizer", "bot.nlu.entity_ruler", "bot.nlu.intent_classifier",
+    "bot.nlu.faq_selector",
     "rasa.core.policies.ensemble", "rasa.core.policies.rule_policy",
     "rasa.core.policies.memoization",
     "rasa.graph_components.converters.nlu_message_converter",

@@ -16,6 +16,7 @@ import logging
 import secrets
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Dict, Optional
 
 import jwt
@@ -142,6 +143,12 @@ class StaffDirectory:
         if claims["sub"] not in self._accounts:
             raise AuthError("账号已停用")
         return Staff(name=claims["sub"])
+
+
+@lru_cache(maxsize=1)
+def staff_directory() -> StaffDirectory:
+    """The staff accounts of this process (read once)."""
+    return StaffDirectory()
 
 
 def token_secret(config: Settings = settings) -> str:

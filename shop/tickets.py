@@ -35,7 +35,7 @@ def record_followup(conversation_id: str, text: str) -> Optional[str]:
         "handoff", reason=handoff_reason("system_failure"), intents="-", facts="-", looked_up="-"
     )
     with session_scope() as session:
-        ticket = repository.ensure_open_ticket(
+        ticket = repository.tickets.ensure_open_ticket(
             session=session, kind="handoff", conversation_id=conversation_id,
             summary=summary, detail=text,
         )

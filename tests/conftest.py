@@ -111,7 +111,7 @@ def staff_online(db: Engine, clock: datetime) -> str:
     from shop.db import repository
 
     with engine_module.session_scope() as session:
-        repository.touch_staff(session=session, name="王客服", now=clock)
+        repository.staff.touch_staff(session=session, name="王客服", now=clock)
     return "王客服"
 
 

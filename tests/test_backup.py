@@ -34,9 +34,10 @@ def fill_records(url: str) -> None:
     seed(NOW)
     with Session(engine) as session:
         for sender in SENDERS:
-            repository.create_ticket(session=session, kind="complaint", conversation_id=sender,
+            repository.tickets.create_ticket(
+                session=session, kind="complaint", conversation_id=sender,
                                      summary=f"投诉 {sender}", now=NOW)
-            repository.add_rating(session=session, conversation_id=sender, expected=4,
+            repository.ratings.add_rating(session=session, conversation_id=sender, expected=4,
                                   perceived=5, now=NOW)
         session.commit()
     engine.dispose()

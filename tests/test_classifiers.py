@@ -30,8 +30,8 @@ from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.faq_selector import FaqSelector
-from bot.features import sentence_matrix
+from bot.nlu.faq_selector import FaqSelector
+from bot.nlu.features import sentence_matrix
 
 CONTEXT = ExecutionContext(GraphSchema({}), "test")
 
@@ -223,7 +223,7 @@ def test_a_single_answer_needs_no_classifier(tmp_path, featurizer) -> None:
 def test_column_major_weights_score_the_same() -> None:
     from sklearn.linear_model import LogisticRegression
 
-    from bot.features import transposable_weights
+    from bot.nlu.features import transposable_weights
 
     X = scipy.sparse.random(60, 400, density=0.05, format="csr", random_state=3)
     y = np.arange(60) % 5
@@ -239,7 +239,7 @@ def test_column_major_weights_score_the_same() -> None:
 def test_saved_logistic_regression_scores_the_same_after_loading(tmp_path, classes) -> None:
     from sklearn.linear_model import LogisticRegression
 
-    from bot import linear_model
+    from bot.nlu import linear_model
 
     X = scipy.sparse.random(80, 300, density=0.05, format="csr", random_state=5)
     y = np.array([f"intent_{i % classes}" for i in range(80)])
@@ -254,7 +254,7 @@ def test_saved_logistic_regression_scores_the_same_after_loading(tmp_path, class
 
 
 def test_intent_classifier_round_trips_through_the_model_storage(tmp_path, featurizer) -> None:
-    from bot.intent_classifier import IntentClassifier
+    from bot.nlu.intent_classifier import IntentClassifier
 
     featurize, message_for = featurizer
     data = featurize(training_data(), train=True)

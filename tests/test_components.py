@@ -18,11 +18,11 @@ from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot import dictionary
 from bot.channels import guard
 from bot.channels.rest import GuardedRestInput
-from bot.entity_ruler import CatalogueEntityExtractor, build_patterns
-from bot.normalizer import ChineseTextNormalizer
+from bot.nlu import userdict
+from bot.nlu.entity_ruler import CatalogueEntityExtractor, build_patterns
+from bot.nlu.normalizer import ChineseTextNormalizer
 from shop import knowledge
 
 # ====================================================================== normalizer
@@ -191,7 +191,7 @@ def test_train_stores_patterns_and_load_restores_them(tmp_path: Path):
 
 @pytest.fixture(scope="module")
 def dictionary_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return dictionary.write_dictionary(tmp_path_factory.mktemp("dictionary") / "nested")
+    return userdict.write_dictionary(tmp_path_factory.mktemp("dictionary") / "nested")
 
 
 def test_dictionary_is_one_file_in_the_folder(dictionary_file):
@@ -321,7 +321,7 @@ def test_guard_apology_is_backed_by_a_follow_up_ticket(db):
     for _ in range(2):  # a second failure reuses the same open ticket
         send(Handler(error=RuntimeError("action server down")), "风尊多少钱", fake_agent())
     with session_scope() as session:
-        [ticket] = repository.open_tickets(session=session, conversation_id="u1")
+        [ticket] = repository.tickets.open_tickets(session=session, conversation_id="u1")
     assert ticket.kind == "handoff"
     assert ticket.detail == "风尊多少钱"
     assert "系统故障" in ticket.summary

@@ -12,9 +12,11 @@ from sqlalchemy import select
 from test_components import Handler, fake_agent, said, send
 
 from actions.handoff import ActionHandoff
-from bot.channels import console, live
-from bot.channels.webchat import STATIC_DIR, parse_rating, static_file, store_rating
-from shop import knowledge
+from bot import live
+from bot.channels.webchat import parse_rating, store_rating
+from bot.console import tickets
+from bot.web import STATIC_DIR, static_file
+from shop import desk, knowledge
 from shop.db import repository
 from shop.db.engine import session_scope
 from shop.db.models import Rating, Ticket
@@ -35,7 +37,7 @@ def new_ticket(
     summary: str = "测试",
 ) -> Ticket:
     with session_scope() as session:
-        return repository.create_ticket(
+        return repository.tickets.create_ticket(
             session=session, kind=kind, conversation_id=conversation_id, summary=summary,
             customer_id=customer_id, now=now,
         )
@@ -43,18 +45,19 @@ def new_ticket(
 
 def set_status(ticket_id: int, status: str, staff: Optional[str] = None) -> None:
     with session_scope() as session:
-        ticket = repository.get_ticket(session=session, ticket_id=ticket_id)
-        repository.set_ticket_status(session=session, ticket=ticket, status=status, staff=staff)
+        ticket = repository.tickets.get_ticket(session=session, ticket_id=ticket_id)
+        repository.tickets.set_ticket_status(
+            session=session, ticket=ticket, status=status, staff=staff)
 
 
 def queue() -> List[Ticket]:
     with session_scope() as session:
-        return repository.ticket_queue(session=session)
+        return repository.tickets.ticket_queue(session=session)
 
 
 def load_ticket(ticket_id: int) -> Ticket:
     with session_scope() as session:
-        return repository.get_ticket(session=session, ticket_id=ticket_id)
+        return repository.tickets.get_ticket(session=session, ticket_id=ticket_id)
 
 
 def local_iso(moment: datetime) -> str:
@@ -128,16 +131,16 @@ def test_queue_signature_follows_what_consoles_are_told_about(db):
     """The watch compares this between rounds: new tickets, a take-over and a close
     change it; it lists exactly the queued tickets."""
     first = new_ticket("C001", "conv-sig-1").id
-    before = console.queue_signature()
+    before = desk.queue_signature()
     assert before == [(t.id, t.status, t.assigned_to) for t in sorted(queue(), key=lambda t: t.id)]
     second = new_ticket("C002", "conv-sig-2").id
-    grown = console.queue_signature()
+    grown = desk.queue_signature()
     assert grown != before and [row[0] for row in grown][-2:] == [first, second]
     set_status(first, "in_progress", staff="王客服")
-    taken = console.queue_signature()
+    taken = desk.queue_signature()
     assert (first, "in_progress", "王客服") in taken
     set_status(first, "closed", staff="王客服")
-    assert first not in [row[0] for row in console.queue_signature()]
+    assert first not in [row[0] for row in desk.queue_signature()]
 
 
 # =================================================================== queue snapshot
@@ -146,7 +149,7 @@ def test_queue_signature_follows_what_consoles_are_told_about(db):
 def test_queue_snapshot_fields(db):
     created = NOW - timedelta(minutes=90)
     ticket = new_ticket("C001", "conv-snap", created, summary="客户要求转人工")
-    [view] = console.queue_snapshot()
+    [view] = desk.queue_snapshot()
     assert view["id"] == ticket.id
     assert view["number"] == ticket.number and view["number"].startswith("TK20261123")
     assert view["kind"] == "handoff"
@@ -164,36 +167,36 @@ def test_queue_snapshot_fields(db):
 
 def test_queue_snapshot_waiting_follows_the_clock(db, monkeypatch):
     new_ticket("C002", "conv-wait", NOW)
-    assert console.queue_snapshot()[0]["waiting_seconds"] == 0
-    monkeypatch.setattr(console.deadlines, "utcnow", lambda: NOW + timedelta(seconds=125))
-    assert console.queue_snapshot()[0]["waiting_seconds"] == 125
+    assert desk.queue_snapshot()[0]["waiting_seconds"] == 0
+    monkeypatch.setattr(desk.deadlines, "utcnow", lambda: NOW + timedelta(seconds=125))
+    assert desk.queue_snapshot()[0]["waiting_seconds"] == 125
     # A ticket stamped a moment in the future never shows a negative wait.
-    monkeypatch.setattr(console.deadlines, "utcnow", lambda: NOW - timedelta(seconds=5))
-    assert console.queue_snapshot()[0]["waiting_seconds"] == 0
+    monkeypatch.setattr(desk.deadlines, "utcnow", lambda: NOW - timedelta(seconds=5))
+    assert desk.queue_snapshot()[0]["waiting_seconds"] == 0
 
 
 def test_queue_snapshot_of_an_anonymous_ticket(db):
     new_ticket(None, "conv-anon")
-    [view] = console.queue_snapshot()
+    [view] = desk.queue_snapshot()
     assert (view["tier"], view["customer_name"], view["priority"]) == (None, None, 3)
 
 
 def test_queue_snapshot_shows_who_joined(db):
     ticket = new_ticket("C002", "conv-joined")
-    console.change_ticket(ticket.id, "in_progress", "李客服")
-    [view] = console.queue_snapshot()
+    desk.change_ticket(ticket.id, "in_progress", "李客服")
+    [view] = desk.queue_snapshot()
     assert (view["status"], view["assigned_to"]) == ("in_progress", "李客服")
 
 
 def online(since: datetime = NOW - timedelta(seconds=90)) -> List[str]:
     with session_scope() as session:
-        return repository.staff_online(session=session, since=since)
+        return repository.staff.staff_online(session=session, since=since)
 
 
 def test_queue_snapshot_records_presence_of_the_staff_member(db):
-    assert console.queue_snapshot() == []
+    assert desk.queue_snapshot() == []
     assert online() == []  # the background watcher polls without a name
-    console.queue_snapshot("李客服")
+    desk.queue_snapshot("李客服")
     assert online() == ["李客服"]
     assert online(since=NOW + timedelta(seconds=1)) == []  # seen at the frozen NOW
 
@@ -207,7 +210,7 @@ def test_ticket_context_of_a_known_customer(db):
     closed = new_ticket("C001", "conv-closed")
     set_status(closed.id, "closed", "王客服")
     new_ticket("C002", "conv-someone-else")
-    context = console.ticket_context(ticket.id)
+    context = desk.ticket_context(ticket.id)
     assert context is not None
     assert context["ticket"]["id"] == ticket.id
     assert context["ticket"]["waiting_seconds"] == 3600
@@ -230,7 +233,7 @@ def test_ticket_context_of_a_known_customer(db):
 def test_ticket_context_lists_items_of_a_multi_item_order(db):
     names = {p["sku"]: p["name"] for p in knowledge.catalogue()["products"]}
     ticket = new_ticket("C029", "conv-items")
-    orders = {o["order_no"]: o for o in console.ticket_context(ticket.id)["orders"]}
+    orders = {o["order_no"]: o for o in desk.ticket_context(ticket.id)["orders"]}
     order = orders["DD202610062064"]
     assert order["items"] == f"{names['TV-SN-75']}×1、{names['PH-HW-N12']}×2"
     assert order["status"] == "已退款"
@@ -240,8 +243,8 @@ def test_ticket_context_lists_items_of_a_multi_item_order(db):
 
 def test_ticket_context_includes_notes(db):
     ticket = new_ticket("C002", "conv-notes")
-    assert console.add_note(ticket.id, "王客服", "已电话联系客户")
-    context = console.ticket_context(ticket.id)
+    assert desk.add_note(ticket.id, "王客服", "已电话联系客户")
+    context = desk.ticket_context(ticket.id)
     assert context["notes"] == [
         {"author": "王客服", "text": "已电话联系客户", "time": "2026-11-23T12:00:00+08:00"}
     ]
@@ -249,7 +252,7 @@ def test_ticket_context_includes_notes(db):
 
 def test_ticket_context_of_an_anonymous_ticket(db):
     ticket = new_ticket(None, "conv-anon")
-    context = console.ticket_context(ticket.id)
+    context = desk.ticket_context(ticket.id)
     assert context["customer"] is None
     assert context["orders"] == []
     assert context["open_tickets"] == []
@@ -257,7 +260,7 @@ def test_ticket_context_of_an_anonymous_ticket(db):
 
 
 def test_ticket_context_of_an_unknown_ticket_is_none(db):
-    assert console.ticket_context(999) is None
+    assert desk.ticket_context(999) is None
 
 
 # ==================================================================== change ticket
@@ -265,72 +268,73 @@ def test_ticket_context_of_an_unknown_ticket_is_none(db):
 
 def test_joining_assigns_the_ticket(db):
     ticket = new_ticket("C002", "conv-join")
-    assert console.change_ticket(ticket.id, "in_progress", "王客服") == {
+    assert desk.change_ticket(ticket.id, "in_progress", "王客服") == {
         "conversation_id": "conv-join", "before": "open",
     }
     stored = load_ticket(ticket.id)
     assert (stored.status, stored.assigned_to, stored.closed_at) == ("in_progress", "王客服", None)
     assert [t.id for t in queue()] == [ticket.id]
     # Joining again reports that it was already in progress (no second notice).
-    assert console.change_ticket(ticket.id, "in_progress", "王客服")["before"] == "in_progress"
+    assert desk.change_ticket(ticket.id, "in_progress", "王客服")["before"] == "in_progress"
 
 
 @pytest.mark.parametrize("status", ["closed", "handed_back"])
 def test_finishing_a_ticket_closes_it_and_leaves_the_queue(db, status):
     ticket = new_ticket("C002", "conv-finish", NOW - timedelta(hours=2))
-    console.change_ticket(ticket.id, "in_progress", "王客服")
-    changed = console.change_ticket(ticket.id, status, "李客服")
+    desk.change_ticket(ticket.id, "in_progress", "王客服")
+    changed = desk.change_ticket(ticket.id, status, "李客服")
     assert changed == {"conversation_id": "conv-finish", "before": "in_progress"}
     stored = load_ticket(ticket.id)
     assert stored.status == status
     assert stored.closed_at == NOW
     assert stored.assigned_to == "李客服"
     assert queue() == []
-    assert console.queue_snapshot() == []
+    assert desk.queue_snapshot() == []
 
 
 def test_change_of_an_unknown_ticket_is_none(db):
-    assert console.change_ticket(404, "closed", "王客服") is None
+    assert desk.change_ticket(404, "closed", "王客服") is None
 
 
 def test_notes_are_kept_in_order(db, monkeypatch):
     ticket = new_ticket("C002", "conv-notes")
     other = new_ticket("C002", "conv-other")
-    assert console.add_note(ticket.id, "王客服", "第一条")
-    monkeypatch.setattr(console.deadlines, "utcnow", lambda: NOW + timedelta(minutes=5))
-    assert console.add_note(ticket.id, "李客服", "第二条")
-    assert console.add_note(other.id, "李客服", "别的工单")
+    assert desk.add_note(ticket.id, "王客服", "第一条")
+    monkeypatch.setattr(desk.deadlines, "utcnow", lambda: NOW + timedelta(minutes=5))
+    assert desk.add_note(ticket.id, "李客服", "第二条")
+    assert desk.add_note(other.id, "李客服", "别的工单")
     with session_scope() as session:
-        notes = repository.ticket_notes(session=session, ticket_id=ticket.id)
+        notes = repository.tickets.ticket_notes(session=session, ticket_id=ticket.id)
         assert [(n.author, n.text) for n in notes] == [("王客服", "第一条"), ("李客服", "第二条")]
         assert notes[1].created_at - notes[0].created_at == timedelta(minutes=5)
 
 
 def test_long_notes_are_truncated(db):
     ticket = new_ticket("C002", "conv-long")
-    assert console.add_note(ticket.id, "王客服", "长" * 3000)
-    assert console.ticket_context(ticket.id)["notes"][0]["text"] == "长" * 2000
+    assert desk.add_note(ticket.id, "王客服", "长" * 3000)
+    assert desk.ticket_context(ticket.id)["notes"][0]["text"] == "长" * 2000
 
 
 def test_note_on_an_unknown_ticket_is_refused(db):
-    assert console.add_note(404, "王客服", "没有这个工单") is False
+    assert desk.add_note(404, "王客服", "没有这个工单") is False
     with session_scope() as session:
-        assert repository.ticket_notes(session=session, ticket_id=404) == []
+        assert repository.tickets.ticket_notes(session=session, ticket_id=404) == []
 
 
 def attended(conversation_id: str) -> bool:
     with session_scope() as session:
-        return repository.attended_conversation(session=session, conversation_id=conversation_id)
+        return repository.tickets.attended_conversation(
+            session=session, conversation_id=conversation_id)
 
 
 def test_conversation_is_attended_only_while_in_progress(db):
     ticket = new_ticket("C002", "conv-att")
     new_ticket("C002", "conv-neighbour")
     assert not attended("conv-att")
-    console.change_ticket(ticket.id, "in_progress", "王客服")
+    desk.change_ticket(ticket.id, "in_progress", "王客服")
     assert attended("conv-att")
     assert not attended("conv-neighbour")
-    console.change_ticket(ticket.id, "handed_back", "王客服")
+    desk.change_ticket(ticket.id, "handed_back", "王客服")
     assert not attended("conv-att")
     assert not attended("nobody")
 
@@ -358,7 +362,7 @@ def test_transcript_lines():
         BotUttered(None, data={"buttons": []}, timestamp=t + 63),
         UserUttered("谢谢", timestamp=t + 3600),
     ]
-    assert console.transcript(events) == [
+    assert tickets.transcript(events) == [
         {"sender": "user", "text": "转人工", "time": "2026-11-23T12:00:00+08:00"},
         {"sender": "bot", "text": "好的，正在为您转接人工客服",
          "time": "2026-11-23T12:00:01+08:00", "staff": None},
@@ -371,15 +375,15 @@ def test_transcript_lines():
 
 
 def test_transcript_of_no_events_is_empty():
-    assert console.transcript([]) == []
-    assert console.transcript([ActionExecuted("action_listen"), SlotSet("x", 1)]) == []
+    assert tickets.transcript([]) == []
+    assert tickets.transcript([ActionExecuted("action_listen"), SlotSet("x", 1)]) == []
 
 
 # ================================================================== canned replies
 
 
 def test_canned_replies_hold_the_file_groups_then_objection_groups():
-    groups = console.canned_replies()
+    groups = desk.canned_replies()
     own = knowledge.load("canned_replies")["groups"]
     assert groups[: len(own)] == own
     extra = groups[len(own):]
@@ -400,8 +404,8 @@ def test_canned_replies_hold_the_file_groups_then_objection_groups():
 
 def test_canned_replies_do_not_change_the_cached_knowledge():
     before = len(knowledge.load("canned_replies")["groups"])
-    console.canned_replies()
-    console.canned_replies()
+    desk.canned_replies()
+    desk.canned_replies()
     assert len(knowledge.load("canned_replies")["groups"]) == before
 
 
@@ -498,10 +502,10 @@ def test_store_rating_records_whether_a_human_took_part(db, status, human):
     if status is not None:
         ticket = new_ticket("C002", "session-0001")
         if status != "open":
-            console.change_ticket(ticket.id, "in_progress", "王客服")
-            console.change_ticket(ticket.id, status, "王客服")
+            desk.change_ticket(ticket.id, "in_progress", "王客服")
+            desk.change_ticket(ticket.id, status, "王客服")
     # Staff joining another conversation does not count.
-    console.change_ticket(new_ticket("C002", "session-9999").id, "in_progress", "李客服")
+    desk.change_ticket(new_ticket("C002", "session-9999").id, "in_progress", "李客服")
     store_rating(parse_rating(VALID))
     [rating] = ratings()
     assert rating.human_involved == human
@@ -546,21 +550,21 @@ def test_record_followup_opens_one_ticket_and_reuses_it(db):
     assert number and number.startswith("TK20261123")
     assert record_followup("conv-down", "还在吗") == number
     with session_scope() as session:
-        [ticket] = repository.open_tickets(session=session, conversation_id="conv-down")
-        assert repository.count_tickets(session=session, conversation_id="conv-down") == 1
+        [ticket] = repository.tickets.open_tickets(session=session, conversation_id="conv-down")
+        assert repository.tickets.count_tickets(session=session, conversation_id="conv-down") == 1
     assert ticket.kind == "handoff"
     assert ticket.status == "open"
     assert handoff_reason("system_failure") in ticket.summary
     assert ticket.detail == "风尊多少钱"  # the first message, not overwritten
     assert ticket.respond_due == datetime(2026, 11, 23, 21, 0) - SHANGHAI
     # It reaches the console's queue.
-    assert [view["number"] for view in console.queue_snapshot()] == [number]
+    assert [view["number"] for view in desk.queue_snapshot()] == [number]
 
 
 def test_record_followup_after_the_ticket_was_closed_opens_a_new_one(db):
     first = record_followup("conv-down", "第一次")
     [ticket] = queue()
-    console.change_ticket(ticket.id, "closed", "王客服")
+    desk.change_ticket(ticket.id, "closed", "王客服")
     second = record_followup("conv-down", "第二次")
     assert second != first
     assert [t.number for t in queue()] == [second]
@@ -580,14 +584,14 @@ def test_record_followup_for_another_conversation_is_separate(db):
 def test_handoff_counts_staff_seen_within_the_window(db, domain, dispatcher, seen_ago, response):
     seen = NOW - timedelta(seconds=seen_ago)
     with session_scope() as session:
-        repository.touch_staff(session=session, name="王客服", now=seen)
+        repository.staff.touch_staff(session=session, name="王客服", now=seen)
     tracker = make_tracker(domain, text="转人工", intent="request_human", sender_id="conv-window")
     run_action(ActionHandoff(), dispatcher, tracker, domain)
     assert responses(dispatcher) == [response]
 
 
 def test_polling_the_queue_makes_staff_count_as_online(db, domain, dispatcher):
-    console.queue_snapshot("王客服")
+    desk.queue_snapshot("王客服")
     tracker = make_tracker(domain, text="转人工", intent="request_human", sender_id="conv-poll")
     run_action(ActionHandoff(), dispatcher, tracker, domain)
     assert responses(dispatcher) == ["utter_handoff"]
@@ -613,7 +617,7 @@ UPDATED = ("conversation_updated", {"conversation_id": "u1"})
 
 def test_guard_paused_and_joined_sends_no_waiting_note(db, staff_feed):
     ticket = new_ticket("C002", "u1")  # the fake agent's conversation
-    console.change_ticket(ticket.id, "in_progress", "王客服")
+    desk.change_ticket(ticket.id, "in_progress", "王客服")
     agent = fake_agent(paused=True)
     assert said(send(Handler(), "人呢？", agent)) == []
     assert staff_feed == [UPDATED]
@@ -633,8 +637,8 @@ def test_guard_paused_and_nobody_joined_sends_the_waiting_note(db, staff_feed, t
     for conversation_id, status in tickets:
         ticket = new_ticket("C002", conversation_id)
         if status != "open":
-            console.change_ticket(ticket.id, "in_progress", "王客服")
-            console.change_ticket(ticket.id, status, "王客服")
+            desk.change_ticket(ticket.id, "in_progress", "王客服")
+            desk.change_ticket(ticket.id, status, "王客服")
     assert said(send(Handler(), "人呢？", fake_agent(paused=True))) == ["WAIT-FROM-DOMAIN"]
     assert staff_feed == [UPDATED]
 

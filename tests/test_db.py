@@ -26,7 +26,7 @@ def count(session: Session, model: type) -> int:
 
 def new_ticket(kind: str = "complaint", **values: object) -> Ticket:
     with session_scope() as session:
-        return repository.create_ticket(
+        return repository.tickets.create_ticket(
             session=session,
             kind=kind,
             conversation_id=str(values.pop("conversation_id", "conv-1")),
@@ -125,7 +125,7 @@ def test_schema_has_the_expected_tables(db):
 @pytest.mark.parametrize("typed", ["DD202611200001", "dd202611200001", "Dd202611200001"])
 def test_find_order_any_case(db, typed):
     with session_scope() as session:
-        order = repository.find_order(session=session, order_no=typed)
+        order = repository.orders.find_order(session=session, order_no=typed)
         assert order is not None
         assert order.order_no == "DD202611200001"
         assert order.customer.id == "C001"
@@ -143,7 +143,7 @@ def test_find_order_any_case(db, typed):
 )
 def test_find_order_unknown_is_none(db, order_no):
     with session_scope() as session:
-        assert repository.find_order(session=session, order_no=order_no) is None
+        assert repository.orders.find_order(session=session, order_no=order_no) is None
         assert count(session, Order) == 100
 
 
@@ -165,7 +165,7 @@ def test_find_order_unknown_is_none(db, order_no):
 )
 def test_find_products_filters(db, criteria, expected):
     with session_scope() as session:
-        found = repository.find_products(session=session, **criteria)
+        found = repository.catalogue.find_products(session=session, **criteria)
         if expected is None:
             assert len(found) == count(session, Product)
         else:
@@ -174,14 +174,15 @@ def test_find_products_filters(db, criteria, expected):
 
 def test_find_products_cheapest_first(db):
     with session_scope() as session:
-        prices = [p.price for p in repository.find_products(session=session, category="空调")]
+        prices = [p.price for p in repository.catalogue.find_products(
+            session=session, category="空调")]
     assert prices == sorted(prices)
     assert prices[0] == Decimal("1899")
 
 
 def test_list_categories(db):
     with session_scope() as session:
-        categories = repository.list_categories(session=session)
+        categories = repository.catalogue.list_categories(session=session)
     assert categories == sorted(set(categories))
     assert {"空调", "冰箱", "洗衣机", "电视", "手机", "笔记本电脑", "耳机"} <= set(categories)
 
@@ -295,21 +296,23 @@ def test_open_tickets_per_conversation_and_kind(db):
     with session_scope() as session:
         session.get(Ticket, closed.id).status = "closed"
     with session_scope() as session:
-        assert [t.id for t in repository.open_tickets(session=session, conversation_id="a")] == [
+        assert [t.id for t in repository.tickets.open_tickets(
+            session=session, conversation_id="a")] == [
             a1.id,
             a2.id,
         ]
-        handoffs = repository.open_tickets(session=session, conversation_id="a", kinds=["handoff"])
+        handoffs = repository.tickets.open_tickets(
+            session=session, conversation_id="a", kinds=["handoff"])
         assert [t.id for t in handoffs] == [a2.id]
-        assert repository.open_tickets(session=session, conversation_id="c") == []
-        assert repository.count_tickets(session=session, conversation_id="a") == 3
-        assert repository.count_tickets(session=session) == 4
+        assert repository.tickets.open_tickets(session=session, conversation_id="c") == []
+        assert repository.tickets.count_tickets(session=session, conversation_id="a") == 3
+        assert repository.tickets.count_tickets(session=session) == 4
 
 
 def test_get_customer(db):
     with session_scope() as session:
-        assert repository.get_customer(session=session, customer_id="C002").name == "张建华"
-        assert repository.get_customer(session=session, customer_id="nobody") is None
+        assert repository.orders.get_customer(session=session, customer_id="C002").name == "张建华"
+        assert repository.orders.get_customer(session=session, customer_id="nobody") is None
 
 
 # ------------------------------------------------------------------ transactions
@@ -318,7 +321,7 @@ def test_get_customer(db):
 def test_session_scope_rolls_back_on_error(db):
     with pytest.raises(RuntimeError):
         with session_scope() as session:
-            repository.create_ticket(
+            repository.tickets.create_ticket(
                 session=session, kind="complaint", conversation_id="x", summary="s"
             )
             session.get(Order, "DD202611200001").status = "cancelled"
@@ -331,7 +334,7 @@ def test_session_scope_rolls_back_on_error(db):
 def test_session_scope_rolls_back_on_database_error(db):
     with pytest.raises(IntegrityError):
         with session_scope() as session:
-            repository.create_ticket(
+            repository.tickets.create_ticket(
                 session=session, kind="complaint", conversation_id="x", summary="s"
             )
             # Same phone as C001: the unique constraint fails at commit.

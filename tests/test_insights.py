@@ -43,7 +43,7 @@ def utc(day: int, hour: int, minute: int = 0, month: int = 11) -> datetime:
 def ticket(kind: str, created: datetime, customer: Optional[str] = None,
            order_no: Optional[str] = None, summary: str = "") -> int:
     with session_scope() as session:
-        return repository.create_ticket(
+        return repository.tickets.create_ticket(
             session=session, kind=kind, conversation_id=f"conv-{created:%d%H%M}-{kind}",
             summary=summary or kind, customer_id=customer, order_no=order_no, now=created,
         ).id
@@ -51,15 +51,16 @@ def ticket(kind: str, created: datetime, customer: Optional[str] = None,
 
 def move(ticket_id: int, status: str, at: datetime, staff: str = "王客服") -> None:
     with session_scope() as session:
-        record = repository.get_ticket(session=session, ticket_id=ticket_id)
-        repository.set_ticket_status(session=session, ticket=record, status=status,
+        record = repository.tickets.get_ticket(session=session, ticket_id=ticket_id)
+        repository.tickets.set_ticket_status(session=session, ticket=record, status=status,
                                      staff=staff, now=at)
 
 
 def note(ticket_id: int, text: str, at: datetime) -> None:
     with session_scope() as session:
-        record = repository.get_ticket(session=session, ticket_id=ticket_id)
-        repository.add_note(session=session, ticket=record, author="王客服", text=text, now=at)
+        record = repository.tickets.get_ticket(session=session, ticket_id=ticket_id)
+        repository.tickets.add_note(
+            session=session, ticket=record, author="王客服", text=text, now=at)
 
 
 @pytest.fixture
@@ -210,7 +211,7 @@ def test_a_callback_note_before_handling_does_not_count(db):
     note(ticket_id, "回访：先问一下情况", utc(17, 3))
     move(ticket_id, "closed", utc(18, 2))
     with session_scope() as session:
-        [facts] = tickets.facts_of(session, [repository.get_ticket(session=session,
+        [facts] = tickets.facts_of(session, [repository.tickets.get_ticket(session=session,
                                                                    ticket_id=ticket_id)])
     assert facts.done["respond"] == utc(17, 3)  # the note is the first response
     assert facts.done["callback"] is None
@@ -222,7 +223,7 @@ def test_responded_at_is_set_once_when_staff_first_take_a_ticket(db):
     move(ticket_id, "in_progress", utc(23, 2))
     move(ticket_id, "handed_back", utc(23, 3))
     with session_scope() as session:
-        record = repository.get_ticket(session=session, ticket_id=ticket_id)
+        record = repository.tickets.get_ticket(session=session, ticket_id=ticket_id)
         assert (record.responded_at, record.closed_at) == (utc(23, 2), utc(23, 3))
 
 

@@ -65,7 +65,8 @@ def pauses() -> List[float]:
 
 def open_ticket(kind: str = "handoff", created: datetime = NOW, customer: str = "C001") -> int:
     with session_scope() as session:
-        return repository.create_ticket(session=session, kind=kind, conversation_id="conv-a",
+        return repository.tickets.create_ticket(
+            session=session, kind=kind, conversation_id="conv-a",
                                         summary="原因：客户要求转人工", customer_id=customer,
                                         now=created).id
 
@@ -97,7 +98,7 @@ def test_alert_is_sent_once_before_the_deadline(db, hook, pauses, caplog):
     assert check(DUE + timedelta(minutes=30), hook.url, pauses) == []
     assert len(hook.bodies) == 1
     with session_scope() as session:
-        stored = repository.get_ticket(session=session, ticket_id=ticket_id)
+        stored = repository.tickets.get_ticket(session=session, ticket_id=ticket_id)
         assert stored.respond_alerted_at == DUE - LEAD + timedelta(minutes=1)
         assert stored.resolve_alerted_at is None
 
@@ -152,8 +153,8 @@ def test_without_a_webhook_the_alert_is_only_logged(db, caplog):
 def test_fulfilled_deadlines_are_not_alerted(db, hook, pauses):
     ticket_id = open_ticket()
     with session_scope() as session:
-        record = repository.get_ticket(session=session, ticket_id=ticket_id)
-        repository.set_ticket_status(session=session, ticket=record, status="in_progress",
+        record = repository.tickets.get_ticket(session=session, ticket_id=ticket_id)
+        repository.tickets.set_ticket_status(session=session, ticket=record, status="in_progress",
                                      staff="王客服", now=NOW + timedelta(minutes=5))
     assert check(DUE - timedelta(minutes=30), hook.url, pauses) == []
     assert hook.bodies == []
@@ -163,15 +164,15 @@ def test_each_deadline_of_a_complaint_is_alerted_in_turn(db, hook, pauses):
     created = NOW - timedelta(hours=71, minutes=30)  # resolution due in 30 minutes
     ticket_id = open_ticket("complaint", created)
     with session_scope() as session:
-        record = repository.get_ticket(session=session, ticket_id=ticket_id)
-        repository.set_ticket_status(session=session, ticket=record, status="in_progress",
+        record = repository.tickets.get_ticket(session=session, ticket_id=ticket_id)
+        repository.tickets.set_ticket_status(session=session, ticket=record, status="in_progress",
                                      staff="王客服", now=created + timedelta(hours=1))
     [alert] = check(NOW, hook.url, pauses)
     assert (alert.commitment, hook.bodies[0]["minutes_left"]) == ("resolve", 30)
     # Handled late; the return call is due 48 h after the resolution deadline.
     with session_scope() as session:
-        record = repository.get_ticket(session=session, ticket_id=ticket_id)
-        repository.set_ticket_status(session=session, ticket=record, status="closed",
+        record = repository.tickets.get_ticket(session=session, ticket_id=ticket_id)
+        repository.tickets.set_ticket_status(session=session, ticket=record, status="closed",
                                      now=NOW + timedelta(hours=1))
     callback_due = created + timedelta(hours=72 + 48)
     [alert] = check(callback_due - timedelta(minutes=10), hook.url, pauses)
@@ -194,8 +195,8 @@ def test_a_missed_deadline_is_alerted_late_once_but_not_after_late_hours(db, hoo
 def test_two_checkers_never_alert_the_same_deadline_twice(db):
     ticket_id = open_ticket()
     with session_scope() as session:
-        assert repository.claim_alert(session=session, ticket_id=ticket_id,
+        assert repository.tickets.claim_alert(session=session, ticket_id=ticket_id,
                                       commitment="respond", now=NOW)
     with session_scope() as session:
-        assert not repository.claim_alert(session=session, ticket_id=ticket_id,
+        assert not repository.tickets.claim_alert(session=session, ticket_id=ticket_id,
                                           commitment="respond", now=NOW)

@@ -14,8 +14,9 @@ from urllib.parse import urlsplit
 import pytest
 from sanic import Sanic
 
-from bot.channels import console
-from bot.channels.webchat import STATIC_DIR
+from bot.console.channel import StaffConsoleInput
+from bot.web import STATIC_DIR
+from shop import staff_auth
 from shop.config import PROJECT_ROOT, settings
 from shop.db import repository
 from shop.db.engine import session_scope
@@ -31,7 +32,7 @@ def staff_directory(tmp_path, monkeypatch) -> StaffDirectory:
                      staff_token_secret="s" * 40, var_dir=tmp_path / "var",
                      staff_accounts_file=tmp_path / "var" / "staff.yml")
     directory = StaffDirectory(config)
-    monkeypatch.setattr(console, "directory", lambda: directory)
+    monkeypatch.setattr(staff_auth, "staff_directory", lambda: directory)
     missing = f"sqlite:///{tmp_path / 'no-tracker.db'}"
     monkeypatch.setattr(conversations, "settings", replace(settings, tracker_store_url=missing))
     return directory
@@ -44,7 +45,7 @@ def app(staff_directory) -> Iterator[Sanic]:
 
     Sanic.test_mode = True
     sanic = Sanic(f"reports_{id(staff_directory)}")
-    sanic.blueprint(console.StaffConsoleInput().blueprint(on_message),
+    sanic.blueprint(StaffConsoleInput().blueprint(on_message),
                     url_prefix="/webhooks/console")
     asyncio.run(sanic._startup())  # routes only: no background tasks
     yield sanic
@@ -85,7 +86,7 @@ def token(staff_directory) -> str:
 def tickets(db) -> None:
     with session_scope() as session:
         for kind in ("complaint", "complaint", "return"):
-            repository.create_ticket(session=session, kind=kind, conversation_id="c",
+            repository.tickets.create_ticket(session=session, kind=kind, conversation_id="c",
                                      summary=kind, customer_id="C001")
 
 

@@ -91,7 +91,7 @@ def handoff_ticket(sender: str, reason: str, at: datetime) -> None:
     summary = knowledge.commitments()["tickets"]["handoff"]["summary"].format(
         reason=reason, intents="request_human", facts="-", looked_up="-")
     with session_scope() as session:
-        repository.create_ticket(session=session, kind="handoff", conversation_id=sender,
+        repository.tickets.create_ticket(session=session, kind="handoff", conversation_id=sender,
                                  summary=summary, now=at)
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.lexicon import Lexicon
-from bot.normalizer import ChineseTextNormalizer
+from bot.nlu.lexicon import Lexicon
+from bot.nlu.normalizer import ChineseTextNormalizer
 
 
 @pytest.fixture(scope="module")

@@ -55,13 +55,14 @@ def test_seed_and_queries_on_postgres(pg_engine: Engine) -> None:
     assert counts == {"products": 23, "customers": 30, "orders": 100}
     assert seed(now=datetime(2026, 11, 23, 4, 0)) == counts  # idempotent
     with session_scope() as session:
-        order = repository.find_order(session=session, order_no="dd202611200001")
+        order = repository.orders.find_order(session=session, order_no="dd202611200001")
         assert order is not None and order.customer.phone.endswith("8001")
-        assert [p.name for p in repository.find_products(session=session, brand="格力")] == [
+        assert [p.name for p in repository.catalogue.find_products(
+            session=session, brand="格力")] == [
             "格力云佳空调",
             "格力云锦柜机",
         ]
-        ticket = repository.create_ticket(
+        ticket = repository.tickets.create_ticket(
             session=session, kind="complaint", conversation_id="pg-test",
             summary="投诉：测试", customer_id="C001", now=datetime(2026, 11, 23, 4, 0),
         )
@@ -72,11 +73,12 @@ def test_seed_and_queries_on_postgres(pg_engine: Engine) -> None:
 def test_rollback_leaves_nothing_on_postgres(pg_engine: Engine) -> None:
     seed(now=datetime(2026, 11, 23, 4, 0))
     with session_scope() as session:
-        before = repository.count_tickets(session=session)
+        before = repository.tickets.count_tickets(session=session)
     with pytest.raises(RuntimeError):
         with session_scope() as session:
-            repository.create_ticket(session=session, kind="handoff", conversation_id="pg-x",
+            repository.tickets.create_ticket(
+                session=session, kind="handoff", conversation_id="pg-x",
                                      summary="s")
             raise RuntimeError("crash after the insert")
     with session_scope() as session:
-        assert repository.count_tickets(session=session) == before
+        assert repository.tickets.count_tickets(session=session) == before

@@ -359,7 +359,7 @@ def test_softened_lines_are_not_repeated_while_fresh_ones_remain() -> None:
 
 def test_a_session_is_stored_and_never_touches_customer_records(db) -> None:
     with session_scope() as session:
-        tickets_before = repository.count_tickets(session=session)
+        tickets_before = repository.tickets.count_tickets(session=session)
     practice = PracticeSession("小李", scenario_id=scenario_of("price")["id"], seed=7)
     assert practice.opening_lines()[1].endswith(practice.scenario["opening"])
     result = practice.reply(
@@ -370,12 +370,12 @@ def test_a_session_is_stored_and_never_touches_customer_records(db) -> None:
     summary = practice.finish("abandoned")
     assert "/100" in summary[0]
     with session_scope() as session:
-        [stored] = repository.practice_history(session=session, trainee="小李")
+        [stored] = repository.practice.practice_history(session=session, trainee="小李")
         assert [t.turn_no for t in stored.turns] == [1, 2]
         assert stored.turns[1].score < stored.turns[0].score
         assert any(point["delta"] < 0 for point in stored.turns[1].rubric)
         assert stored.outcome == "abandoned" and stored.score == practice.final_score()
-        assert repository.count_tickets(session=session) == tickets_before
+        assert repository.tickets.count_tickets(session=session) == tickets_before
 
 
 def test_a_session_ends_after_the_turn_limit(db) -> None:
@@ -398,7 +398,7 @@ def test_terminal_practice(db, monkeypatch, capsys, tmp_path) -> None:
     assert "练习开始" in out and "本轮得分" in out and "练习结束" in out
     assert "请输入你对客户的回答" in out
     with session_scope() as session:
-        [stored] = repository.practice_history(session=session, trainee="终端学员")
+        [stored] = repository.practice.practice_history(session=session, trainee="终端学员")
         assert len(stored.turns) == 1
     chart = tmp_path / "终端学员.png"
     assert f"进度图：{chart}" in out

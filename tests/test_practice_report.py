@@ -18,19 +18,19 @@ def practise(trainee: str, objection: str, turns, outcome="agreed", finished=Tru
     """Stores a session with (technique, score, rubric deltas) turns."""
     now = START + timedelta(days=day)
     with session_scope() as session:
-        record = repository.start_practice(session=session, trainee=trainee,
+        record = repository.practice.start_practice(session=session, trainee=trainee,
                                            scenario_id=f"{objection}_x",
                                            objection_type=objection, now=now)
         for number, (technique, score, deltas) in enumerate(turns, start=1):
             rubric = [{"key": k, "name": k, "delta": d, "phrase": None, "tip": ""}
                       for k, d in deltas.items()]
-            repository.add_practice_turn(
+            repository.practice.add_practice_turn(
                 session=session, practice_id=record.id, turn_no=number, customer_text="c",
                 reply_text="r", technique=technique, suitable=True, score=score,
                 rubric=rubric, now=now)
         if finished:
             total = round(sum(t[1] for t in turns) / len(turns))
-            repository.finish_practice(session=session, practice_id=record.id,
+            repository.practice.finish_practice(session=session, practice_id=record.id,
                                        outcome=outcome, score=total, now=now)
 
 

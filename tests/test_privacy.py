@@ -133,7 +133,7 @@ def test_logging_file_installs_the_filter(record_factory, caplog) -> None:
 
 def test_ticket_summaries_leaving_the_console_are_masked(db) -> None:
     with session_scope() as session:
-        ticket = repository.create_ticket(
+        ticket = repository.tickets.create_ticket(
             session=session, kind="complaint", conversation_id="conv-privacy",
             summary="投诉：快递员态度差，请回电13800138001", customer_id="C001", now=NOW,
         )

@@ -156,7 +156,8 @@ def store(db, tmp_path) -> Dict[str, Any]:
 
 def queued() -> Dict[str, Any]:
     with session_scope() as session:
-        return {(i.conversation_id, i.text): i for i in repository.review_items(session=session)}
+        return {(i.conversation_id, i.text): i for i in repository.review.review_items(
+            session=session)}
 
 
 def test_scan_finds_exactly_the_misses(store):
@@ -181,7 +182,8 @@ def test_a_second_scan_adds_nothing_and_a_later_one_only_the_new(store):
     assert len(first.queued) == 3
     assert scanning.scan(store["url"]).queued == []
     with session_scope() as session:
-        assert repository.get_scan_cursor(session=session, name="review") == first.last_event_id
+        assert repository.review.get_scan_cursor(
+            session=session, name="review") == first.last_event_id
     # The low-confidence customer writes again (not understood), a new one too.
     scripts = store["scripts"]
     scripts["c2-low"].bot("action_listen", "好的").user(
@@ -239,11 +241,11 @@ def data_copy(tmp_path) -> Path:
 
 def label(text: str, key: str, conversation: str = "c9", staff: str = "王客服") -> int:
     with session_scope() as session:
-        event_id = len(repository.review_items(session=session)) + 1
-        item = repository.add_review_item(
+        event_id = len(repository.review.review_items(session=session)) + 1
+        item = repository.review.add_review_item(
             session=session, conversation_id=conversation, event_id=event_id, text=text,
             reason="nlu_fallback", created_at=NOW)
-        repository.label_review_item(session=session, item=item, label=key, staff=staff)
+        repository.review.label_review_item(session=session, item=item, label=key, staff=staff)
         return item.id
 
 
@@ -268,10 +270,10 @@ def test_export_appends_exactly_the_labelled_examples(db, data_copy, tmp_path):
     }
     label("还没导出的", "greet")  # labelled after…
     with session_scope() as session:  # …and one still new
-        repository.add_review_item(session=session, conversation_id="c11", event_id=99,
+        repository.review.add_review_item(session=session, conversation_id="c11", event_id=99,
                                    text="未标注", reason="low_confidence", created_at=NOW)
     with session_scope() as session:  # relabel the last one back to new: not exported
-        item = repository.get_review_item(session=session, item_id=ids["topic"] + 1)
+        item = repository.review.get_review_item(session=session, item_id=ids["topic"] + 1)
         item.status, item.label = "new", None
     topics = tmp_path / "results" / "new_topics.md"
 
@@ -297,7 +299,7 @@ def test_export_appends_exactly_the_labelled_examples(db, data_copy, tmp_path):
     assert result.new_topics == ["你们招不招兼职"]
     assert "- 你们招不招兼职（" in topics.read_text(encoding="utf-8")
     with session_scope() as session:
-        items = {i.id: i for i in repository.review_items(session=session)}
+        items = {i.id: i for i in repository.review.review_items(session=session)}
     for key, item_id in ids.items():
         assert items[item_id].status == "exported", key
     assert items[ids["held_out"]].export_note == "skipped: test_set"

@@ -16,7 +16,7 @@ from sanic import Sanic
 from test_insights_console import app, staff_directory, token  # noqa: F401
 from test_review import store  # noqa: F401
 
-from bot.channels.webchat import STATIC_DIR
+from bot.web import STATIC_DIR
 from shop.config import PROJECT_ROOT, settings
 from shop.db import repository
 from shop.db.engine import session_scope
@@ -59,15 +59,15 @@ def call(app: Sanic, path: str, token: Optional[str] = None, method: str = "GET"
 def queue_item(text: str, reason: str = "nlu_fallback", event_id: int = 1,
                status: str = "new") -> int:
     with session_scope() as session:
-        item = repository.add_review_item(
+        item = repository.review.add_review_item(
             session=session, conversation_id="c1", event_id=event_id, text=text,
             reason=reason, created_at=NOW, predicted_intent="complain", confidence=0.19,
             context={"bot_before": "您好", "bot_reply": "没太理解", "customer_next": None})
         if status != "new":
-            repository.label_review_item(session=session, item=item, label="after_sales",
+            repository.review.label_review_item(session=session, item=item, label="after_sales",
                                          staff="王客服")
         if status == "exported":
-            repository.mark_review_exported(session=session, notes={item.id: "x"})
+            repository.review.mark_review_exported(session=session, notes={item.id: "x"})
         return item.id
 
 
@@ -116,7 +116,7 @@ def test_label_an_item(app, db, token, clock):  # noqa: F811
     assert body["item"]["label_name"] == "维修/安装/售后"
     assert body["item"]["labelled_by"] == "boss"
     with session_scope() as session:
-        stored = repository.get_review_item(session=session, item_id=item_id)
+        stored = repository.review.get_review_item(session=session, item_id=item_id)
         assert (stored.status, stored.label, stored.labelled_by, stored.labelled_at) == (
             "labelled", "after_sales", "boss", NOW)
     # It may be changed until exported; new_topic is a label too.

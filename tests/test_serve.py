@@ -18,11 +18,11 @@ from bot import serve
 PROJECT = Path(__file__).resolve().parents[1]
 
 OUR_MODEL = [
-    "bot.normalizer.ChineseTextNormalizer",
+    "bot.nlu.normalizer.ChineseTextNormalizer",
     "rasa.nlu.tokenizers.jieba_tokenizer.JiebaTokenizer",
     "rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer.CountVectorsFeaturizer",
-    "bot.intent_classifier.IntentClassifier",
-    "bot.faq_selector.FaqSelector",
+    "bot.nlu.intent_classifier.IntentClassifier",
+    "bot.nlu.faq_selector.FaqSelector",
     "rasa.nlu.classifiers.fallback_classifier.FallbackClassifier",
     "rasa.core.policies.rule_policy.RulePolicy",
     "rasa.core.policies.ensemble.DefaultPolicyPredictionEnsemble",

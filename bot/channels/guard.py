@@ -15,7 +15,7 @@ from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
 
-from bot.channels import live
+from bot import live
 from bot.channels.errors import clean_text
 
 logger = logging.getLogger(__name__)
@@ -74,7 +74,8 @@ async def _attended(sender_id: Text) -> bool:
 
     def check() -> bool:
         with session_scope() as session:
-            return repository.attended_conversation(session=session, conversation_id=sender_id)
+            return repository.tickets.attended_conversation(
+                session=session, conversation_id=sender_id)
 
     try:
         return await asyncio.to_thread(check)

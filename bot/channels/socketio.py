@@ -7,7 +7,7 @@ from typing import Any, Awaitable, Callable, Text
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput
 
-from bot.channels import live
+from bot import live
 from bot.channels.client import stamped
 from bot.channels.guard import guard
 

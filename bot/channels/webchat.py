@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from pathlib import Path
-from typing import Any, Awaitable, Callable, Dict, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, Text
 
 from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
@@ -17,22 +16,9 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels import errors
+from bot.web import static_file
 
 logger = logging.getLogger(__name__)
-
-STATIC_DIR = Path(__file__).resolve().parent.parent / "web" / "static"
-
-
-def static_file(name: str) -> Optional[Path]:
-    """A file under the static folder, or None (never anything outside it)."""
-    try:
-        path = (STATIC_DIR / name).resolve()
-        if STATIC_DIR not in path.parents or not path.is_file():
-            return None
-    except (OSError, ValueError):  # a name too long, a NUL byte: no such file
-        return None
-    return path
-
 
 def parse_rating(body: Any) -> Dict[str, Any]:
     """Validates a rating request; raises ValueError with a reason."""
@@ -61,7 +47,7 @@ def store_rating(values: Dict[str, Any]) -> float:
     from shop.db.engine import session_scope
 
     with session_scope() as session:
-        rating = repository.add_rating(session=session, channel="web", **values)
+        rating = repository.ratings.add_rating(session=session, channel="web", **values)
         return round(rating.perceived / rating.expected, 3)
 
 

@@ -148,7 +148,7 @@ def check(
     raised = []
     for alert in due_alerts(now):
         with session_scope() as session:
-            claimed = repository.claim_alert(session=session, ticket_id=alert.ticket_id,
+            claimed = repository.tickets.claim_alert(session=session, ticket_id=alert.ticket_id,
                                              commitment=alert.commitment, now=now)
         if not claimed:
             continue

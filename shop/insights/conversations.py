@@ -389,7 +389,7 @@ def handoff_tickets(period: Period) -> List[HandoffTicket]:
         return [
             HandoffTicket(t.conversation_id or "", unix(t.created_at),
                           reason_of_summary(t.summary))
-            for t in repository.tickets_created_between(
+            for t in repository.tickets.tickets_created_between(
                 session=session, start=period.start, end=period.end, kinds=["handoff"]
             )
         ]

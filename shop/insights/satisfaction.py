@@ -36,7 +36,7 @@ def load_ratings(period: Period) -> List[RatingFacts]:
     with session_scope() as session:
         return [
             RatingFacts(r.expected, r.perceived, r.channel, bool(r.human_involved), r.created_at)
-            for r in repository.ratings_between(session=session, start=period.start,
+            for r in repository.ratings.ratings_between(session=session, start=period.start,
                                                 end=period.end)
             if r.expected
         ]

@@ -70,8 +70,8 @@ def facts_of(
 ) -> List[TicketFacts]:
     """Report facts of ORM tickets (notes and order products fetched in two queries)."""
     tickets = list(tickets)
-    notes = repository.notes_of_tickets(session=session, ticket_ids=[t.id for t in tickets])
-    products = repository.products_of_orders(
+    notes = repository.tickets.notes_of_tickets(session=session, ticket_ids=[t.id for t in tickets])
+    products = repository.catalogue.products_of_orders(
         session=session, order_nos=sorted({t.order_no for t in tickets if t.order_no})
     )
     unknown = str(labels.reports()["unknown_product"])
@@ -246,7 +246,7 @@ def overdue_table(facts: List[TicketFacts], now: datetime) -> Table:
 def load_period(period: Period) -> List[TicketFacts]:
     """Facts of the tickets created in the period."""
     with session_scope() as session:
-        tickets = repository.tickets_created_between(
+        tickets = repository.tickets.tickets_created_between(
             session=session, start=period.start, end=period.end
         )
         return facts_of(session, tickets)
@@ -255,7 +255,8 @@ def load_period(period: Period) -> List[TicketFacts]:
 def load_watch(now: datetime, oldest: datetime, horizon: datetime) -> List[TicketFacts]:
     """Facts of the tickets with a possibly pending deadline in [oldest, horizon]."""
     with session_scope() as session:
-        tickets = repository.tickets_to_watch(session=session, oldest=oldest, horizon=horizon)
+        tickets = repository.tickets.tickets_to_watch(
+            session=session, oldest=oldest, horizon=horizon)
         return facts_of(session, tickets)
 
 

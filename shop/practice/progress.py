@@ -62,7 +62,8 @@ def _summarise(sessions: List[Any]) -> Dict[str, Any]:
 def trainee_progress(trainee: str) -> Dict[str, Any]:
     """A trainee's sessions in time order with averages and weakest areas."""
     with session_scope() as session:
-        records = list(reversed(repository.practice_history(session=session, trainee=trainee)))
+        records = list(reversed(repository.practice.practice_history(
+            session=session, trainee=trainee)))
         history = [
             {
                 "id": r.id,
@@ -80,7 +81,7 @@ def trainee_progress(trainee: str) -> Dict[str, Any]:
 def trainer_overview() -> Dict[str, Any]:
     """Every trainee at a glance, plus team averages by technique and objection type."""
     with session_scope() as session:
-        records = repository.practice_history(session=session)
+        records = repository.practice.practice_history(session=session)
         per_trainee: Dict[str, List[Any]] = defaultdict(list)
         for record in records:
             per_trainee[record.trainee].append(record)

@@ -54,7 +54,7 @@ class PracticeSession:
         seed = random.SystemRandom().randrange(1 << 30) if seed is None else seed
         scenario = choose_scenario(random.Random(seed), scenario_id, difficulty, objection_type)
         with session_scope() as db:
-            record = repository.start_practice(
+            record = repository.practice.start_practice(
                 session=db, trainee=trainee.strip() or "trainee", scenario_id=scenario["id"],
                 objection_type=scenario["objection_type"], seed=seed,
             )
@@ -75,7 +75,7 @@ class PracticeSession:
     def resume(cls, practice_id: int) -> "PracticeSession":
         """Rebuilds a stored session by replaying its turns (any process, any channel)."""
         with session_scope() as db:
-            record = repository.get_practice(session=db, practice_id=practice_id)
+            record = repository.practice.get_practice(session=db, practice_id=practice_id)
             if record is None:
                 raise KeyError(practice_id)
             stored = [TurnRecord(t.technique, t.score, list(t.rubric)) for t in record.turns]
@@ -126,7 +126,7 @@ class PracticeSession:
         answer = self._customer_answers(feedback.score)
         outcome = answer.outcome or ("turns" if len(self.turns) >= self.max_turns else None)
         with session_scope() as db:
-            repository.add_practice_turn(
+            repository.practice.add_practice_turn(
                 session=db, practice_id=self.id, turn_no=len(self.turns), customer_text=asked,
                 reply_text=text, technique=feedback.technique, suitable=feedback.suitable,
                 score=feedback.score, rubric=rubric,
@@ -147,7 +147,7 @@ class PracticeSession:
         self.outcome = outcome
         score = self.final_score()
         with session_scope() as db:
-            repository.finish_practice(session=db, practice_id=self.id, outcome=outcome,
+            repository.practice.finish_practice(session=db, practice_id=self.id, outcome=outcome,
                                        score=score)
         return summary_lines(outcome, score, self.breakdown())
 

@@ -12,5 +12,5 @@ labels become NLU training data, and a re-check shows which misses a model now g
   already in the training data are skipped and reported.
 - `recheck`: parses labelled messages with a model and reports which it now gets right.
 
-`python -m shop.review scan|export|recheck` (see `__main__`).
+`python -m bot.nlu.review_cli scan|export|recheck` (make review-scan|export|recheck).
 """

@@ -73,7 +73,7 @@ def _converter():  # type: ignore[no-untyped-def]
 
 def text_key(text: str) -> str:
     """How the model sees a text, for comparing: annotations removed, NFKC,
-    Simplified, no whitespace, case folded (as bot/normalizer.py normalises)."""
+    Simplified, no whitespace, case folded (as bot/nlu/normalizer.py normalises)."""
     plain = _ANNOTATION.sub(r"\1", text)
     plain = _converter().convert(unicodedata.normalize("NFKC", plain))
     return _SPACE.sub("", plain).casefold()
@@ -186,7 +186,7 @@ def export(
     by_intent: Dict[str, List[Tuple[int, str]]] = defaultdict(list)
     topics: List[Tuple[str, str, str, str]] = []
     with session_scope() as session:
-        items = repository.review_items(session=session, statuses=["labelled"])
+        items = repository.review.review_items(session=session, statuses=["labelled"])
         for item in items:
             text = _clean(item.text)
             label = str(item.label)
@@ -223,5 +223,5 @@ def export(
             logger.info("Review export: %d example(s) of %s (%s) into %s",
                         len(entries), intent, label_name(intent), path)
         append_topics(topics_file, topics)
-        repository.mark_review_exported(session=session, notes=notes, now=now)
+        repository.review.mark_review_exported(session=session, notes=notes, now=now)
     return result

@@ -85,11 +85,11 @@ def listing(
     if not 1 <= limit <= MAX_PAGE_SIZE or offset < 0:
         raise QueueError(f"每页 1–{MAX_PAGE_SIZE} 条")
     with session_scope() as session:
-        items = repository.review_items(
+        items = repository.review.review_items(
             session=session, statuses=statuses, reasons=reasons,
             conversation_ids=[conversation_id] if conversation_id else [],
             limit=limit, offset=offset)
-        counts = repository.review_counts(session=session)
+        counts = repository.review.review_counts(session=session)
         return {
             "items": [item_view(i) for i in items],
             "counts": {s: counts.get(s, 0) for s in STATUSES},
@@ -105,12 +105,13 @@ def label(item_id: int, label_key: str, staff: str) -> Dict[str, Any]:
     if label_key not in label_keys():
         raise QueueError("请选择列表中的意图或“新话题”")
     with session_scope() as session:
-        item = repository.get_review_item(session=session, item_id=item_id)
+        item = repository.review.get_review_item(session=session, item_id=item_id)
         if item is None:
             raise QueueError("没有这条待复核消息", 404)
         if item.status == "exported":
             raise QueueError("这条消息已导出为训练数据，不能再修改标注", 409)
-        repository.label_review_item(session=session, item=item, label=label_key, staff=staff)
+        repository.review.label_review_item(
+            session=session, item=item, label=label_key, staff=staff)
         logger.info("Review item %s labelled %s by %s", item_id, label_key, staff)
         return item_view(item)
 

@@ -65,8 +65,10 @@ def predicted_label(parse: Dict[str, Any]) -> Optional[str]:
 async def recheck(parser: Parser, model: str, now: Optional[datetime] = None) -> Recheck:
     """Parses every labelled/exported message with `parser` and compares with its label."""
     with session_scope() as session:
-        items = [(i.id, i.text, i.label, i.predicted_intent) for i in repository.review_items(
-            session=session, statuses=["labelled", "exported"]) if i.label != NEW_TOPIC]
+        stored = repository.review.review_items(
+            session=session, statuses=["labelled", "exported"])
+        items = [(i.id, i.text, i.label, i.predicted_intent) for i in stored
+                 if i.label != NEW_TOPIC]
     result = Recheck(model, now or deadlines.utcnow())
     for item_id, text, label, before in items:
         parse = await parser.parse_message(text)
@@ -79,14 +81,6 @@ async def recheck(parser: Parser, model: str, now: Optional[datetime] = None) ->
             "fixed": now_label == label,
         })
     return result
-
-
-async def recheck_model(model_path: Path, now: Optional[datetime] = None) -> Recheck:
-    """Loads a trained model in-process and re-checks with it."""
-    from rasa.core.agent import Agent  # heavy: only when a model is re-checked
-
-    agent = Agent.load(str(model_path))
-    return await recheck(agent, str(model_path), now)
 
 
 def save(result: Recheck, path: Path = RECHECK_FILE) -> Path:

@@ -257,7 +257,7 @@ def scan(url: Optional[str] = None) -> ScanResult:
     url = url or settings.tracker_store_url
     overlap = int(rules()["overlap_events"])
     with session_scope() as session:
-        cursor = repository.get_scan_cursor(session=session, name=CURSOR)
+        cursor = repository.review.get_scan_cursor(session=session, name=CURSOR)
     read = read_new_events(url, cursor, overlap)
     if read is None:  # no conversation yet
         return ScanResult(last_event_id=cursor)
@@ -270,7 +270,7 @@ def scan(url: Optional[str] = None) -> ScanResult:
                 for c in sessions for i, e in enumerate(c.events) if e.type_name == "user"}
     with session_scope() as session:
         for item in misses:
-            added = repository.add_review_item(
+            added = repository.review.add_review_item(
                 session=session, conversation_id=item.conversation_id,
                 event_id=item.event_id, text=item.text, reason=item.reason,
                 created_at=deadlines.from_timestamp(item.timestamp),
@@ -281,13 +281,14 @@ def scan(url: Optional[str] = None) -> ScanResult:
         # Messages queued by an earlier scan learn the customer's next message.
         senders = sorted({c.sender_id for c in sessions})
         for start in range(0, len(senders), SENDER_BATCH):
-            for queued in repository.review_items(
+            for queued in repository.review.review_items(
                 session=session, conversation_ids=senders[start:start + SENDER_BATCH]
             ):
                 known = contexts.get((queued.conversation_id, queued.event_id))
                 if known and known != dict(queued.context or {}):
-                    repository.set_review_context(session=session, item=queued, context=known)
-        repository.save_scan_cursor(session=session, name=CURSOR, last_event_id=newest,
+                    repository.review.set_review_context(
+                        session=session, item=queued, context=known)
+        repository.review.save_scan_cursor(session=session, name=CURSOR, last_event_id=newest,
                                     restart=restart)
     if result.queued:
         logger.info("Review scan: %d new message(s) queued (events up to %d)",

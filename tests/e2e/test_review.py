@@ -68,7 +68,7 @@ def data_copy(root: Path) -> Path:
 
 
 def run_cli(stack: Stack, *args: str, timeout: float = 600) -> str:
-    done = subprocess.run([sys.executable, "-m", "shop.review", *args],
+    done = subprocess.run([sys.executable, "-m", "bot.nlu.review_cli", *args],
                           cwd=PROJECT_ROOT, env=stack.env, capture_output=True, text=True,
                           timeout=timeout)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]

@@ -7,7 +7,7 @@ from typing import Any, Callable, Iterator, List
 
 import pytest
 
-from bot.channels import live
+from bot import live
 from bot.channels.wechat.config import ApiSettings, OfficialAccountSettings
 from bot.channels.wechat.official_account import OfficialAccountInput
 from wechat.simulator import (
@@ -30,7 +30,7 @@ def fake_api() -> Iterator[FakeApi]:
 
 @pytest.fixture(autouse=True)
 def _outbound_registry() -> Iterator[None]:
-    """Channels register outbound senders in bot.channels.live; each test starts clean."""
+    """Channels register outbound senders in bot.live; each test starts clean."""
     saved = dict(live._outbound)
     yield
     live._outbound.clear()

@@ -14,8 +14,11 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.channels import console, live
+from bot import live
 from bot.channels.wechat.official_account import OfficialAccountInput
+from bot.console import tickets
+from bot.console.channel import StaffConsoleInput
+from shop import staff_auth
 from shop.config import PROJECT_ROOT, settings
 from shop.db import repository
 from shop.db.engine import session_scope
@@ -33,7 +36,7 @@ def staff_directory(tmp_path, monkeypatch) -> StaffDirectory:
         staff_token_secret="wechat-handoff-test-secret-0123456789",
         staff_accounts_file=tmp_path / "accounts.yml", var_dir=tmp_path,
     ))
-    monkeypatch.setattr(console, "directory", lambda: directory)
+    monkeypatch.setattr(staff_auth, "staff_directory", lambda: directory)
     return directory
 
 
@@ -44,7 +47,7 @@ def rasa_domain() -> Domain:
 
 def ticket_for(conversation_id: str) -> int:
     with session_scope() as session:
-        return repository.create_ticket(session=session, kind="handoff",
+        return repository.tickets.create_ticket(session=session, kind="handoff",
                                         conversation_id=conversation_id, summary="转人工").id
 
 
@@ -66,7 +69,7 @@ def test_console_reply_to_a_wechat_customer_goes_through_the_send_api(
     agent = SimpleNamespace(domain=rasa_domain, tracker_store=InMemoryTrackerStore(rasa_domain),
                             lock_store=InMemoryLockStore())
     wechat = OfficialAccountInput(oa_settings(fake_api))
-    server = serve([wechat, console.StaffConsoleInput()], Assistant(), agent)
+    server = serve([wechat, StaffConsoleInput()], Assistant(), agent)
     customers = {"wechat:oWeChatCustomer": "wechat", "web-session-0001": "socketio"}
     for conversation_id, channel in customers.items():
         tracker = DialogueStateTracker.from_events(
@@ -128,7 +131,7 @@ def test_console_says_when_a_reply_could_not_reach_the_customer(
     agent = SimpleNamespace(domain=rasa_domain, tracker_store=InMemoryTrackerStore(rasa_domain),
                             lock_store=InMemoryLockStore())
     wechat = OfficialAccountInput(oa_settings(fake_api))
-    server = serve([wechat, console.StaffConsoleInput()], Assistant(), agent)
+    server = serve([wechat, StaffConsoleInput()], Assistant(), agent)
     tracker = DialogueStateTracker.from_events(
         "wechat:oSilentCustomer", [UserUttered("转人工", input_channel="wechat")])
     server.run(agent.tracker_store.save(tracker))
@@ -143,6 +146,6 @@ def test_console_says_when_a_reply_could_not_reach_the_customer(
     reply = requests.post(f"{api}/tickets/{ticket}/reply", headers=headers,
                           json={"text": "您好，我是小李"}, timeout=30)
     assert reply.status_code == 502
-    assert reply.json()["error"] == console.UNDELIVERED
+    assert reply.json()["error"] == tickets.UNDELIVERED
     stored = server.run(agent.tracker_store.retrieve("wechat:oSilentCustomer"))
     assert stored.latest_bot_utterance.text == "您好，我是小李"  # kept in the transcript

@@ -9,7 +9,7 @@ from typing import Any, Callable, Optional, Set
 
 import pytest
 
-from bot.channels import live
+from bot import live
 from bot.channels.wechat.config import WeComSettings
 from bot.channels.wechat.wecom import WeComInput, parse_conversation_id
 from shop.db import repository
@@ -74,7 +74,8 @@ def wecom(db, fake_api, serve) -> Callable[..., WeCom]:
 
 def saved_cursor() -> Optional[str]:
     with session_scope() as session:
-        return repository.get_channel_cursor(session=session, channel="wecom", account=KF_ID)
+        return repository.channels.get_channel_cursor(
+            session=session, channel="wecom", account=KF_ID)
 
 
 # ================================================================ verification
@@ -154,7 +155,7 @@ def test_redelivered_msgids_are_answered_once(wecom, fake_api):
     channel.event()
     # a crash before the cursor was saved: the same page is read again after restart
     with session_scope() as session:
-        repository.save_channel_cursor(session=session, channel="wecom", account=KF_ID,
+        repository.channels.save_channel_cursor(session=session, channel="wecom", account=KF_ID,
                                        cursor="0")
     wecom().event()
     assert channel.assistant.texts == ["你好"]
@@ -268,21 +269,25 @@ def test_message_claims_are_pruned_after_a_week(db):
 
     now = deadlines.utcnow()
     with session_scope() as session:
-        assert repository.claim_channel_message(session=session, channel="wecom", msg_id="old",
+        assert repository.channels.claim_channel_message(
+            session=session, channel="wecom", msg_id="old",
                                                 now=now - timedelta(days=8))
-        assert repository.claim_channel_message(session=session, channel="wecom", msg_id="new",
+        assert repository.channels.claim_channel_message(
+            session=session, channel="wecom", msg_id="new",
                                                 now=now)
-        assert not repository.claim_channel_message(session=session, channel="wecom",
+        assert not repository.channels.claim_channel_message(session=session, channel="wecom",
                                                     msg_id="new")
         # another channel's ids are its own
-        assert repository.claim_channel_message(session=session, channel="other", msg_id="new")
+        assert repository.channels.claim_channel_message(
+            session=session, channel="other", msg_id="new")
     with session_scope() as session:
-        removed = repository.prune_channel_messages(session=session, channel="wecom",
+        removed = repository.channels.prune_channel_messages(session=session, channel="wecom",
                                                     before=now - timedelta(days=7))
     assert removed == 1
     with session_scope() as session:
-        assert repository.claim_channel_message(session=session, channel="wecom", msg_id="old")
-        assert not repository.claim_channel_message(session=session, channel="wecom",
+        assert repository.channels.claim_channel_message(
+            session=session, channel="wecom", msg_id="old")
+        assert not repository.channels.claim_channel_message(session=session, channel="wecom",
                                                     msg_id="new")
 
 

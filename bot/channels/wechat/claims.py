@@ -20,7 +20,7 @@ def _claim(channel: str, key: str) -> bool:
     from shop.db.engine import session_scope
 
     with session_scope() as session:
-        return repository.claim_channel_message(session=session, channel=channel,
+        return repository.channels.claim_channel_message(session=session, channel=channel,
                                                 msg_id=key[:128])
 
 
@@ -30,7 +30,7 @@ def _prune(channel: str, keep: timedelta) -> int:
     from shop.db.engine import session_scope
 
     with session_scope() as session:
-        return repository.prune_channel_messages(
+        return repository.channels.prune_channel_messages(
             session=session, channel=channel, before=deadlines.utcnow() - keep)
 
 

@@ -11,7 +11,7 @@
   WeChat gets "success" at once and every message goes out, in order, through the
   customer-service API, split to 2048 bytes each.
 * Staff replies from the console reach WeChat customers through the same API
-  (registered with `bot.channels.live`).
+  (registered with `bot.live`).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels import live
+from bot import live
 from bot.channels.guard import guard
 from bot.channels.wechat.claims import DeliveryClaims
 from bot.channels.wechat.client import ApiError, OfficialAccountClient

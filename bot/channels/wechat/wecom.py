@@ -35,7 +35,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels import live
+from bot import live
 from bot.channels.guard import guard
 from bot.channels.wechat.claims import DeliveryClaims
 from bot.channels.wechat.client import ApiError, WeComClient
@@ -72,7 +72,7 @@ def _load_cursor(open_kfid: str) -> Optional[str]:
     from shop.db.engine import session_scope
 
     with session_scope() as session:
-        return repository.get_channel_cursor(session=session, channel=CHANNEL,
+        return repository.channels.get_channel_cursor(session=session, channel=CHANNEL,
                                              account=open_kfid)
 
 
@@ -81,7 +81,7 @@ def _save_cursor(open_kfid: str, cursor: str) -> None:
     from shop.db.engine import session_scope
 
     with session_scope() as session:
-        repository.save_channel_cursor(session=session, channel=CHANNEL, account=open_kfid,
+        repository.channels.save_channel_cursor(session=session, channel=CHANNEL, account=open_kfid,
                                        cursor=cursor)
 
 

@@ -2,11 +2,11 @@
 
 Same model, same config, same predictions (tests/test_classifiers.py compares the
 rows and scores with Rasa's):
-- `_create_X` is bot.features.sentence_matrix, which skips the sequence features
+- `_create_X` is bot.nlu.features.sentence_matrix, which skips the sequence features
   Rasa stacks and throws away;
 - the weights are kept in the order scipy multiplies without copying them
-  (bot.features.transposable_weights);
-- the fitted model is stored as arrays (bot.linear_model) instead of with skops,
+  (bot.nlu.features.transposable_weights);
+- the fitted model is stored as arrays (bot.nlu.linear_model) instead of with skops,
   whose import cost seconds of the server's start-up.
 """
 
@@ -24,8 +24,8 @@ from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressi
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot import linear_model
-from bot.features import sentence_matrix, transposable_weights
+from bot.nlu import linear_model
+from bot.nlu.features import sentence_matrix, transposable_weights
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ class IntentClassifier(LogisticRegressionClassifier):
 
     def train(self, training_data: TrainingData) -> Resource:
         resource = super().train(training_data)
-        transposable_weights(self.clf)  # loading does it too (bot.linear_model.load)
+        transposable_weights(self.clf)  # loading does it too (bot.nlu.linear_model.load)
         return resource
 
     def persist(self) -> None:

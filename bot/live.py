@@ -12,6 +12,9 @@ from __future__ import annotations
 import logging
 from typing import Any, Awaitable, Callable, Dict, Optional
 
+from shop import staff_auth
+from shop.staff_auth import AuthError
+
 logger = logging.getLogger(__name__)
 
 # Sends a pushed message to a customer of a channel: (conversation id, message) → sent?
@@ -31,11 +34,8 @@ def register(server: Any) -> None:
 
     @server.on("connect", namespace=STAFF_NAMESPACE)
     async def staff_connect(sid: str, environ: Dict, auth: Optional[Dict] = None) -> bool:
-        from bot.channels.console import directory
-        from shop.staff_auth import AuthError
-
         try:
-            staff = directory().verify((auth or {}).get("token"))
+            staff = staff_auth.staff_directory().verify((auth or {}).get("token"))
         except AuthError:
             logger.info("Refused a staff socket without a valid token")
             return False

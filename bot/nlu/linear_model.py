@@ -16,7 +16,7 @@ from typing import Any, Dict
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from bot.features import transposable_weights
+from bot.nlu.features import transposable_weights
 
 ARRAYS = "logistic_regression.npz"
 PARAMS = "logistic_regression.json"

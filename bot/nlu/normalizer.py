@@ -4,7 +4,7 @@ Customers type full-width letters and digits (ＤＤ２０２６…), Traditiona
 (請問這個多少錢), colloquial forms, typos and pinyin (咋算, 木有, 包邮不, 定单, xiexie)
 and sometimes paste whole essays. Normalising once, before the tokenizer, lets every
 later component (jieba, regexes, featurizers, spaCy) see one canonical form. The
-colloquial table is data: knowledge/language.yml, compiled by bot/lexicon.py.
+colloquial table is data: knowledge/language.yml, compiled by bot/nlu/lexicon.py.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.lexicon import PROJECT_ROOT, Lexicon
+from bot.nlu.lexicon import Lexicon
+from shop.config import PROJECT_ROOT
 
 logger = logging.getLogger(__name__)
 

@@ -14,7 +14,8 @@ from typing import Any, Dict, List, Mapping, Optional
 
 import yaml
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+from shop.config import PROJECT_ROOT
+
 DEFAULT_PATH = PROJECT_ROOT / "knowledge" / "language.yml"
 
 # Spaces and punctuation dropped when a whole message is looked up ("ok!" = "ok").

@@ -1,10 +1,13 @@
-"""`python -m shop.review scan|export|recheck`
+"""`python -m bot.nlu.review_cli scan|export|recheck` (make review-scan|export|recheck)
 
 - scan: queue the messages the bot did not understand since the last scan.
 - export [--data-dir data] [--topics results/review/new_topics.md]: labelled messages
   into the NLU training data (then `make validate` and `make train`).
 - recheck [--model models/current.tar.gz] [--out results/review/recheck.json]:
   which labelled misses the model now gets right.
+
+The review queue itself (shop/review) needs no Rasa; only the re-check loads a
+trained model, which is why the command line lives on the Rasa side.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ import logging
 import sys
 from pathlib import Path
 from typing import List, Optional
+
+from rasa.core.agent import Agent
 
 from shop.config import PROJECT_ROOT
 from shop.db.engine import create_schema
@@ -57,8 +62,14 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+async def recheck_model(model_path: Path) -> rechecking.Recheck:
+    """Loads a trained model in-process and re-checks the labelled misses with it."""
+    agent = Agent.load(str(model_path))
+    return await rechecking.recheck(agent, str(model_path))
+
+
 def _recheck(args: argparse.Namespace) -> int:
-    result = asyncio.run(rechecking.recheck_model(args.model))
+    result = asyncio.run(recheck_model(args.model))
     rechecking.save(result, args.out)
     print(markdown(result.table(), empty="（没有已标注的消息）"))
     print(f"\n{args.model}: {result.fixed}/{len(result.rows)} 条以前未能理解的消息现在识别正确"
@@ -67,7 +78,7 @@ def _recheck(args: argparse.Namespace) -> int:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m shop.review",
+    parser = argparse.ArgumentParser(prog="python -m bot.nlu.review_cli",
                                      description="复核队列（四个不漏）")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("scan", help="queue the messages not understood since the last scan")

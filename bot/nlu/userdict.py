@@ -1,7 +1,7 @@
 """Generates the jieba user dictionary from `knowledge/`.
 
 Rasa's JiebaTokenizer loads every file in its `dictionary_path` folder, so this
-writes exactly one file there. Run: `python -m bot.dictionary` (the Makefile does).
+writes exactly one file there. Run: `python -m bot.nlu.userdict` (the Makefile does).
 """
 
 from __future__ import annotations

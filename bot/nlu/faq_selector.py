@@ -46,8 +46,8 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.linear_model import LogisticRegression
 
-from bot import linear_model
-from bot.features import sentence_matrix, transposable_weights
+from bot.nlu import linear_model
+from bot.nlu.features import sentence_matrix, transposable_weights
 
 logger = logging.getLogger(__name__)
 

@@ -1,0 +1,69 @@
+"""Staff login and the token check every console API route goes through."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+from typing import Any, Awaitable, Callable, Dict
+
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from shop import deadlines, staff_auth
+from shop.desk import iso
+from shop.staff_auth import AuthError, Staff
+
+logger = logging.getLogger(__name__)
+
+StaffHandler = Callable[..., Awaitable[HTTPResponse]]
+
+
+def authenticate(request: Request) -> Staff:
+    """The staff member whose bearer token the request carries; raises AuthError."""
+    header = request.headers.get("Authorization", "")
+    token = header[7:] if header.startswith("Bearer ") else None
+    return staff_auth.staff_directory().verify(token)
+
+
+def protected(handler: StaffHandler) -> Callable[..., Awaitable[HTTPResponse]]:
+    """A route for logged-in staff: 401 without a valid token, and a polite 503 (with
+    the failure logged) instead of a stack trace when the handler fails."""
+    async def wrapper(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
+        try:
+            staff = authenticate(request)
+        except AuthError as error:
+            return response.json({"error": str(error)}, status=401)
+        try:
+            return await handler(request, staff, *args, **kwargs)
+        except Exception:
+            logger.exception("Console request %s failed", request.path)
+            return response.json({"error": "服务暂时不可用，请稍后再试"}, status=503)
+
+    wrapper.__name__ = handler.__name__
+    return wrapper
+
+
+def json_body(request: Request) -> Dict[str, Any]:
+    """The request's JSON object, or {} for anything else."""
+    return request.json if isinstance(request.json, dict) else {}
+
+
+def add_routes(console: Blueprint) -> None:
+    """POST /api/login: a staff token for a user name and password."""
+
+    @console.route("/api/login", methods=["POST"])
+    async def login(request: Request) -> HTTPResponse:
+        body = json_body(request)
+        username, password = body.get("username"), body.get("password")
+        if not isinstance(username, str) or not isinstance(password, str):
+            return response.json({"error": "请输入用户名和密码"}, status=400)
+        directory = staff_auth.staff_directory()
+        try:
+            token = await asyncio.to_thread(directory.login, username, password)
+        except AuthError as error:
+            return response.json({"error": str(error)}, status=401)
+        staff = directory.verify(token)
+        expires = deadlines.utcnow() + timedelta(hours=directory.token_hours)
+        return response.json({"token": token, "name": staff.name, "expires_at": iso(expires)})

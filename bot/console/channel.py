@@ -1,0 +1,35 @@
+"""The staff console as a Rasa custom channel, so its routes reach the agent, the
+tracker store and the customers' socket.io rooms (credentials.yml names it).
+
+Staff log in, see the queue of tickets (tier A first, then the earliest deadline),
+open a conversation with its full transcript, the customer record, orders, open
+tickets and notes, join, reply in real time, hand the conversation back to the bot
+or close the ticket; trainers follow practice, managers read reports and label the
+review queue. Every API route requires a staff token (auth.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Awaitable, Callable, Text
+
+from rasa.core.channels.channel import InputChannel, UserMessage
+from sanic import Blueprint
+
+from bot.console import auth, jobs, practice, reports, review, tickets
+
+
+class StaffConsoleInput(InputChannel):
+    """/webhooks/console/: the console pages and their token-protected API."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "console"
+
+    def blueprint(
+        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> Blueprint:
+        console = Blueprint("staff_console", __name__)
+        for page in (auth, tickets, practice, reports, review):
+            page.add_routes(console)
+        jobs.add_listeners(console)
+        return console

@@ -1,0 +1,16 @@
+"""All queries of the assistant, one module per topic; callers never build SQL.
+
+    from shop.db import repository
+    repository.tickets.ensure_open_ticket(session=session, ...)
+"""
+
+from shop.db.repository import (  # noqa: F401  (the topics are this package's API)
+    catalogue,
+    channels,
+    orders,
+    practice,
+    ratings,
+    review,
+    staff,
+    tickets,
+)
