@@ -29,7 +29,7 @@ from actions.handoff import conversation_summary
 from shop import knowledge
 from shop.db import repository
 from shop.db.engine import session_scope
-from shop.insights import conversations, manager_report
+from shop.insights import conversations, manager_report, tracker_events
 from shop.insights.period import Period
 from shop.tickets import handoff_reason
 
@@ -218,12 +218,12 @@ def test_a_later_period_sees_none_of_it(store):
 
 
 def test_the_store_is_opened_read_only(store):
-    engine = conversations.read_only_engine(store)
+    engine = tracker_events.read_only_engine(store)
     with pytest.raises(Exception, match="readonly"):
         with engine.begin() as connection:
             connection.exec_driver_sql("DELETE FROM events")
     engine.dispose()
-    assert conversations.read_only_engine("sqlite:////nonexistent/tracker.db") is None
+    assert tracker_events.read_only_engine("sqlite:////nonexistent/tracker.db") is None
 
 
 def test_an_unreadable_store_is_reported_not_raised(tmp_path):
@@ -247,9 +247,9 @@ def test_reason_of_a_real_ticket_summary(domain, key, values):
 
 
 def test_split_sessions_keeps_a_first_session_without_session_started():
-    rows = [conversations.EventRow("s", "user", 100.0, "greet"),
-            conversations.EventRow("s", "action", 101.0, None, "utter_greet")]
-    found = conversations.split_sessions(rows, {"s": 100.0}, 50.0, 200.0)
+    rows = [tracker_events.EventRow("s", "user", 100.0, "greet"),
+            tracker_events.EventRow("s", "action", 101.0, None, "utter_greet")]
+    found = tracker_events.split_sessions(rows, {"s": 100.0}, 50.0, 200.0)
     assert [len(c.events) for c in found] == [2]
     # The same rows, but the sender was seen before the period: an older session's tail.
-    assert conversations.split_sessions(rows, {"s": 10.0}, 50.0, 200.0) == []
+    assert tracker_events.split_sessions(rows, {"s": 10.0}, 50.0, 200.0) == []

@@ -20,8 +20,8 @@ from shop import deadlines
 from shop.config import settings
 from shop.db import repository
 from shop.db.engine import session_scope
-from shop.insights import conversations
-from shop.insights.conversations import EVENTS, Conversation, EventRow
+from shop.insights import conversations, tracker_events
+from shop.insights.tracker_events import EVENTS, Conversation, EventRow
 from shop.review.rules import rules
 
 logger = logging.getLogger(__name__)
@@ -73,7 +73,7 @@ def read_new_events(
     below the cursor (the store was replaced) — or None when there is no store yet.
     Raises SQLAlchemyError when it cannot be read.
     """
-    engine = conversations.read_only_engine(url)
+    engine = tracker_events.read_only_engine(url)
     if engine is None:
         return None
     after = max(0, cursor - overlap)
@@ -100,7 +100,7 @@ def read_new_events(
                 )
                 rows += [
                     StoredEvent(sender, type_name, float(stamp or 0.0), intent, action,
-                                conversations._json(data), event_id=int(event_id))
+                                tracker_events.event_data(data), event_id=int(event_id))
                     for event_id, sender, type_name, stamp, intent, action, data in result
                 ]
     finally:
@@ -241,7 +241,7 @@ def find_misses(conversation: Conversation, after: int = 0) -> List[Miss]:
 
 def customer_sessions(rows: Iterable[StoredEvent]) -> List[Conversation]:
     """Every session with a customer message, practice sessions left out."""
-    every = conversations.split_sessions(list(rows), {}, float("-inf"), float("inf"))
+    every = tracker_events.split_sessions(list(rows), {}, float("-inf"), float("inf"))
     return [c for c in every if not conversations.is_practice(c)]
 
 
