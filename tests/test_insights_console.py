@@ -144,12 +144,16 @@ def test_bad_report_requests(app, db, token, path, status):
 def test_report_page_is_public_and_linked_from_the_console(app):
     status, headers, body = call(app, "/webhooks/console/reports")
     assert status == 200 and "text/html" in headers["content-type"]
-    assert "/webhooks/chat/static/reports.js" in body.decode("utf-8")
+    page = body.decode("utf-8")
+    # The shared staff API helper first, then the page's script.
+    assert 0 < page.index("/static/staff_api.js") < page.index("/webhooks/chat/static/reports.js")
     assert 'href="/webhooks/console/reports"' in (STATIC_DIR / "console.html").read_text(
         encoding="utf-8")
 
 
 def test_report_script_uses_the_console_token_and_text_only():
     code = (PROJECT_ROOT / "bot" / "web" / "static" / "reports.js").read_text(encoding="utf-8")
-    assert "cs_staff_token" in code and "textContent" in code
-    assert "innerHTML" not in code
+    assert "csStaffApi" in code and "textContent" in code
+    assert "innerHTML" not in code and "fetch(" not in code  # one wrapper: staff_api.js
+    helper = (STATIC_DIR / "staff_api.js").read_text(encoding="utf-8")
+    assert "cs_staff_token" in helper and "Bearer" in helper

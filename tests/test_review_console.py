@@ -188,11 +188,12 @@ def test_recheck_with_the_running_model(app, db, token, tmp_path, monkeypatch): 
 def test_review_page_is_public_and_linked_from_the_console(app):  # noqa: F811
     status, body = call(app, "/webhooks/console/review")
     assert status == 200 and "/webhooks/chat/static/review.js" in body["_raw"]
+    assert body["_raw"].index("/static/staff_api.js") < body["_raw"].index("/static/review.js")
     assert 'href="/webhooks/console/review"' in (STATIC_DIR / "console.html").read_text(
         encoding="utf-8")
 
 
 def test_review_script_uses_the_console_token_and_text_only():
     code = (STATIC_DIR / "review.js").read_text(encoding="utf-8")
-    assert "cs_staff_token" in code and "textContent" in code
-    assert "innerHTML" not in code
+    assert "csStaffApi" in code and "textContent" in code
+    assert "innerHTML" not in code and "fetch(" not in code  # one wrapper: staff_api.js

@@ -26,4 +26,7 @@ def test_no_html_sinks(script: Path) -> None:
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.name)
 def test_text_goes_through_text_nodes(script: Path) -> None:
     code = script.read_text(encoding="utf-8")
+    if "document." not in code:  # no page access at all (staff_api.js only calls the API)
+        assert script.name == "staff_api.js"
+        return
     assert "textContent" in code or "createTextNode" in code

@@ -32,8 +32,7 @@ def domain_intents() -> List[str]:
 
 def faq_keys() -> List[str]:
     """The FAQ sub-intents (`payment_methods` of `utter_faq/payment_methods`)."""
-    responses = knowledge.load("faq").get("responses", {})
-    return [name.split("/", 1)[1] for name in responses if name.startswith("utter_faq/")]
+    return list(knowledge.faq())
 
 
 def label_keys() -> List[str]:

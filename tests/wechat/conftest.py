@@ -8,8 +8,8 @@ from typing import Any, Callable, Iterator, List
 import pytest
 
 from bot import live
-from bot.channels.wechat.config import ApiSettings, OfficialAccountSettings
 from bot.channels.wechat.official_account import OfficialAccountInput
+from bot.channels.wechat.settings import ApiSettings, OfficialAccountSettings
 from wechat.simulator import (
     AES_KEY,
     APP_ID,

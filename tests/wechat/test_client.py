@@ -123,7 +123,7 @@ def test_wrong_secret_is_a_final_error(client, fake_api):
 def test_unreachable_platform_fails_after_retries(clock, sleeps):
     from dataclasses import replace
 
-    from bot.channels.wechat.config import ApiSettings
+    from bot.channels.wechat.settings import ApiSettings
     from wechat.simulator import free_port
 
     async def sleep(seconds: float) -> None:

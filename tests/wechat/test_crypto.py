@@ -29,6 +29,16 @@ def sample() -> MessageCrypto:
     return MessageCrypto(SAMPLE_TOKEN, SAMPLE_KEY, SAMPLE_CORP_ID)
 
 
+def test_the_shared_callback_step_checks_the_signature_then_decrypts(sample):
+    query = {"msg_signature": "477715d11cdb4164915debcba66cb864d751f3e6",
+             "timestamp": "1409659813", "nonce": "1372623149"}
+    assert "<Content><![CDATA[hello]]></Content>" in sample.open_callback(query, SAMPLE_ENCRYPT)
+    for name in query:  # any of the three altered or missing: refused before decrypting
+        with pytest.raises(CryptoError, match="msg_signature"):
+            sample.open_callback({**query, name: "0"}, SAMPLE_ENCRYPT)
+        with pytest.raises(CryptoError, match="msg_signature"):
+            sample.open_callback({k: v for k, v in query.items() if k != name}, SAMPLE_ENCRYPT)
+
 def test_official_sample_message_verifies_and_decrypts(sample):
     assert sample.verify("477715d11cdb4164915debcba66cb864d751f3e6", "1409659813",
                          "1372623149", SAMPLE_ENCRYPT)

@@ -10,7 +10,7 @@ from typing import Any, Callable, Optional, Set
 import pytest
 
 from bot import live
-from bot.channels.wechat.config import WeComSettings
+from bot.channels.wechat.settings import WeComSettings
 from bot.channels.wechat.wecom import WeComInput, parse_conversation_id
 from shop.db import repository
 from shop.db.engine import session_scope

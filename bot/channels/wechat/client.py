@@ -18,7 +18,7 @@ from typing import Any, Awaitable, Callable, Dict, Optional, Tuple
 
 import aiohttp
 
-from bot.channels.wechat.config import ApiSettings
+from bot.channels.wechat.settings import ApiSettings
 
 logger = logging.getLogger(__name__)
 

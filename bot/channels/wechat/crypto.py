@@ -17,7 +17,7 @@ import hashlib
 import hmac
 import os
 import struct
-from typing import Callable
+from typing import Callable, Mapping
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
@@ -119,3 +119,12 @@ class MessageCrypto:
     def verify(self, msg_signature: str, timestamp: str, nonce: str, encrypted: str) -> bool:
         """Whether `msg_signature` signs this encrypted message with our token."""
         return signature_matches(msg_signature, self.token, timestamp, nonce, encrypted)
+
+    def open_callback(self, query: Mapping[str, str], encrypted: str) -> str:
+        """The callback step both channels share: checks the request's msg_signature
+        (query: msg_signature, timestamp, nonce) over `encrypted`, then decrypts it.
+        Raises CryptoError when either fails."""
+        if not self.verify(query.get("msg_signature", ""), query.get("timestamp", ""),
+                           query.get("nonce", ""), encrypted):
+            raise CryptoError("bad msg_signature")
+        return self.decrypt(encrypted)

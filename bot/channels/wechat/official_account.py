@@ -31,7 +31,6 @@ from bot import live
 from bot.channels.guard import guard
 from bot.channels.wechat.claims import DeliveryClaims
 from bot.channels.wechat.client import ApiError, OfficialAccountClient
-from bot.channels.wechat.config import OfficialAccountSettings
 from bot.channels.wechat.crypto import CryptoError, MessageCrypto, signature_matches
 from bot.channels.wechat.dedup import RecentKeys
 from bot.channels.wechat.messages import (
@@ -44,6 +43,7 @@ from bot.channels.wechat.messages import (
     text_reply_xml,
     turn_chunks,
 )
+from bot.channels.wechat.settings import OfficialAccountSettings
 
 logger = logging.getLogger(__name__)
 
@@ -332,13 +332,7 @@ class OfficialAccountInput(InputChannel):
                         logger.error("Encrypted WeChat message but no usable AES key")
                         return response.text("forbidden", status=403)
                     encrypted = fields.get("Encrypt", "")
-                    args = request.args
-                    if not self.crypto.verify(args.get("msg_signature", ""),
-                                              args.get("timestamp", ""), args.get("nonce", ""),
-                                              encrypted):
-                        logger.warning("WeChat message with a bad msg_signature refused")
-                        return response.text("forbidden", status=403)
-                    fields = parse_xml(self.crypto.decrypt(encrypted))
+                    fields = parse_xml(self.crypto.open_callback(request.args, encrypted))
             except CryptoError as error:
                 logger.warning("WeChat message refused: %s", error)
                 return response.text("forbidden", status=403)

@@ -39,7 +39,6 @@ from bot import live
 from bot.channels.guard import guard
 from bot.channels.wechat.claims import DeliveryClaims
 from bot.channels.wechat.client import ApiError, WeComClient
-from bot.channels.wechat.config import WeComSettings
 from bot.channels.wechat.crypto import CryptoError, MessageCrypto
 from bot.channels.wechat.messages import BadXml, parse_xml, render, split_text, turn_chunks
 from bot.channels.wechat.official_account import (
@@ -49,6 +48,7 @@ from bot.channels.wechat.official_account import (
     CollectingOutput,
     domain_text,
 )
+from bot.channels.wechat.settings import WeComSettings
 
 logger = logging.getLogger(__name__)
 
@@ -292,11 +292,7 @@ class WeComInput(InputChannel):
     def _open(self, request: Request, encrypted: str) -> str:
         """Checks msg_signature and decrypts; CryptoError when either fails."""
         assert self.crypto is not None
-        args = request.args
-        if not self.crypto.verify(args.get("msg_signature", ""), args.get("timestamp", ""),
-                                  args.get("nonce", ""), encrypted):
-            raise CryptoError("bad msg_signature")
-        return self.crypto.decrypt(encrypted)
+        return self.crypto.open_callback(request.args, encrypted)
 
     def blueprint(
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]

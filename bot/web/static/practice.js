@@ -3,7 +3,8 @@
 (function () {
   "use strict";
 
-  const token = sessionStorage.getItem("cs_staff_token");
+  const token = window.csStaffApi.token();
+  const get = window.csStaffApi.request;
   const api = "/webhooks/console/api/practice";
   const $ = (selector) => document.querySelector(selector);
 
@@ -17,13 +18,6 @@
     const box = $("#practice-error");
     box.textContent = message;
     box.hidden = false;
-  }
-
-  async function get(path) {
-    const response = await fetch(path, { headers: { Authorization: `Bearer ${token}` } });
-    if (response.status === 401) throw new Error("请先在人工坐席工作台登录");
-    if (!response.ok) throw new Error((await response.json()).error || "加载失败");
-    return response;
   }
 
   async function showTrainee(name) {

@@ -3,7 +3,8 @@
 (function () {
   "use strict";
 
-  const token = sessionStorage.getItem("cs_staff_token");
+  const token = window.csStaffApi.token();
+  const get = window.csStaffApi.request;
   const api = "/webhooks/console/api/reports";
   const $ = (selector) => document.querySelector(selector);
 
@@ -19,13 +20,6 @@
     if ($("#until").value) params.set("until", $("#until").value);
     const text = params.toString();
     return text ? `?${text}` : "";
-  }
-
-  async function get(path) {
-    const response = await fetch(path, { headers: { Authorization: `Bearer ${token}` } });
-    if (response.status === 401) throw new Error("请先在人工坐席工作台登录");
-    if (!response.ok) throw new Error((await response.json()).error || "加载失败");
-    return response;
   }
 
   function element(tag, text, className) {

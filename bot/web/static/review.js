@@ -3,7 +3,8 @@
 (function () {
   "use strict";
 
-  const token = sessionStorage.getItem("cs_staff_token");
+  const token = window.csStaffApi.token();
+  const call = window.csStaffApi.json;
   const api = "/webhooks/console/api/review";
   const $ = (selector) => document.querySelector(selector);
   let labels = [];
@@ -23,17 +24,6 @@
     if (text != null) node.textContent = String(text);
     if (className) node.className = className;
     return node;
-  }
-
-  async function call(path, options) {
-    const response = await fetch(path, {
-      ...options,
-      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
-    });
-    if (response.status === 401) throw new Error("请先在人工坐席工作台登录");
-    const body = await response.json();
-    if (!response.ok) throw new Error(body.error || "操作失败");
-    return body;
   }
 
   function fillSelect(select, names) {

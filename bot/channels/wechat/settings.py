@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Any, Dict, Mapping, Optional
+from typing import Any, ClassVar, Dict, Mapping, Optional, Type, TypeVar
+
+T = TypeVar("T", bound="EnvSettings")
 
 
 @dataclass(frozen=True)
@@ -40,8 +42,28 @@ def _api(env: Mapping[str, str], prefix: str, default_base: str) -> ApiSettings:
     )
 
 
+class EnvSettings:
+    """One `from_env` for every channel: each class names its variables."""
+
+    PREFIX: ClassVar[str]  # <PREFIX>_API_BASE, _API_ATTEMPTS, … configure its API calls
+    API_BASE: ClassVar[str]
+    TEXT_VARS: ClassVar[Dict[str, str]]  # field → environment variable
+    FLOAT_VARS: ClassVar[Dict[str, str]]
+
+    @classmethod
+    def from_env(cls: Type[T], env: Optional[Mapping[str, str]] = None, **overrides: Any) -> T:
+        env = os.environ if env is None else env
+        defaults = cls()
+        values: Dict[str, Any] = {"api": _api(env, cls.PREFIX, cls.API_BASE)}
+        values.update({name: env.get(var, "") for name, var in cls.TEXT_VARS.items()})
+        values.update({name: _float(env, var, getattr(defaults, name))
+                       for name, var in cls.FLOAT_VARS.items()})
+        values.update(overrides)
+        return cls(**values)
+
+
 @dataclass(frozen=True)
-class OfficialAccountSettings:
+class OfficialAccountSettings(EnvSettings):
     """The Official Account (公众号) channel."""
 
     app_id: str = ""
@@ -63,26 +85,18 @@ class OfficialAccountSettings:
     def configured(self) -> bool:
         return bool(self.token)
 
-    @classmethod
-    def from_env(
-        cls, env: Optional[Mapping[str, str]] = None, **overrides: Any
-    ) -> "OfficialAccountSettings":
-        env = os.environ if env is None else env
-        values: Dict[str, Any] = dict(
-            app_id=env.get("WECHAT_APP_ID", ""),
-            app_secret=env.get("WECHAT_APP_SECRET", ""),
-            token=env.get("WECHAT_TOKEN", ""),
-            encoding_aes_key=env.get("WECHAT_ENCODING_AES_KEY", ""),
-            api=_api(env, "WECHAT", "https://api.weixin.qq.com"),
-            reply_window_seconds=_float(env, "WECHAT_REPLY_WINDOW_SECONDS", 4.5),
-            max_age_seconds=_float(env, "WECHAT_MAX_AGE_SECONDS", 600.0),
-        )
-        values.update(overrides)
-        return cls(**values)
+    PREFIX: ClassVar[str] = "WECHAT"
+    API_BASE: ClassVar[str] = "https://api.weixin.qq.com"
+    TEXT_VARS: ClassVar[Dict[str, str]] = {
+        "app_id": "WECHAT_APP_ID", "app_secret": "WECHAT_APP_SECRET",
+        "token": "WECHAT_TOKEN", "encoding_aes_key": "WECHAT_ENCODING_AES_KEY"}
+    FLOAT_VARS: ClassVar[Dict[str, str]] = {
+        "reply_window_seconds": "WECHAT_REPLY_WINDOW_SECONDS",
+        "max_age_seconds": "WECHAT_MAX_AGE_SECONDS"}
 
 
 @dataclass(frozen=True)
-class WeComSettings:
+class WeComSettings(EnvSettings):
     """The WeCom customer service (企业微信 · 微信客服) channel."""
 
     corp_id: str = ""
@@ -102,19 +116,11 @@ class WeComSettings:
     def configured(self) -> bool:
         return bool(self.token and self.encoding_aes_key and self.corp_id)
 
-    @classmethod
-    def from_env(
-        cls, env: Optional[Mapping[str, str]] = None, **overrides: Any
-    ) -> "WeComSettings":
-        env = os.environ if env is None else env
-        values: Dict[str, Any] = dict(
-            corp_id=env.get("WECOM_CORP_ID", ""),
-            secret=env.get("WECOM_SECRET", ""),
-            token=env.get("WECOM_TOKEN", ""),
-            encoding_aes_key=env.get("WECOM_ENCODING_AES_KEY", ""),
-            api=_api(env, "WECOM", "https://qyapi.weixin.qq.com"),
-            servicer_userid=env.get("WECOM_SERVICER_USERID", ""),
-            max_message_age_seconds=_float(env, "WECOM_MAX_MESSAGE_AGE_SECONDS", 600.0),
-        )
-        values.update(overrides)
-        return cls(**values)
+    PREFIX: ClassVar[str] = "WECOM"
+    API_BASE: ClassVar[str] = "https://qyapi.weixin.qq.com"
+    TEXT_VARS: ClassVar[Dict[str, str]] = {
+        "corp_id": "WECOM_CORP_ID", "secret": "WECOM_SECRET", "token": "WECOM_TOKEN",
+        "encoding_aes_key": "WECOM_ENCODING_AES_KEY",
+        "servicer_userid": "WECOM_SERVICER_USERID"}
+    FLOAT_VARS: ClassVar[Dict[str, str]] = {
+        "max_message_age_seconds": "WECOM_MAX_MESSAGE_AGE_SECONDS"}
