@@ -28,7 +28,7 @@ from shop.db import engine as engine_module
 from shop.db.seed import seed
 
 # Chart tests check every glyph drawn (tests/glyphs.py: the `watch_charts` fixture).
-pytest_plugins = ("glyphs",)
+pytest_plugins = ("glyphs", "tracker_scripts")
 
 # 2026-11-23 12:00 in Shanghai (a Monday, inside staff hours), naive UTC.
 NOW = datetime(2026, 11, 23, 4, 0)

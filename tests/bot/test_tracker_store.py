@@ -20,7 +20,7 @@ from sqlalchemy.pool import NullPool, QueuePool
 from bench.services import throwaway_databases
 from bot.tracker_store import PooledSQLTrackerStore
 
-PROJECT = Path(__file__).resolve().parents[1]
+PROJECT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,6 @@ import pytest
 from conftest import NOW
 from sanic import Sanic
 from test_insights_console import app, staff_directory, token  # noqa: F401
-from test_review import store  # noqa: F401
 
 from bot.web import STATIC_DIR
 from shop.config import PROJECT_ROOT, settings

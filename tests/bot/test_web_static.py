@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-STATIC = Path(__file__).resolve().parent.parent / "bot" / "web" / "static"
+STATIC = Path(__file__).resolve().parents[2] / "bot" / "web" / "static"
 SCRIPTS = sorted(p for p in STATIC.glob("*.js"))
 HTML_SINKS = re.compile(r"\.(innerHTML|outerHTML)\s*=|insertAdjacentHTML|document\.write|eval\(")
 

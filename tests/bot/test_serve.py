@@ -15,7 +15,7 @@ import pytest
 
 from bot import serve
 
-PROJECT = Path(__file__).resolve().parents[1]
+PROJECT = Path(__file__).resolve().parents[2]
 
 OUR_MODEL = [
     "bot.nlu.normalizer.ChineseTextNormalizer",
