@@ -9,6 +9,7 @@ stay short enough to read.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 from typing import Dict, Iterator, List, Set, Tuple
 
@@ -153,3 +154,12 @@ def test_the_action_server_package_holds_only_actions():
         total += len(text.splitlines())
         assert "__main__" not in text and "argparse" not in text, module
     assert total < 1300
+
+
+def test_every_path_the_readme_names_exists():
+    """The README's map stays true: each actions/, shop/, bot/ or tests/ path it names."""
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"`((?:actions|shop|bot|tests)/[\w./-]*)`", readme))
+    generated = {"bot/dictionary/"}
+    missing = sorted(p for p in named - generated if not (PROJECT_ROOT / p).exists())
+    assert len(named) > 40 and missing == []
