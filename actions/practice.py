@@ -20,8 +20,8 @@ from rasa_sdk.forms import FormValidationAction
 
 from actions.base import DomainDict, ShopAction
 from shop.practice import data
+from shop.practice.drill import Drill
 from shop.practice.progress import text_summary, trainee_progress
-from shop.practice.session import PracticeSession
 from shop.staff_auth import chart_token
 
 logger = logging.getLogger(__name__)
@@ -52,10 +52,10 @@ class ActionStartPractice(ShopAction):
         trainee = _trainee(tracker)
         scenario = tracker.get_slot("practice_scenario")
         try:
-            practice = PracticeSession(trainee, scenario_id=scenario)
+            practice = Drill(trainee, scenario_id=scenario)
         except KeyError:
             logger.info("Unknown practice scenario %r: a random one instead", scenario)
-            practice = PracticeSession(trainee)
+            practice = Drill(trainee)
         logger.info("Practice %s started by %s (%s)", practice.id, trainee,
                     practice.scenario["id"])
         dispatcher.utter_message(text=data.feedback()["chat"]["started"])
@@ -92,7 +92,7 @@ class ValidatePracticeForm(FormValidationAction):
         text = str(value or "").strip()
         practice_id = tracker.get_slot("practice_id")
         try:
-            practice = PracticeSession.resume(int(practice_id))
+            practice = Drill.resume(int(practice_id))
         except (KeyError, TypeError, ValueError):
             logger.warning("Practice reply without a session (%r)", practice_id)
             return {"practice_reply": "ended"}

@@ -1,7 +1,8 @@
 """Real-time links of the Rasa server: customers' socket.io rooms and the staff feed.
 
 The socket.io channel registers its server here when Rasa builds it; the console
-and the guard use it to reach a customer's widget (room = session id) and the
+and the guard use it to reach a customer's widget (room = the conversation id, which
+Rasa's socket.io channel calls session_id) and the
 staff consoles (namespace `/staff`, authenticated by token). Channels whose
 customers are reached through a platform API (WeChat, WeCom) register an
 outbound sender under their channel name instead.
@@ -50,7 +51,7 @@ def register_outbound(channel: str, sender: OutboundSender) -> None:
 
 
 async def to_customer(
-    session_id: str,
+    conversation_id: str,
     message: Dict[str, Any],
     event: str = "bot_uttered",
     channel: Optional[str] = None,
@@ -60,13 +61,13 @@ async def to_customer(
     sender = _outbound.get(channel) if channel else None
     if sender is not None:
         try:
-            return await sender(session_id, message)
+            return await sender(conversation_id, message)
         except Exception:
-            logger.exception("Could not push a message to %s over %s", session_id, channel)
+            logger.exception("Could not push a message to %s over %s", conversation_id, channel)
             return False
     if _server is None:
         return False
-    await _server.emit(event, message, room=session_id)
+    await _server.emit(event, message, room=conversation_id)
     return True
 
 

@@ -160,7 +160,7 @@ def make_tracker(
     entities: Optional[List[Dict[str, Any]]] = None,
     response_selector: Optional[Dict[str, Any]] = None,
     events: Optional[List[Dict[str, Any]]] = None,
-    sender_id: Optional[str] = None,
+    conversation_id: Optional[str] = None,
     active_loop: Optional[str] = None,
     paused: bool = False,
 ) -> Tracker:
@@ -176,7 +176,7 @@ def make_tracker(
     latest = user_event(text, intent, entities, response_selector)
     history = events if events is not None else [latest]
     return Tracker(
-        sender_id or f"test-{uuid.uuid4().hex[:8]}",
+        conversation_id or f"test-{uuid.uuid4().hex[:8]}",
         all_slots,
         latest["parse_data"],
         history,

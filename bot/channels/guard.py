@@ -67,7 +67,7 @@ def _agent() -> Optional[Any]:
     return None
 
 
-async def _attended(sender_id: Text) -> bool:
+async def _attended(conversation_id: Text) -> bool:
     """Whether a staff member has joined this conversation (False if unknown)."""
     from shop.db import repository
     from shop.db.engine import session_scope
@@ -75,24 +75,24 @@ async def _attended(sender_id: Text) -> bool:
     def check() -> bool:
         with session_scope() as session:
             return repository.tickets.attended_conversation(
-                session=session, conversation_id=sender_id)
+                session=session, conversation_id=conversation_id)
 
     try:
         return await asyncio.to_thread(check)
     except Exception:
-        logger.exception("Could not check whether staff attend %s", sender_id)
+        logger.exception("Could not check whether staff attend %s", conversation_id)
         return False
 
 
-async def _record_followup(sender_id: Text, text: Text) -> None:
+async def _record_followup(conversation_id: Text, text: Text) -> None:
     """Opens a follow-up ticket so the apology's promise is kept (if the DB is up)."""
     from shop.tickets import record_followup
 
     try:
-        number = await asyncio.to_thread(record_followup, sender_id, text)
-        logger.info("Follow-up ticket %s opened for unanswered %s.", number, sender_id)
+        number = await asyncio.to_thread(record_followup, conversation_id, text)
+        logger.info("Follow-up ticket %s opened for unanswered %s.", number, conversation_id)
     except Exception:
-        logger.exception("Could not open a follow-up ticket for %s.", sender_id)
+        logger.exception("Could not open a follow-up ticket for %s.", conversation_id)
 
 
 def _response(agent: Optional[Any], name: str) -> Dict[Text, Any]:
@@ -103,13 +103,13 @@ def _response(agent: Optional[Any], name: str) -> Dict[Text, Any]:
         return {"text": _FALLBACK_TEXT[name]}
 
 
-async def _is_paused(agent: Optional[Any], sender_id: Text) -> bool:
+async def _is_paused(agent: Optional[Any], conversation_id: Text) -> bool:
     if agent is None or agent.tracker_store is None:
         return False
     try:
-        tracker = await agent.tracker_store.retrieve(sender_id)
+        tracker = await agent.tracker_store.retrieve(conversation_id)
     except Exception:
-        logger.exception("Could not read the tracker of %s", sender_id)
+        logger.exception("Could not read the tracker of %s", conversation_id)
         return False
     return bool(tracker is not None and tracker.is_paused())
 

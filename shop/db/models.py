@@ -148,9 +148,10 @@ class StaffPresence(Base):
     last_seen = Column(DateTime, nullable=False)
 
 
-class PracticeSession(Base):
+class PracticeDrill(Base):
     """A trainee's rehearsal against a simulated customer (never customer traffic)."""
 
+    # The table keeps its first name: existing databases need no migration.
     __tablename__ = "practice_sessions"
 
     id = Column(Integer, primary_key=True, autoincrement=True)
@@ -167,7 +168,7 @@ class PracticeSession(Base):
     score = Column(Integer)
 
     turns = relationship(
-        "PracticeTurn", back_populates="session", cascade="all, delete-orphan",
+        "PracticeTurn", back_populates="drill", cascade="all, delete-orphan",
         order_by="PracticeTurn.turn_no",
     )
 
@@ -178,7 +179,8 @@ class PracticeTurn(Base):
     __tablename__ = "practice_turns"
 
     id = Column(Integer, primary_key=True, autoincrement=True)
-    session_id = Column(Integer, ForeignKey("practice_sessions.id"), nullable=False, index=True)
+    drill_id = Column("session_id", Integer, ForeignKey("practice_sessions.id"), nullable=False,
+                      index=True)
     turn_no = Column(Integer, nullable=False)
     customer_text = Column(Text, nullable=False)
     reply_text = Column(Text, nullable=False)
@@ -189,7 +191,7 @@ class PracticeTurn(Base):
     rubric = Column(JSON, nullable=False, default=list)
     created_at = Column(DateTime, nullable=False)
 
-    session = relationship("PracticeSession", back_populates="turns")
+    drill = relationship("PracticeDrill", back_populates="turns")
 
 
 class VerificationFailure(Base):

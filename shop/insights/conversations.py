@@ -180,7 +180,7 @@ def analyse(
             continue
         stats.conversations += 1
         end = conversation.end if conversation.end is not None else float("inf")
-        own = [t for t in by_conversation.get(conversation.sender_id, [])
+        own = [t for t in by_conversation.get(conversation.conversation_id, [])
                if conversation.start <= t.created < end]
         index = _handoff_index(conversation)
         handoff_at: Optional[float] = None

@@ -31,9 +31,9 @@ EVENTS = sa.table(
 
 @dataclass(frozen=True)
 class EventRow:
-    """One stored tracker event."""
+    """One stored tracker event (`conversation_id` is Rasa's `sender_id` column)."""
 
-    sender_id: str
+    conversation_id: str
     type_name: str
     timestamp: float
     intent_name: Optional[str] = None
@@ -45,7 +45,7 @@ class EventRow:
 class Conversation:
     """One session of one sender; `end` is the next session's start (or None)."""
 
-    sender_id: str
+    conversation_id: str
     events: List[EventRow]
     end: Optional[float] = None
 
@@ -130,23 +130,23 @@ def split_sessions(
     Events before a sender's first `session_started` in `rows` belong to a session
     begun earlier, unless the sender has no earlier events at all.
     """
-    by_sender: Dict[str, List[EventRow]] = {}
+    by_conversation: Dict[str, List[EventRow]] = {}
     for row in rows:
-        by_sender.setdefault(row.sender_id, []).append(row)
+        by_conversation.setdefault(row.conversation_id, []).append(row)
     conversations: List[Conversation] = []
-    for sender, events in by_sender.items():
+    for conversation_id, events in by_conversation.items():
         chunks: List[List[EventRow]] = [[]]
         for event in events:
             if event.type_name == "session_started" and chunks[-1]:
                 chunks.append([])
             chunks[-1].append(event)
         if chunks[0] and chunks[0][0].type_name != "session_started" and first_seen.get(
-            sender, chunks[0][0].timestamp
+            conversation_id, chunks[0][0].timestamp
         ) < chunks[0][0].timestamp:
             chunks = chunks[1:]  # the tail of a session begun before the period
         for number, chunk in enumerate(chunks):
             following = chunks[number + 1][0].timestamp if number + 1 < len(chunks) else None
             if start <= chunk[0].timestamp < end and any(e.type_name == "user" for e in chunk):
-                conversations.append(Conversation(sender, chunk, following))
-    conversations.sort(key=lambda c: (c.start, c.sender_id))
+                conversations.append(Conversation(conversation_id, chunk, following))
+    conversations.sort(key=lambda c: (c.start, c.conversation_id))
     return conversations

@@ -8,7 +8,7 @@ from typing import List, Optional
 
 from shop.db.engine import create_schema
 from shop.practice import progress as practice_progress
-from shop.practice.session import PracticeSession
+from shop.practice.drill import Drill
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -24,7 +24,7 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     create_schema()
     try:
-        practice = PracticeSession(args.trainee, args.scenario, args.difficulty,
+        practice = Drill(args.trainee, args.scenario, args.difficulty,
                                    args.objection_type, seed=args.seed)
     except KeyError:
         print("没有符合条件的练习场景。", file=sys.stderr)

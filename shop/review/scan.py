@@ -209,7 +209,7 @@ def find_misses(conversation: Conversation, after: int = 0) -> List[Miss]:
     def miss(index: int, reason: str) -> Miss:
         event = events[index]
         predicted, confidence = best_guess(event)
-        return Miss(conversation.sender_id, getattr(event, "event_id", 0), _text(event),
+        return Miss(conversation.conversation_id, getattr(event, "event_id", 0), _text(event),
                     reason, event.timestamp, predicted, confidence, _context(events, index))
 
     previous_user: Optional[int] = None
@@ -266,7 +266,7 @@ def scan(url: Optional[str] = None) -> ScanResult:
     sessions = customer_sessions(rows)
     misses = [m for c in sessions for m in find_misses(c, after)]
     result = ScanResult(found=len(misses), last_event_id=newest)
-    contexts = {(c.sender_id, getattr(e, "event_id", 0)): _context(c.events, i)
+    contexts = {(c.conversation_id, getattr(e, "event_id", 0)): _context(c.events, i)
                 for c in sessions for i, e in enumerate(c.events) if e.type_name == "user"}
     with session_scope() as session:
         for item in misses:
@@ -279,7 +279,7 @@ def scan(url: Optional[str] = None) -> ScanResult:
             if added is not None:
                 result.queued.append(item)
         # Messages queued by an earlier scan learn the customer's next message.
-        senders = sorted({c.sender_id for c in sessions})
+        senders = sorted({c.conversation_id for c in sessions})
         for start in range(0, len(senders), SENDER_BATCH):
             for queued in repository.review.review_items(
                 session=session, conversation_ids=senders[start:start + SENDER_BATCH]

@@ -267,7 +267,7 @@ def attempt(domain, order_no: str, digits: str, client: str = "203.0.113.7",
     tracker = make_tracker(domain, slots={"order_no": order_no, "phone_last4": digits,
                                           "requested_slot": "phone_last4"},
                            text=digits, intent="inform", events=events,
-                           active_loop="order_form", sender_id=sender)
+                           active_loop="order_form", conversation_id=sender)
     dispatcher = CollectingDispatcher()
     return dispatcher, slot_events(run_action(ValidateOrderForm(), dispatcher, tracker, domain))
 
@@ -382,13 +382,13 @@ def test_begin_order_request(domain, dispatcher, intent, kind, explains):
 
 
 def report(domain, order_no: Optional[str], kind: Optional[str], phone: Optional[str] = "8001",
-           sender_id: Optional[str] = None):
+           conversation_id: Optional[str] = None):
     dispatcher = CollectingDispatcher()
     tracker = make_tracker(
         domain,
         slots={"order_no": order_no, "phone_last4": phone, "service_kind": kind,
                "customer_id": "C001", "looked_up": ["EP-SN-XM5"]},
-        sender_id=sender_id,
+        conversation_id=conversation_id,
     )
     events = run_action(ActionReportOrder(), dispatcher, tracker, domain)
     return dispatcher, events
@@ -446,7 +446,7 @@ def test_report_status_pending_payment(db, domain):
     ],
 )
 def test_report_return(db, domain, order_no, response, reason):
-    dispatcher, events = report(domain, order_no, "return", sender_id="conv-return")
+    dispatcher, events = report(domain, order_no, "return", conversation_id="conv-return")
     assert responses(dispatcher) == [response]
     text = shown(domain, dispatcher)
     assert "{" not in text
@@ -479,7 +479,7 @@ def test_return_ticket_priority_from_the_order_customer(db, domain):
 
 
 def test_report_repair_in_warranty(db, domain):
-    dispatcher, _ = report(domain, "DD202611180002", "repair", sender_id="conv-repair")
+    dispatcher, _ = report(domain, "DD202611180002", "repair", conversation_id="conv-repair")
     assert responses(dispatcher) == ["utter_repair_ticket"]
     [ticket] = tickets(db)
     assert (ticket.kind, ticket.order_no, ticket.customer_id) == (
@@ -756,10 +756,10 @@ def test_a_fact_without_a_product_asks_which_with_buttons_then_answers(db, domai
 # ====================================================================== complaints
 
 
-def complain(domain, text: str, sender_id: str = "conv-complaint", **slots: Any):
+def complain(domain, text: str, conversation_id: str = "conv-complaint", **slots: Any):
     dispatcher = CollectingDispatcher()
     tracker = make_tracker(domain, slots=slots, text=text, intent="complain",
-                           sender_id=sender_id)
+                           conversation_id=conversation_id)
     events = run_action(ActionAcknowledgeComplaint(), dispatcher, tracker, domain)
     return dispatcher, events
 
@@ -784,7 +784,7 @@ def test_detailed_complaint_is_remembered(db, domain):
     "text", ["垃圾店 我要去12315投诉", "我要打12315", "太过分了！", "你们就是骗子", "黑店😡"]
 )
 def test_angry_complaint_escalates_at_once(db, staff_online, domain, text):
-    dispatcher, events = complain(domain, text, sender_id="conv-angry")
+    dispatcher, events = complain(domain, text, conversation_id="conv-angry")
     assert responses(dispatcher) == [
         "utter_complaint_empathy",
         "utter_complaint_escalated",
@@ -814,7 +814,7 @@ def test_open_complaint_promises_deadlines(db, domain, dispatcher):
     detail = "订单DD202611200001的耳机有杂音，客服一直不回复"
     events = [VERIFIED, user_event("就这些", "inform")]
     tracker = make_tracker(domain, slots={"complaint_detail": detail}, events=events,
-                           text="就这些", intent="inform", sender_id="conv-open")
+                           text="就这些", intent="inform", conversation_id="conv-open")
     events = run_action(ActionOpenComplaint(), dispatcher, tracker, domain)
     assert slot_events(events) == {"complaint_detail": None}
     assert responses(dispatcher) == ["utter_complaint_ticket"]
@@ -958,11 +958,11 @@ def test_human_is_offered_again_every_second_objection(db, domain, earlier, offe
 # ========================================================================= handoff
 
 
-def conversation(domain, intents: List[str], sender_id: str, **slots: Any):
+def conversation(domain, intents: List[str], conversation_id: str, **slots: Any):
     events = [user_event(f"message {i}", name) for i, name in enumerate(intents)]
     events.insert(1, {"event": "action", "name": "action_listen"})
     return make_tracker(domain, slots=slots, text="转人工", intent=intents[-1], events=events,
-                        sender_id=sender_id)
+                        conversation_id=conversation_id)
 
 
 def test_handoff_opens_a_ticket_with_a_summary(db, staff_online, domain, dispatcher):

@@ -585,14 +585,16 @@ def test_handoff_counts_staff_seen_within_the_window(db, domain, dispatcher, see
     seen = NOW - timedelta(seconds=seen_ago)
     with session_scope() as session:
         repository.staff.touch_staff(session=session, name="王客服", now=seen)
-    tracker = make_tracker(domain, text="转人工", intent="request_human", sender_id="conv-window")
+    tracker = make_tracker(domain, text="转人工", intent="request_human",
+                           conversation_id="conv-window")
     run_action(ActionHandoff(), dispatcher, tracker, domain)
     assert responses(dispatcher) == [response]
 
 
 def test_polling_the_queue_makes_staff_count_as_online(db, domain, dispatcher):
     desk.queue_snapshot("王客服")
-    tracker = make_tracker(domain, text="转人工", intent="request_human", sender_id="conv-poll")
+    tracker = make_tracker(domain, text="转人工", intent="request_human",
+                           conversation_id="conv-poll")
     run_action(ActionHandoff(), dispatcher, tracker, domain)
     assert responses(dispatcher) == ["utter_handoff"]
 

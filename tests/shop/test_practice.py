@@ -15,6 +15,7 @@ from shop.db import repository
 from shop.db.engine import session_scope
 from shop.practice import cli, data, progress
 from shop.practice.classifier import Prediction, default_classifier
+from shop.practice.drill import Drill, objection_view
 from shop.practice.engine import (
     CustomerState,
     customer_reply,
@@ -22,7 +23,6 @@ from shop.practice.engine import (
     model_answer,
     score_reply,
 )
-from shop.practice.session import PracticeSession, objection_view
 
 SCENARIOS = data.scenarios()
 TYPES = ("price", "delay", "no_need", "competitor", "trust", "timing")
@@ -360,7 +360,7 @@ def test_softened_lines_are_not_repeated_while_fresh_ones_remain() -> None:
 def test_a_session_is_stored_and_never_touches_customer_records(db) -> None:
     with session_scope() as session:
         tickets_before = repository.tickets.count_tickets(session=session)
-    practice = PracticeSession("小李", scenario_id=scenario_of("price")["id"], seed=7)
+    practice = Drill("小李", scenario_id=scenario_of("price")["id"], seed=7)
     assert practice.opening_lines()[1].endswith(practice.scenario["opening"])
     result = practice.reply(
         "我理解您的顾虑，您主要担心的是预算吗？这款保修6年，算下来每天不到两块钱。"
@@ -379,7 +379,7 @@ def test_a_session_is_stored_and_never_touches_customer_records(db) -> None:
 
 
 def test_a_session_ends_after_the_turn_limit(db) -> None:
-    practice = PracticeSession("小张", scenario_id=scenario_of("delay")["id"], seed=1)
+    practice = Drill("小张", scenario_id=scenario_of("delay")["id"], seed=1)
     results = []
     for _ in range(practice.max_turns):
         results.append(practice.reply("嗯嗯"))
@@ -420,14 +420,14 @@ def test_terminal_practice_to_the_end_shows_the_progress_chart(
 
 
 def test_a_stored_session_resumes_exactly_where_it_was(db) -> None:
-    original = PracticeSession("小王", scenario_id=scenario_of("competitor")["id"], seed=11)
+    original = Drill("小王", scenario_id=scenario_of("competitor")["id"], seed=11)
     original.reply("嗯嗯")
     original.reply("别家便宜那是别家的事")
-    resumed = PracticeSession.resume(original.id)
+    resumed = Drill.resume(original.id)
     assert resumed.customer_text == original.customer_text
     assert resumed.current["objection_type"] == original.current["objection_type"]
     assert [t.score for t in resumed.turns] == [t.score for t in original.turns]
     reply = "我理解您的顾虑，如果同样的价格我们还多送三年保修，您看是不是更划算呢？"
     assert resumed.reply(reply).customer_text == original.reply(reply).customer_text
     with pytest.raises(KeyError):
-        PracticeSession.resume(999_999)
+        Drill.resume(999_999)

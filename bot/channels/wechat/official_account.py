@@ -170,15 +170,15 @@ class OfficialAccountInput(InputChannel):
 
     # ------------------------------------------------------------------- turns
 
-    async def _turn(self, sender_id: str, text: str) -> List[str]:
+    async def _turn(self, conversation_id: str, text: str) -> List[str]:
         """Runs one assistant turn; the texts it produced."""
         assert self._handler is not None
         output = CollectingOutput()
-        message = UserMessage(text, output, sender_id, input_channel=self.name())
+        message = UserMessage(text, output, conversation_id, input_channel=self.name())
         try:
             await self._handler(message)
         except Exception:  # the guard already answers failures; this is its failure
-            logger.exception("WeChat turn of %s failed", sender_id)
+            logger.exception("WeChat turn of %s failed", conversation_id)
         return [render(m) for m in output.messages]
 
     async def _deliver_later(self, openid: str, turn: "asyncio.Task[List[str]]") -> None:

@@ -91,7 +91,7 @@ def _ensure_schema() -> None:
     create_schema()
 
 
-def conversation_id(open_kfid: str, external_userid: str) -> str:
+def conversation_of(open_kfid: str, external_userid: str) -> str:
     return f"{SENDER_PREFIX}{open_kfid}:{external_userid}"
 
 
@@ -158,11 +158,11 @@ class WeComInput(InputChannel):
                 return False
         return True
 
-    async def push(self, conversation: str, message: Dict[str, Any]) -> bool:
+    async def push(self, conversation_id: str, message: Dict[str, Any]) -> bool:
         """Sends a message (e.g. a staff reply) to a WeCom customer via send_msg."""
-        parsed = parse_conversation_id(conversation)
+        parsed = parse_conversation_id(conversation_id)
         if parsed is None:
-            logger.warning("Not a WeCom conversation: %s", conversation)
+            logger.warning("Not a WeCom conversation: %s", conversation_id)
             return False
         return await self.send(*parsed, split_text(render(message)))
 
@@ -234,7 +234,7 @@ class WeComInput(InputChannel):
         if age > WELCOME_CODE_SECONDS:
             logger.info("WeCom welcome code of %s expired (%.0f s): no greeting", customer, age)
             return
-        if self.settings.servicer_userid and await self._paused(conversation_id(kfid, customer)):
+        if self.settings.servicer_userid and await self._paused(conversation_of(kfid, customer)):
             return
         output = await self._turn(kfid, customer, GREET_PAYLOAD)
         chunks = turn_chunks(render(m) for m in output)
@@ -252,38 +252,38 @@ class WeComInput(InputChannel):
         """The assistant's messages for one customer message (none if it failed)."""
         assert self._handler is not None
         output = CollectingOutput()
-        sender_id = conversation_id(open_kfid, customer)
+        conversation_id = conversation_of(open_kfid, customer)
         try:
-            await self._handler(UserMessage(text, output, sender_id, input_channel=CHANNEL))
+            await self._handler(UserMessage(text, output, conversation_id, input_channel=CHANNEL))
         except Exception:
-            logger.exception("WeCom turn of %s failed", sender_id)
+            logger.exception("WeCom turn of %s failed", conversation_id)
         return list(output.messages)
 
     async def _answer(self, open_kfid: str, customer: str, text: str) -> None:
-        sender_id = conversation_id(open_kfid, customer)
+        conversation_id = conversation_of(open_kfid, customer)
         servicer = self.settings.servicer_userid
-        if servicer and await self._paused(sender_id):
-            logger.info("WeCom %s is with servicer %s; the assistant stays out", sender_id,
+        if servicer and await self._paused(conversation_id):
+            logger.info("WeCom %s is with servicer %s; the assistant stays out", conversation_id,
                         servicer)
             return
         output = await self._turn(open_kfid, customer, text)
         await self.send(open_kfid, customer, turn_chunks(render(m) for m in output))
-        if servicer and await self._paused(sender_id):
+        if servicer and await self._paused(conversation_id):
             try:
                 await self.client.transfer_to_servicer(open_kfid, customer, servicer)
-                logger.info("WeCom %s handed to servicer %s", sender_id, servicer)
+                logger.info("WeCom %s handed to servicer %s", conversation_id, servicer)
             except ApiError as error:
-                logger.error("WeCom %s not handed to a servicer: %s", sender_id, error)
+                logger.error("WeCom %s not handed to a servicer: %s", conversation_id, error)
 
-    async def _paused(self, sender_id: str) -> bool:
+    async def _paused(self, conversation_id: str) -> bool:
         agent = getattr(getattr(self._app, "ctx", None), "agent", None)
         store = getattr(agent, "tracker_store", None)
         if store is None:
             return False
         try:
-            tracker = await store.retrieve(sender_id)
+            tracker = await store.retrieve(conversation_id)
         except Exception:
-            logger.exception("Could not read the tracker of %s", sender_id)
+            logger.exception("Could not read the tracker of %s", conversation_id)
             return False
         return bool(tracker is not None and tracker.is_paused())
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from shop import deadlines
 from shop.db.models import (
-    PracticeSession,
+    PracticeDrill,
     PracticeTurn,
 )
 
@@ -18,9 +18,9 @@ from shop.db.models import (
 def start_practice(
     *, session: Session, trainee: str, scenario_id: str, objection_type: str, seed: int = 0,
     now: Optional[datetime] = None,
-) -> PracticeSession:
+) -> PracticeDrill:
     """Opens a practice session (kept apart from customer tickets and records)."""
-    record = PracticeSession(
+    record = PracticeDrill(
         trainee=trainee[:64], scenario_id=scenario_id, objection_type=objection_type,
         seed=seed, started_at=now or deadlines.utcnow(),
     )
@@ -36,7 +36,7 @@ def add_practice_turn(
 ) -> PracticeTurn:
     """Stores one scored reply."""
     turn = PracticeTurn(
-        session_id=practice_id, turn_no=turn_no, customer_text=customer_text,
+        drill_id=practice_id, turn_no=turn_no, customer_text=customer_text,
         reply_text=reply_text[:4000], technique=technique, technique_suitable=int(suitable),
         score=score, rubric=rubric, created_at=now or deadlines.utcnow(),
     )
@@ -50,25 +50,25 @@ def finish_practice(
     now: Optional[datetime] = None,
 ) -> None:
     """Closes a practice session with its outcome and final score."""
-    record = session.get(PracticeSession, practice_id)
+    record = session.get(PracticeDrill, practice_id)
     if record is not None:
         record.outcome, record.score = outcome, score
         record.ended_at = now or deadlines.utcnow()
 
 
-def get_practice(*, session: Session, practice_id: int) -> Optional[PracticeSession]:
+def get_practice(*, session: Session, practice_id: int) -> Optional[PracticeDrill]:
     """One practice session with its turns, or None."""
     statement = (
-        select(PracticeSession)
-        .where(PracticeSession.id == practice_id)
-        .options(selectinload(PracticeSession.turns))
+        select(PracticeDrill)
+        .where(PracticeDrill.id == practice_id)
+        .options(selectinload(PracticeDrill.turns))
     )
     return session.execute(statement).scalar_one_or_none()
 
 
-def practice_history(*, session: Session, trainee: Optional[str] = None) -> List[PracticeSession]:
+def practice_history(*, session: Session, trainee: Optional[str] = None) -> List[PracticeDrill]:
     """Finished and unfinished sessions (of one trainee, or all), newest first."""
-    statement = select(PracticeSession).options(selectinload(PracticeSession.turns))
+    statement = select(PracticeDrill).options(selectinload(PracticeDrill.turns))
     if trainee is not None:
-        statement = statement.where(PracticeSession.trainee == trainee)
-    return list(session.execute(statement.order_by(PracticeSession.id.desc())).scalars())
+        statement = statement.where(PracticeDrill.trainee == trainee)
+    return list(session.execute(statement.order_by(PracticeDrill.id.desc())).scalars())

@@ -1,4 +1,4 @@
-"""A practice session from opening objection to final score, stored as it goes.
+"""A drill: one practice round from opening objection to final score, stored as it goes.
 
 Used by the terminal (`make practice`) and, later, by the chat channels. Practice
 data lives in its own tables: it never opens tickets, never touches customer
@@ -45,7 +45,7 @@ class TurnResult:
     summary_lines: List[str] = field(default_factory=list)
 
 
-class PracticeSession:
+class Drill:
     """One trainee against one simulated customer."""
 
     def __init__(self, trainee: str, scenario_id: Optional[str] = None,
@@ -72,7 +72,7 @@ class PracticeSession:
         self.outcome: Optional[str] = None
 
     @classmethod
-    def resume(cls, practice_id: int) -> "PracticeSession":
+    def resume(cls, practice_id: int) -> "Drill":
         """Rebuilds a stored session by replaying its turns (any process, any channel)."""
         with session_scope() as db:
             record = repository.practice.get_practice(session=db, practice_id=practice_id)
