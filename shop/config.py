@@ -24,6 +24,8 @@ class Settings:
     staff_token_secret: str
     staff_token_hours: float
     var_dir: Path
+    # Staff with the manager role (reports, exports, audit log); everyone else is an agent.
+    staff_managers: tuple = ()
     # Deadline alerts are POSTed here as JSON (shop/insights/alerts.py); "" = log only.
     alert_webhook_url: str = ""
     # Rasa's SQL tracker store, read (read-only) by the conversation reports.
@@ -50,6 +52,9 @@ def load_settings() -> Settings:
         staff_token_secret=os.environ.get("STAFF_TOKEN_SECRET") or "",
         staff_token_hours=float(os.environ.get("STAFF_TOKEN_HOURS") or 8),
         var_dir=PROJECT_ROOT / "var",
+        staff_managers=tuple(
+            n.strip() for n in (os.environ.get("STAFF_MANAGERS") or "").split(",") if n.strip()
+        ),
         alert_webhook_url=os.environ.get("ALERT_WEBHOOK_URL") or "",
         tracker_store_url=os.environ.get("TRACKER_STORE_URL")
         or f"sqlite:///{PROJECT_ROOT / 'var' / 'tracker.db'}",

@@ -17,7 +17,7 @@ import secrets
 import time
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Dict, Optional
+from typing import Dict, Optional, Set
 
 import jwt
 import yaml
@@ -31,6 +31,7 @@ ITERATIONS = 200_000
 DEV_USER = "staff"
 CONSOLE_SCOPE = "console"
 CHART_SCOPE = "practice_chart"
+AGENT, MANAGER = "agent", "manager"
 
 
 class AuthError(Exception):
@@ -39,9 +40,15 @@ class AuthError(Exception):
 
 @dataclass(frozen=True)
 class Staff:
-    """An authenticated staff member."""
+    """An authenticated staff member. Agents work tickets, practice and the review
+    queue; managers also read reports and exports and the audit log."""
 
     name: str
+    role: str = AGENT
+
+    @property
+    def is_manager(self) -> bool:
+        return self.role == MANAGER
 
 
 def hash_password(password: str, salt: Optional[str] = None, iterations: int = ITERATIONS) -> str:
@@ -69,6 +76,7 @@ class StaffDirectory:
 
     def __init__(self, config: Settings = settings) -> None:
         self._config = config
+        self._managers: Set[str] = set(config.staff_managers)
         self._accounts = self._load_accounts()
         self._secret = token_secret(config)
 
@@ -90,11 +98,19 @@ class StaffDirectory:
         if path.exists():
             data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
             accounts.update({str(k): str(v) for k, v in (data.get("accounts") or {}).items()})
+            self._managers.update(str(name) for name in data.get("managers") or [])
         if not accounts:
             if self.production:
                 raise RuntimeError("APP_ENV=production needs STAFF_ACCOUNTS or STAFF_ACCOUNTS_FILE")
             accounts = self._create_dev_account()
+        if not self._managers and not self.production and DEV_USER in accounts:
+            # A development file written before roles existed: its operator manages.
+            self._managers.add(DEV_USER)
         return accounts
+
+    def role(self, name: str) -> str:
+        """The role of an account (looked up at every request: a change applies at once)."""
+        return MANAGER if name in self._managers else AGENT
 
     def _create_dev_account(self) -> Dict[str, str]:
         password = secrets.token_urlsafe(9)
@@ -102,7 +118,8 @@ class StaffDirectory:
         var = self._config.var_dir
         var.mkdir(parents=True, exist_ok=True)
         self._config.staff_accounts_file.write_text(
-            yaml.safe_dump({"accounts": {DEV_USER: stored}}), encoding="utf-8"
+            yaml.safe_dump({"accounts": {DEV_USER: stored}, "managers": [DEV_USER]}),
+            encoding="utf-8",
         )
         password_file = var / "staff_password"
         password_file.write_text(f"{DEV_USER} {password}\n", encoding="utf-8")
@@ -142,7 +159,7 @@ class StaffDirectory:
             raise AuthError("登录已失效，请重新登录")
         if claims["sub"] not in self._accounts:
             raise AuthError("账号已停用")
-        return Staff(name=claims["sub"])
+        return Staff(name=claims["sub"], role=self.role(claims["sub"]))
 
 
 @lru_cache(maxsize=1)

@@ -1,4 +1,6 @@
-"""Staff login and the token check every console API route goes through."""
+"""Staff login, the token check every console API route goes through, the manager
+role check, and the audit helper every route that shows personal data or changes a
+record calls (shop/audit.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from shop import deadlines, staff_auth
+from bot.channels.client import client_address
+from shop import audit, deadlines, staff_auth
 from shop.desk import iso
 from shop.staff_auth import AuthError, Staff
 
@@ -45,6 +48,25 @@ def protected(handler: StaffHandler) -> Callable[..., Awaitable[HTTPResponse]]:
     return wrapper
 
 
+def manager_only(handler: StaffHandler) -> Callable[..., Awaitable[HTTPResponse]]:
+    """A route for managers (reports, exports, audit log): 403 for agents, logged."""
+    async def wrapper(request: Request, staff: Staff, *args: Any, **kwargs: Any) -> HTTPResponse:
+        if not staff.is_manager:
+            logger.warning("Agent %s refused at manager route %s", staff.name, request.path)
+            return response.json({"error": "没有权限：此功能仅限主管使用"}, status=403)
+        return await handler(request, staff, *args, **kwargs)
+
+    wrapper.__name__ = handler.__name__
+    return protected(wrapper)
+
+
+async def audited(request: Request, staff: Staff, action: str, target: str = "") -> None:
+    """Records a staff action with the request's client address (before the answer:
+    a view that cannot be audited is not shown)."""
+    await asyncio.to_thread(audit.record, staff.name, staff.role, action, target,
+                            client_address(request))
+
+
 def json_body(request: Request) -> Dict[str, Any]:
     """The request's JSON object, or {} for anything else."""
     return request.json if isinstance(request.json, dict) else {}
@@ -55,6 +77,13 @@ def add_routes(console: Blueprint) -> None:
 
     @console.route("/api/login", methods=["POST"])
     async def login(request: Request) -> HTTPResponse:
+        try:
+            return await attempt(request)
+        except Exception:  # e.g. the audit log cannot be written: no unrecorded login
+            logger.exception("Staff login failed")
+            return response.json({"error": "服务暂时不可用，请稍后再试"}, status=503)
+
+    async def attempt(request: Request) -> HTTPResponse:
         body = json_body(request)
         username, password = body.get("username"), body.get("password")
         if not isinstance(username, str) or not isinstance(password, str):
@@ -63,7 +92,15 @@ def add_routes(console: Blueprint) -> None:
         try:
             token = await asyncio.to_thread(directory.login, username, password)
         except AuthError as error:
+            await audited(request, Staff(name=username[:64], role=""), "login_failed")
             return response.json({"error": str(error)}, status=401)
         staff = directory.verify(token)
+        await audited(request, staff, "login")
         expires = deadlines.utcnow() + timedelta(hours=directory.token_hours)
-        return response.json({"token": token, "name": staff.name, "expires_at": iso(expires)})
+        return response.json({"token": token, "name": staff.name, "role": staff.role,
+                              "expires_at": iso(expires)})
+
+    @console.route("/api/me", methods=["GET"])
+    @protected
+    async def me(request: Request, staff: Staff) -> HTTPResponse:
+        return response.json({"name": staff.name, "role": staff.role})

@@ -5,7 +5,8 @@ Staff log in, see the queue of tickets (tier A first, then the earliest deadline
 open a conversation with its full transcript, the customer record, orders, open
 tickets and notes, join, reply in real time, hand the conversation back to the bot
 or close the ticket; trainers follow practice, managers read reports and label the
-review queue. Every API route requires a staff token (auth.py).
+review queue and the audit log. Every API route requires a staff token (auth.py);
+reports, exports and the audit log require the manager role.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any, Awaitable, Callable, Text
 from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint
 
-from bot.console import auth, jobs, practice, reports, review, tickets
+from bot.console import audit, auth, jobs, practice, reports, review, tickets
 
 
 class StaffConsoleInput(InputChannel):
@@ -29,7 +30,7 @@ class StaffConsoleInput(InputChannel):
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> Blueprint:
         console = Blueprint("staff_console", __name__)
-        for page in (auth, tickets, practice, reports, review):
+        for page in (auth, tickets, practice, reports, review, audit):
             page.add_routes(console)
         jobs.add_listeners(console)
         return console

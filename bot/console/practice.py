@@ -8,7 +8,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.console.auth import protected
+from bot.console.auth import audited, protected
 from bot.web import static_file
 from shop.practice.progress import progress_png, trainee_progress, trainer_overview
 from shop.staff_auth import Staff
@@ -24,6 +24,7 @@ def add_routes(console: Blueprint) -> None:
     @console.route("/api/practice", methods=["GET"])
     @protected
     async def practice_overview(request: Request, staff: Staff) -> HTTPResponse:
+        await audited(request, staff, "view_practice")
         return response.json(await asyncio.to_thread(trainer_overview))
 
     @console.route("/api/practice/trainee", methods=["GET"])
@@ -33,6 +34,7 @@ def add_routes(console: Blueprint) -> None:
         progress = await asyncio.to_thread(trainee_progress, name)
         if not progress["sessions"]:
             return response.json({"error": "该学员还没有练习记录"}, status=404)
+        await audited(request, staff, "view_trainee", f"学员 {name[:64]}")
         return response.json(progress)
 
     @console.route("/api/practice/chart.png", methods=["GET"])

@@ -9,7 +9,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.console.auth import json_body, protected
+from bot.console.auth import audited, json_body, manager_only, protected
 from bot.web import static_file
 from shop.review import queue
 from shop.staff_auth import Staff
@@ -37,6 +37,7 @@ def add_routes(console: Blueprint) -> None:
         except ValueError as error:
             message = str(error) if isinstance(error, queue.QueueError) else "参数有误"
             return response.json({"error": message}, status=400)
+        await audited(request, staff, "view_review", request.query_string[:200])
         return response.json(body)
 
     @console.route("/api/review/<item_id:int>/label", methods=["POST"])
@@ -48,22 +49,28 @@ def add_routes(console: Blueprint) -> None:
                 queue.label, item_id, str(body.get("label") or ""), staff.name)
         except queue.QueueError as error:
             return response.json({"error": str(error)}, status=error.status)
+        await audited(request, staff, "label_review", f"复核消息 #{item_id}")
         return response.json({"item": item})
 
     @console.route("/api/review/scan", methods=["POST"])
     @protected
     async def review_scan(request: Request, staff: Staff) -> HTTPResponse:
+        await audited(request, staff, "scan_review")
         return response.json(await asyncio.to_thread(queue.scan_summary))
 
     @console.route("/api/review/export", methods=["POST"])
-    @protected
+    @manager_only
     async def review_export(request: Request, staff: Staff) -> HTTPResponse:
+        await audited(request, staff, "export_review")
         return response.json(await asyncio.to_thread(queue.export_summary))
 
     @console.route("/api/review/recheck", methods=["GET", "POST"])
     @protected
     async def review_recheck(request: Request, staff: Staff) -> HTTPResponse:
         if request.method == "POST":  # with the model this server is running
+            if not staff.is_manager:
+                return response.json({"error": "没有权限：此功能仅限主管使用"}, status=403)
+            await audited(request, staff, "recheck_review")
             agent = request.app.ctx.agent
             return response.json(await queue.recheck_now(agent, agent.model_name or ""))
         stored = await asyncio.to_thread(queue.last_recheck)

@@ -23,7 +23,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import live
-from bot.console.auth import json_body, protected
+from bot.console.auth import audited, json_body, protected
 from bot.web import static_file
 from shop import deadlines, desk
 from shop.staff_auth import Staff
@@ -50,6 +50,11 @@ def transcript(events: List[Event]) -> List[Dict[str, Any]]:
             lines.append({"sender": sender, "text": event.text, "time": time,
                           "staff": meta.get("staff")})
     return lines
+
+
+def target_of(ticket: Dict[str, Any]) -> str:
+    """How the audit log names a ticket (and so its customer and conversation)."""
+    return f"工单 #{ticket['id']} {ticket['number']}"
 
 
 def text_field(request: Request) -> str:
@@ -110,6 +115,8 @@ async def finish(request: Request, staff: Staff, ticket_id: int, status: str) ->
     changed = await asyncio.to_thread(desk.change_ticket, ticket_id, status, staff.name)
     if changed is None:
         return response.json(NO_TICKET, status=404)
+    await audited(request, staff, "close" if status == "closed" else "handback",
+                  f"工单 #{ticket_id}")
     conversation_id = changed["conversation_id"]
     tracker = await request.app.ctx.agent.tracker_store.retrieve(conversation_id)
     if tracker is not None and tracker.is_paused():
@@ -145,6 +152,7 @@ def add_routes(console: Blueprint) -> None:
         context = await asyncio.to_thread(desk.ticket_context, ticket_id)
         if context is None:
             return response.json(NO_TICKET, status=404)
+        await audited(request, staff, "view_conversation", target_of(context["ticket"]))
         conversation_id = context["ticket"]["conversation_id"]
         tracker = await request.app.ctx.agent.tracker_store.retrieve(conversation_id)
         context["transcript"] = transcript(list(tracker.events) if tracker else [])
@@ -155,6 +163,7 @@ def add_routes(console: Blueprint) -> None:
     async def join_ticket(request: Request, staff: Staff, ticket_id: int) -> HTTPResponse:
         if await join(request, staff, ticket_id) is None:
             return response.json(NO_TICKET, status=404)
+        await audited(request, staff, "join", f"工单 #{ticket_id}")
         return response.json({"ok": True})
 
     @console.route("/api/tickets/<ticket_id:int>/reply", methods=["POST"])
@@ -167,6 +176,7 @@ def add_routes(console: Blueprint) -> None:
         conversation_id = await join(request, staff, ticket_id)
         if conversation_id is None:
             return response.json(NO_TICKET, status=404)
+        await audited(request, staff, "reply", f"工单 #{ticket_id}")
         if not await say(request, conversation_id, text, {"staff": staff.name},
                          {"staff": staff.name}):
             # Kept in the transcript; the channel (e.g. WeChat's send API) refused it.
@@ -184,6 +194,7 @@ def add_routes(console: Blueprint) -> None:
             return response.json({"error": str(error)}, status=400)
         if not await asyncio.to_thread(desk.add_note, ticket_id, staff.name, text):
             return response.json(NO_TICKET, status=404)
+        await audited(request, staff, "note", f"工单 #{ticket_id}")
         return response.json({"ok": True})
 
     @console.route("/api/tickets/<ticket_id:int>/handback", methods=["POST"])

@@ -269,3 +269,21 @@ class ScanCursor(Base):
     name = Column(String(32), primary_key=True)
     last_event_id = Column(Integer, nullable=False, default=0)
     updated_at = Column(DateTime, nullable=False)
+
+
+class AuditEntry(Base):
+    """One staff action on personal data or records (PIPL): who, what, when, from where.
+    Written in the request's own transaction-free unit of work; never updated."""
+
+    __tablename__ = "audit_log"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    at = Column(DateTime, nullable=False, index=True)
+    staff = Column(String(64), nullable=False, index=True)
+    role = Column(String(16), nullable=False)
+    # view_conversation, reply, note, join, handback, close, view_report, export_report,
+    # label_review, export_review, view_trainee, login, login_failed, view_audit, …
+    action = Column(String(32), nullable=False, index=True)
+    # What it was about: "ticket 12 (T2026…)", "report tickets_by_kind.csv", …
+    target = Column(String(255), nullable=False, default="")
+    address = Column(String(64), nullable=False, default="")

@@ -29,6 +29,7 @@ Response = Tuple[int, Dict[str, str], bytes]
 @pytest.fixture
 def staff_directory(tmp_path, monkeypatch) -> StaffDirectory:
     config = replace(settings, staff_accounts=f"boss:{hash_password('pw', iterations=1000)}",
+                     staff_managers=("boss",),
                      staff_token_secret="s" * 40, var_dir=tmp_path / "var",
                      staff_accounts_file=tmp_path / "var" / "staff.yml")
     directory = StaffDirectory(config)

@@ -7,6 +7,7 @@ from typing import Iterator
 import pytest
 
 from bench.stack import (  # noqa: F401  (re-exported for the test modules)
+    AGENT_USER,
     PROJECT_ROOT,
     STAFF_PASSWORD,
     STAFF_USER,

@@ -15,7 +15,7 @@ from typing import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from e2e.conftest import PROJECT_ROOT, STAFF_PASSWORD, STAFF_USER, Stack
+from e2e.conftest import AGENT_USER, PROJECT_ROOT, STAFF_PASSWORD, STAFF_USER, Stack
 
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = PROJECT_ROOT / "results" / "browser"
@@ -183,16 +183,34 @@ def test_trainer_sees_practice_progress(stack: Stack, browser: Browser) -> None:
     staff.screenshot(path=str(SHOTS / "practice_progress.png"), full_page=True)
 
 
-def staff_page(stack: Stack, browser: Browser, path: str) -> Page:
-    """A logged-in staff member on a console page."""
+def staff_page(stack: Stack, browser: Browser, path: str, user: str = STAFF_USER) -> Page:
+    """A logged-in staff member (the manager by default) on a console page."""
     staff = browser.new_context(locale="zh-CN").new_page()
     staff.goto(f"{stack.url}/webhooks/console/")
-    staff.fill("#login-user", STAFF_USER)
+    staff.fill("#login-user", user)
     staff.fill("#login-password", STAFF_PASSWORD)
     staff.click("#login-submit")
-    expect(staff.locator("#staff-name")).to_contain_text(STAFF_USER)
-    staff.goto(f"{stack.url}/webhooks/console/{path}")
+    expect(staff.locator("#staff-name")).to_contain_text(user)
+    if path:
+        staff.goto(f"{stack.url}/webhooks/console/{path}")
     return staff
+
+
+def test_only_the_manager_sees_the_audit_log(stack: Stack, browser: Browser) -> None:
+    agent = staff_page(stack, browser, "", user=AGENT_USER)
+    expect(agent.locator("#audit-link")).to_be_hidden()
+    expect(agent.locator("#reports-link")).to_be_hidden()
+    agent.goto(f"{stack.url}/webhooks/console/audit")
+    expect(agent.locator("#audit-error")).to_contain_text("主管")
+
+    manager = staff_page(stack, browser, "")
+    expect(manager.locator("#audit-link")).to_be_visible()
+    manager.click("#audit-link")
+    rows = manager.locator("#entries tr")
+    expect(rows.first).to_be_visible(timeout=30_000)
+    expect(manager.locator("#entries")).to_contain_text(AGENT_USER)  # the agent's login
+    expect(manager.locator("#entries")).to_contain_text("登录")
+    manager.screenshot(path=str(SHOTS / "audit.png"), full_page=True)
 
 
 def test_manager_reads_the_report_page(stack: Stack, browser: Browser) -> None:

@@ -101,6 +101,7 @@ def test_reseed_is_idempotent_and_keeps_tickets(db):
 
 def test_schema_has_the_expected_tables(db):
     assert set(inspect(db).get_table_names()) == {
+        "audit_log",
         "customers",
         "products",
         "orders",

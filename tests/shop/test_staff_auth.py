@@ -23,6 +23,9 @@ T0 = 1_700_000_000.0
 # Few iterations keep the tests fast; verify_password reads them from the hash.
 FAST = 1000
 
+# The generated development account manages (reports, audit log).
+DEV_MANAGER = Staff(name="staff", role="manager")
+
 
 def fast_hash(password: str) -> str:
     return hash_password(password, iterations=FAST)
@@ -270,11 +273,11 @@ def test_development_without_accounts_creates_the_staff_account(tmp_path):
     assert list(stored["accounts"]) == ["staff"]
     assert password not in config.staff_accounts_file.read_text(encoding="utf-8")
     assert verify_password(password, stored["accounts"]["staff"])
-    assert directory.verify(directory.login("staff", password)) == Staff(name="staff")
+    assert directory.verify(directory.login("staff", password)) == DEV_MANAGER
     # The next start reads the file instead of creating another password.
     again = StaffDirectory(config)
     assert password_file.read_text(encoding="utf-8").split() == [user, password]
-    assert again.verify(again.login("staff", password)) == Staff(name="staff")
+    assert again.verify(again.login("staff", password)) == DEV_MANAGER
 
 
 def test_development_passwords_are_random(tmp_path):
@@ -282,7 +285,7 @@ def test_development_passwords_are_random(tmp_path):
     for name in ("one", "two"):
         directory = StaffDirectory(make_settings(tmp_path / name))
         _, password = (tmp_path / name / "var" / "staff_password").read_text("utf-8").split()
-        assert directory.verify(directory.login("staff", password)) == Staff(name="staff")
+        assert directory.verify(directory.login("staff", password)) == DEV_MANAGER
         passwords.append(password)
     assert passwords[0] != passwords[1]
 
@@ -350,7 +353,7 @@ def test_main_ensure_prints_the_development_login(dev_settings, capsys):
     assert line.startswith(prefix)
     password = line[len(prefix):]
     directory = StaffDirectory(dev_settings)
-    assert directory.verify(directory.login("staff", password)) == Staff(name="staff")
+    assert directory.verify(directory.login("staff", password)) == DEV_MANAGER
     # Running it again keeps the same account and password.
     staff_auth.main(["ensure"])
     assert capsys.readouterr().out.strip() == line

@@ -251,7 +251,20 @@
     connectLive();
     fetchQueue();
     fetchCanned();
+    fetchRole();
     scheduleExpiry();
+  }
+
+  /** Managers see the reports and the audit log; agents do not (the API refuses too). */
+  async function fetchRole() {
+    try {
+      const me = await api("/me");
+      const manager = me.role === "manager";
+      show($("#reports-link"), manager);
+      show($("#audit-link"), manager);
+    } catch (error) {
+      report(error);
+    }
   }
 
   function logout(message = "") {

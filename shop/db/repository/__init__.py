@@ -5,6 +5,7 @@
 """
 
 from shop.db.repository import (  # noqa: F401  (the topics are this package's API)
+    audit,
     catalogue,
     channels,
     orders,

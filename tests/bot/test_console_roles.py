@@ -1,0 +1,232 @@
+"""Staff roles and the audit log (PIPL): agents work tickets but cannot read reports,
+exports or the audit log; every view of a customer's conversation and every change is
+recorded with who, role, what, when and the client address — and a view that cannot
+be recorded is not shown."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import replace
+from types import SimpleNamespace
+from typing import Any, Dict, Iterator, List, Optional, Tuple
+from urllib.parse import urlsplit
+
+import pytest
+from sanic import Sanic
+
+from bot.console.channel import StaffConsoleInput
+from shop import audit, staff_auth
+from shop.config import settings
+from shop.db import repository
+from shop.db.engine import session_scope
+from shop.staff_auth import AGENT, MANAGER, StaffDirectory, hash_password
+
+PASSWORD = "pw-1234"
+CONSOLE = "/webhooks/console"
+
+
+def accounts(*names: str) -> str:
+    return ";".join(f"{n}:{hash_password(PASSWORD, iterations=1000)}" for n in names)
+
+
+@pytest.fixture
+def directory(tmp_path, monkeypatch) -> StaffDirectory:
+    config = replace(settings, staff_accounts=accounts("boss", "ann"), staff_managers=("boss",),
+                     staff_token_secret="r" * 40, var_dir=tmp_path / "var",
+                     staff_accounts_file=tmp_path / "var" / "staff.yml")
+    found = StaffDirectory(config)
+    monkeypatch.setattr(staff_auth, "staff_directory", lambda: found)
+    return found
+
+
+class NoTrackers:
+    async def retrieve(self, _: str) -> None:
+        return None
+
+
+@pytest.fixture
+def app(directory, db) -> Iterator[Sanic]:
+    async def on_message(_: Any) -> None:
+        return None
+
+    Sanic.test_mode = True
+    sanic = Sanic(f"roles_{id(directory)}")
+    sanic.blueprint(StaffConsoleInput().blueprint(on_message), url_prefix=CONSOLE)
+    responses = {"utter_staff_joined": [{"text": "{staff}为您服务"}],
+                 "utter_handed_back": [{"text": "已交还"}]}
+    sanic.ctx.agent = SimpleNamespace(tracker_store=NoTrackers(),
+                                      domain=SimpleNamespace(responses=responses))
+    asyncio.run(sanic._startup())  # routes only: no background tasks
+    yield sanic
+    Sanic._app_registry.pop(sanic.name, None)
+
+
+def call(app: Sanic, path: str, token: Optional[str] = None, method: str = "GET",
+         body: Optional[Dict[str, Any]] = None, peer: str = "127.0.0.1",
+         forwarded: Optional[str] = None) -> Tuple[int, Any]:
+    """One request through the app's ASGI interface, from `peer`."""
+    parts = urlsplit(path)
+    headers = [(b"host", b"test"), (b"content-type", b"application/json")]
+    if token:
+        headers.append((b"authorization", f"Bearer {token}".encode()))
+    if forwarded:
+        headers.append((b"x-forwarded-for", forwarded.encode()))
+    raw = json.dumps(body or {}).encode()
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+             "method": method, "scheme": "http", "path": parts.path,
+             "raw_path": parts.path.encode(), "query_string": parts.query.encode(),
+             "headers": headers, "client": (peer, 1), "server": ("test", 80)}
+    sent: List[Dict[str, Any]] = []
+
+    async def receive() -> Dict[str, Any]:
+        return {"type": "http.request", "body": raw, "more_body": False}
+
+    async def send(message: Dict[str, Any]) -> None:
+        sent.append(message)
+
+    asyncio.run(app(scope, receive, send))
+    status = next(m for m in sent if m["type"] == "http.response.start")["status"]
+    data = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    try:
+        return status, json.loads(data)
+    except ValueError:
+        return status, data
+
+
+def login(app: Sanic, name: str, password: str = PASSWORD, peer: str = "127.0.0.1") -> str:
+    status, body = call(app, f"{CONSOLE}/api/login", method="POST",
+                        body={"username": name, "password": password}, peer=peer)
+    assert status == 200, body
+    return body["token"]
+
+
+def log(**filters: str) -> List[Dict[str, Any]]:
+    return audit.listing(limit=200, **filters)["entries"]
+
+
+@pytest.fixture
+def ticket(db) -> int:
+    with session_scope() as session:
+        return repository.tickets.create_ticket(
+            session=session, kind="handoff", conversation_id="conv-audit", summary="转人工",
+            customer_id="C001").id
+
+
+def test_roles_come_from_configuration_and_apply_at_once(directory, tmp_path):
+    assert directory.verify(directory.login("boss", PASSWORD)).role == MANAGER
+    agent_token = directory.login("ann", PASSWORD)
+    assert directory.verify(agent_token).role == AGENT
+    # From an accounts file's `managers:` list, on the next check of the same token.
+    directory._managers.add("ann")
+    assert directory.verify(agent_token).is_manager
+
+
+def test_the_generated_development_account_is_a_manager(tmp_path):
+    config = replace(settings, staff_accounts="", staff_managers=(), app_env="development",
+                     staff_token_secret="r" * 40, var_dir=tmp_path / "var",
+                     staff_accounts_file=tmp_path / "var" / "staff.yml")
+    assert StaffDirectory(config).role("staff") == MANAGER
+    # Production never falls back: without STAFF_MANAGERS nobody manages.
+    production = replace(config, app_env="production", staff_accounts=accounts("staff"),
+                         staff_accounts_file=tmp_path / "none.yml")
+    assert StaffDirectory(production).role("staff") == AGENT
+
+
+MANAGER_ONLY = [
+    ("GET", f"{CONSOLE}/api/reports"),
+    ("GET", f"{CONSOLE}/api/reports/tickets_by_kind.csv"),
+    ("GET", f"{CONSOLE}/api/reports/chart/commitments.png"),
+    ("GET", f"{CONSOLE}/api/audit"),
+    ("POST", f"{CONSOLE}/api/review/export"),
+    ("POST", f"{CONSOLE}/api/review/recheck"),
+]
+
+
+@pytest.mark.parametrize("method,path", MANAGER_ONLY)
+def test_agents_cannot_read_reports_exports_or_the_audit_log(app, method, path):
+    token = login(app, "ann")
+    status, body = call(app, path, token, method=method)
+    assert status == 403 and "主管" in body["error"]
+    assert call(app, path, method=method)[0] == 401  # and nobody without a login
+
+
+def test_managers_read_the_audit_log_and_agents_learn_their_role(app, ticket):
+    assert call(app, f"{CONSOLE}/api/me", login(app, "ann"))[1] == {"name": "ann",
+                                                                    "role": AGENT}
+    boss = login(app, "boss")
+    status, body = call(app, f"{CONSOLE}/api/audit", boss)
+    assert status == 200 and body["total"] >= 2
+    assert [e["action"] for e in body["entries"]][:2] == ["login", "login"]  # newest first
+    assert body["actions"]["view_conversation"] == "查看会话与客户资料"
+
+
+def test_viewing_a_conversation_is_recorded_with_who_what_and_where(app, ticket):
+    token = login(app, "ann", peer="10.0.0.7")
+    # A forged X-Forwarded-For from a peer that is not our proxy is not believed.
+    status, body = call(app, f"{CONSOLE}/api/tickets/{ticket}", token, peer="10.0.0.7",
+                        forwarded="8.8.8.8")
+    assert status == 200 and body["customer"]["id"] == "C001"
+    (entry,) = log(action="view_conversation")
+    assert (entry["staff"], entry["role"], entry["address"]) == ("ann", AGENT, "10.0.0.7")
+    assert entry["target"] == f"工单 #{ticket} {body['ticket']['number']}" and entry["at"]
+
+
+def test_every_change_to_a_ticket_is_recorded(app, ticket, monkeypatch):
+    from bot.console import tickets
+
+    async def delivered(*_: Any, **__: Any) -> bool:
+        return True
+
+    monkeypatch.setattr(tickets, "say", delivered)
+    token = login(app, "ann")
+    assert call(app, f"{CONSOLE}/api/tickets/{ticket}/note", token, "POST",
+                {"text": "客户已来电"})[0] == 200
+    assert call(app, f"{CONSOLE}/api/tickets/{ticket}/reply", token, "POST",
+                {"text": "您好，我来处理"})[0] == 200
+    assert call(app, f"{CONSOLE}/api/tickets/{ticket}/close", token, "POST")[0] == 200
+    actions = [e["action"] for e in log(staff="ann")]
+    assert actions[:3] == ["close", "reply", "note"] and "login" in actions
+    assert {e["target"] for e in log(staff="ann") if e["action"] != "login"} == {
+        f"工单 #{ticket}"}
+
+
+def test_reports_and_exports_are_recorded_for_managers(app, db):
+    token = login(app, "boss")
+    assert call(app, f"{CONSOLE}/api/reports/tickets_by_kind.csv?since=2026-11-01", token)[0] \
+        == 200
+    (entry,) = log(action="export_report")
+    assert entry["staff"] == "boss" and entry["target"].startswith("tickets_by_kind.csv")
+
+
+def test_failed_logins_are_recorded_with_the_name_tried(app):
+    status, _ = call(app, f"{CONSOLE}/api/login", method="POST",
+                     body={"username": "mallory", "password": "guess"}, peer="10.9.9.9")
+    assert status == 401
+    (entry,) = log(action="login_failed")
+    assert (entry["staff"], entry["address"]) == ("mallory", "10.9.9.9")
+
+
+def test_a_view_that_cannot_be_recorded_is_not_shown(app, ticket, monkeypatch, caplog):
+    token = login(app, "ann")
+
+    def broken(*_: Any, **__: Any) -> None:
+        raise RuntimeError("audit database down")
+
+    monkeypatch.setattr(audit, "record", broken)
+    status, body = call(app, f"{CONSOLE}/api/tickets/{ticket}", token)
+    assert status == 503 and "customer" not in body
+    assert "服务暂时不可用" in body["error"]
+
+
+def test_unknown_actions_and_bad_pages_are_refused(db):
+    with pytest.raises(ValueError):
+        audit.record("ann", AGENT, "read_minds")
+    for bad in ({"limit": 0}, {"limit": 201}, {"offset": -1}):
+        with pytest.raises(ValueError):
+            audit.listing(**bad)
+
+
+def test_the_audit_page_is_served_and_linked_for_managers(app):
+    status, body = call(app, f"{CONSOLE}/audit")
+    assert status == 200 and b"/static/audit.js" in body and b"/static/staff_api.js" in body
