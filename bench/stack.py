@@ -32,6 +32,7 @@ TOKEN = "e2e-test-token"
 STAFF_USER = "小王"  # a manager: the reports and the audit log too
 STAFF_PASSWORD = "e2e-staff-password"
 AGENT_USER = "小李"  # an agent: tickets, practice and the review queue only
+GUESSED_USER = "小张"  # an agent whose password the attack tests guess (and lock)
 # The WeChat channels (tests/e2e/test_wechat.py): test credentials only, and the
 # platform APIs on a local port of the stack (`platform_port`) where a test may
 # serve a fake. The reply window is wide: the e2e tests want the passive reply
@@ -110,7 +111,8 @@ class Stack:
             "TF_CPP_MIN_LOG_LEVEL": "2",
             "PYTHONPATH": str(PROJECT_ROOT),
             "STAFF_ACCOUNTS": f"{STAFF_USER}:{hash_password(STAFF_PASSWORD)};"
-                              f"{AGENT_USER}:{hash_password(STAFF_PASSWORD)}",
+                              f"{AGENT_USER}:{hash_password(STAFF_PASSWORD)};"
+                              f"{GUESSED_USER}:{hash_password(STAFF_PASSWORD)}",
             "STAFF_MANAGERS": STAFF_USER,
             "STAFF_ACCOUNTS_FILE": str(workdir / "staff_accounts.yml"),
             "STAFF_TOKEN_SECRET": "e2e-staff-token-secret",

@@ -26,6 +26,13 @@ class Settings:
     var_dir: Path
     # Staff with the manager role (reports, exports, audit log); everyone else is an agent.
     staff_managers: tuple = ()
+    # TOTP second factor: `name:BASE32SECRET` pairs separated by `;` (accounts listed
+    # need a code from their authenticator app at login).
+    staff_totp: str = ""
+    # Failed logins before an account (or a client address) is locked, with the
+    # lockout doubling after each further failure (shop/staff_login.py).
+    staff_login_account_limit: int = 5
+    staff_login_address_limit: int = 20
     # Deadline alerts are POSTed here as JSON (shop/insights/alerts.py); "" = log only.
     alert_webhook_url: str = ""
     # Rasa's SQL tracker store, read (read-only) by the conversation reports.
@@ -52,6 +59,9 @@ def load_settings() -> Settings:
         staff_token_secret=os.environ.get("STAFF_TOKEN_SECRET") or "",
         staff_token_hours=float(os.environ.get("STAFF_TOKEN_HOURS") or 8),
         var_dir=PROJECT_ROOT / "var",
+        staff_totp=os.environ.get("STAFF_TOTP") or "",
+        staff_login_account_limit=int(os.environ.get("STAFF_LOGIN_ACCOUNT_LIMIT") or 5),
+        staff_login_address_limit=int(os.environ.get("STAFF_LOGIN_ADDRESS_LIMIT") or 20),
         staff_managers=tuple(
             n.strip() for n in (os.environ.get("STAFF_MANAGERS") or "").split(",") if n.strip()
         ),

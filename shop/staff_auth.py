@@ -1,10 +1,13 @@
 """Staff accounts and console tokens.
 
 Passwords are stored only as PBKDF2-SHA256 hashes (`pbkdf2_sha256$iterations$salt$hash`);
-tokens are HS256 JWTs (PyJWT) that expire. In production (`APP_ENV=production`) both
-the accounts and the signing secret must be configured; in development a `staff`
-account with a random password and a secret are generated under `var/` and printed
-by `make run`, so there is never a default password.
+tokens are HS256 JWTs (PyJWT) that expire (at most MAX_TOKEN_HOURS after login) and
+carry an id (`jti`) so a logout can revoke them (shop/staff_login.py). An account
+may require a TOTP code (pyotp) as a second factor; in production a password that
+does not meet the policy is refused at login even when it is right. In production
+(`APP_ENV=production`) both the accounts and the signing secret must be configured; in
+development a `staff` account with a random password and a secret are generated under
+`var/` and printed by `make run`, so there is never a default password.
 """
 
 from __future__ import annotations
@@ -15,11 +18,12 @@ import hmac
 import logging
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Dict, Optional, Set
 
 import jwt
+import pyotp
 import yaml
 
 from shop.config import Settings, settings
@@ -32,6 +36,11 @@ DEV_USER = "staff"
 CONSOLE_SCOPE = "console"
 CHART_SCOPE = "practice_chart"
 AGENT, MANAGER = "agent", "manager"
+# However STAFF_TOKEN_HOURS is set, a console login ends within a working shift.
+MAX_TOKEN_HOURS = 12.0
+MIN_PASSWORD_CHARS = 12
+# Checked for accounts without a second factor too, so both cost the same.
+UNKNOWN_TOTP = pyotp.random_base32()
 
 
 class AuthError(Exception):
@@ -45,6 +54,9 @@ class Staff:
 
     name: str
     role: str = AGENT
+    # The token's id and expiry (for logout); not part of who the staff member is.
+    token_id: str = field(default="", compare=False)
+    expires: int = field(default=0, compare=False)
 
     @property
     def is_manager(self) -> bool:
@@ -56,6 +68,19 @@ def hash_password(password: str, salt: Optional[str] = None, iterations: int = I
     salt = salt or secrets.token_hex(16)
     digest = hashlib.pbkdf2_hmac("sha256", password.encode(), salt.encode(), iterations)
     return f"{ALGORITHM}${iterations}${salt}${base64.b64encode(digest).decode()}"
+
+
+def password_problem(password: str, username: str = "") -> Optional[str]:
+    """Why a password is too weak (Chinese, for the operator), or None."""
+    if len(password) < MIN_PASSWORD_CHARS:
+        return f"密码至少需要 {MIN_PASSWORD_CHARS} 位"
+    if not any(c.isalpha() for c in password) or not any(c.isdigit() for c in password):
+        return "密码需同时包含字母和数字"
+    if username and username.lower() in password.lower():
+        return "密码不能包含用户名"
+    if len(set(password)) < 6:
+        return "密码过于简单"
+    return None
 
 
 def verify_password(password: str, stored: str) -> bool:
@@ -77,13 +102,17 @@ class StaffDirectory:
     def __init__(self, config: Settings = settings) -> None:
         self._config = config
         self._managers: Set[str] = set(config.staff_managers)
+        self._totp: Dict[str, str] = {}  # account → TOTP secret (file, then environment)
         self._accounts = self._load_accounts()
+        for pair in filter(None, (p.strip() for p in config.staff_totp.split(";"))):
+            name, _, secret = pair.partition(":")
+            self._totp[name] = secret
         self._secret = token_secret(config)
 
     @property
     def token_hours(self) -> float:
-        """How long a console login stays valid."""
-        return self._config.staff_token_hours
+        """How long a console login stays valid (never past MAX_TOKEN_HOURS)."""
+        return min(self._config.staff_token_hours, MAX_TOKEN_HOURS)
 
     @property
     def production(self) -> bool:
@@ -99,6 +128,7 @@ class StaffDirectory:
             data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
             accounts.update({str(k): str(v) for k, v in (data.get("accounts") or {}).items()})
             self._managers.update(str(name) for name in data.get("managers") or [])
+            self._totp.update({str(k): str(v) for k, v in (data.get("totp") or {}).items()})
         if not accounts:
             if self.production:
                 raise RuntimeError("APP_ENV=production needs STAFF_ACCOUNTS or STAFF_ACCOUNTS_FILE")
@@ -128,18 +158,30 @@ class StaffDirectory:
                        DEV_USER, password_file)
         return {DEV_USER: stored}
 
-    def login(self, username: str, password: str, now: Optional[float] = None) -> str:
-        """A signed token for valid credentials; AuthError otherwise."""
+    def login(self, username: str, password: str, now: Optional[float] = None,
+              code: Optional[str] = None) -> str:
+        """A signed token for valid credentials (and TOTP code); AuthError otherwise.
+        Unknown names cost the same work as known ones (hash and code check)."""
         stored = self._accounts.get(username)
-        # Hash even for unknown users so response time does not reveal account names.
         valid = verify_password(password, stored or hash_password("x", "unknown-user"))
+        secret = self._totp.get(username)
+        code_ok = pyotp.TOTP(secret or UNKNOWN_TOTP).verify(
+            str(code or ""), for_time=now, valid_window=1)
         if not (stored and valid):
             logger.info("Failed staff login for %r", username[:64])
             raise AuthError("用户名或密码错误")
+        if secret and not code_ok:
+            logger.info("Staff login for %r without a valid second-factor code", username[:64])
+            raise AuthError("动态验证码错误或缺失")
+        if self.production and password_problem(password, username):
+            logger.warning("Staff login for %r refused: password below the policy",
+                           username[:64])
+            raise AuthError("密码不符合安全要求，请联系管理员重设密码")
         issued = int(now if now is not None else time.time())
-        expires = issued + int(self._config.staff_token_hours * 3600)
+        expires = issued + int(self.token_hours * 3600)
         return jwt.encode({"sub": username, "scope": CONSOLE_SCOPE, "iat": issued,
-                           "exp": expires}, self._secret, algorithm="HS256")
+                           "exp": expires, "jti": secrets.token_hex(16)},
+                          self._secret, algorithm="HS256")
 
     def verify(self, token: Optional[str], now: Optional[float] = None) -> Staff:
         """The staff member a token belongs to; AuthError when missing/invalid/expired."""
@@ -148,18 +190,21 @@ class StaffDirectory:
         try:
             claims = jwt.decode(
                 token, self._secret, algorithms=["HS256"],
-                options={"require": ["exp", "sub"], "verify_exp": now is None},
+                options={"require": ["exp", "iat", "sub", "jti"], "verify_exp": now is None},
             )
         except jwt.PyJWTError as error:
             raise AuthError("登录已失效，请重新登录") from error
         if now is not None and claims["exp"] <= now:
+            raise AuthError("登录已失效，请重新登录")
+        if claims["exp"] - claims["iat"] > MAX_TOKEN_HOURS * 3600:
             raise AuthError("登录已失效，请重新登录")
         # A trainee's chart link is signed with the same secret: never a login.
         if claims.get("scope") != CONSOLE_SCOPE:
             raise AuthError("登录已失效，请重新登录")
         if claims["sub"] not in self._accounts:
             raise AuthError("账号已停用")
-        return Staff(name=claims["sub"], role=self.role(claims["sub"]))
+        return Staff(name=claims["sub"], role=self.role(claims["sub"]),
+                     token_id=str(claims["jti"]), expires=int(claims["exp"]))
 
 
 @lru_cache(maxsize=1)
@@ -205,14 +250,26 @@ def chart_trainee(token: Optional[str], config: Settings = settings) -> str:
 
 def main(argv: Optional[list] = None) -> None:
     """`ensure`: create the dev account if none is configured and say how to log in;
-    `hash NAME`: print an account line for STAFF_ACCOUNTS (asks for the password)."""
+    `hash NAME`: print an account line for STAFF_ACCOUNTS (asks for the password,
+    refuses one below the policy); `totp NAME`: a new second-factor secret for
+    STAFF_TOTP and the otpauth:// link to put into an authenticator app."""
     import getpass
     import sys
 
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ["hash"]:
         name = args[1] if len(args) > 1 else input("用户名: ")
-        print(f"{name}:{hash_password(getpass.getpass('密码: '))}")
+        password = getpass.getpass("密码: ")
+        problem = password_problem(password, name)
+        if problem:
+            raise SystemExit(problem)
+        print(f"{name}:{hash_password(password)}")
+        return
+    if args[:1] == ["totp"]:
+        name = args[1] if len(args) > 1 else input("用户名: ")
+        secret = pyotp.random_base32()
+        print(f"STAFF_TOTP entry: {name}:{secret}")
+        print(pyotp.TOTP(secret).provisioning_uri(name=name, issuer_name="小智客服"))
         return
     StaffDirectory()
     password_file = settings.var_dir / "staff_password"

@@ -14,7 +14,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.client import client_address
-from shop import audit, deadlines, staff_auth
+from shop import audit, deadlines, staff_auth, staff_login
 from shop.desk import iso
 from shop.staff_auth import AuthError, Staff
 
@@ -23,11 +23,18 @@ logger = logging.getLogger(__name__)
 StaffHandler = Callable[..., Awaitable[HTTPResponse]]
 
 
-def authenticate(request: Request) -> Staff:
-    """The staff member whose bearer token the request carries; raises AuthError."""
+UNAVAILABLE = {"error": "服务暂时不可用，请稍后再试"}
+
+
+def bearer(request: Request) -> str:
     header = request.headers.get("Authorization", "")
-    token = header[7:] if header.startswith("Bearer ") else None
-    return staff_auth.staff_directory().verify(token)
+    return header[7:] if header.startswith("Bearer ") else ""
+
+
+async def authenticate(request: Request) -> Staff:
+    """The staff member whose bearer token the request carries (not logged out: a
+    database lookup, in a worker thread); raises AuthError."""
+    return await asyncio.to_thread(staff_login.authenticate, bearer(request))
 
 
 def protected(handler: StaffHandler) -> Callable[..., Awaitable[HTTPResponse]]:
@@ -35,14 +42,17 @@ def protected(handler: StaffHandler) -> Callable[..., Awaitable[HTTPResponse]]:
     the failure logged) instead of a stack trace when the handler fails."""
     async def wrapper(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
         try:
-            staff = authenticate(request)
+            staff = await authenticate(request)
         except AuthError as error:
             return response.json({"error": str(error)}, status=401)
+        except Exception:  # e.g. the database is down: no way to know about a logout
+            logger.exception("Console authentication for %s failed", request.path)
+            return response.json(UNAVAILABLE, status=503)
         try:
             return await handler(request, staff, *args, **kwargs)
         except Exception:
             logger.exception("Console request %s failed", request.path)
-            return response.json({"error": "服务暂时不可用，请稍后再试"}, status=503)
+            return response.json(UNAVAILABLE, status=503)
 
     wrapper.__name__ = handler.__name__
     return wrapper
@@ -81,24 +91,39 @@ def add_routes(console: Blueprint) -> None:
             return await attempt(request)
         except Exception:  # e.g. the audit log cannot be written: no unrecorded login
             logger.exception("Staff login failed")
-            return response.json({"error": "服务暂时不可用，请稍后再试"}, status=503)
+            return response.json(UNAVAILABLE, status=503)
 
     async def attempt(request: Request) -> HTTPResponse:
         body = json_body(request)
         username, password = body.get("username"), body.get("password")
-        if not isinstance(username, str) or not isinstance(password, str):
+        code = body.get("code")
+        if not isinstance(username, str) or not isinstance(password, str) or not (
+                code is None or isinstance(code, str)):
             return response.json({"error": "请输入用户名和密码"}, status=400)
         directory = staff_auth.staff_directory()
         try:
-            token = await asyncio.to_thread(directory.login, username, password)
+            token = await asyncio.to_thread(staff_login.login, username[:64], password[:256],
+                                            client_address(request), code)
+        except staff_login.LockedOut as error:
+            await audited(request, Staff(name=username[:64], role=""), "login_locked")
+            return response.json({"error": str(error)}, status=429,
+                                 headers={"Retry-After": str(error.seconds)})
         except AuthError as error:
             await audited(request, Staff(name=username[:64], role=""), "login_failed")
+            # The same answer whether the name exists or has a second factor.
             return response.json({"error": str(error)}, status=401)
         staff = directory.verify(token)
         await audited(request, staff, "login")
         expires = deadlines.utcnow() + timedelta(hours=directory.token_hours)
         return response.json({"token": token, "name": staff.name, "role": staff.role,
                               "expires_at": iso(expires)})
+
+    @console.route("/api/logout", methods=["POST"])
+    @protected
+    async def logout(request: Request, staff: Staff) -> HTTPResponse:
+        await asyncio.to_thread(staff_login.logout, staff)
+        await audited(request, staff, "logout")
+        return response.json({"ok": True})
 
     @console.route("/api/me", methods=["GET"])
     @protected

@@ -287,3 +287,24 @@ class AuditEntry(Base):
     # What it was about: "ticket 12 (T2026…)", "report tickets_by_kind.csv", …
     target = Column(String(255), nullable=False, default="")
     address = Column(String(64), nullable=False, default="")
+
+
+class StaffLoginFailure(Base):
+    """A failed console login, per account name tried and client address: the login
+    throttle counts these across replicas (shop/staff_login.py)."""
+
+    __tablename__ = "staff_login_failures"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    name = Column(String(64), nullable=False, index=True)
+    address = Column(String(64), nullable=False, index=True)
+    at = Column(DateTime, nullable=False, index=True)
+
+
+class RevokedToken(Base):
+    """A console token ended by logout before it expired (its `jti`)."""
+
+    __tablename__ = "revoked_tokens"
+
+    token_id = Column(String(64), primary_key=True)
+    expires_at = Column(DateTime, nullable=False, index=True)

@@ -230,3 +230,23 @@ def test_unknown_actions_and_bad_pages_are_refused(db):
 def test_the_audit_page_is_served_and_linked_for_managers(app):
     status, body = call(app, f"{CONSOLE}/audit")
     assert status == 200 and b"/static/audit.js" in body and b"/static/staff_api.js" in body
+
+
+def test_guessing_a_password_locks_the_account_with_429(app):
+    for _ in range(5):
+        status, _ = call(app, f"{CONSOLE}/api/login", method="POST",
+                         body={"username": "ann", "password": "guess"}, peer="10.1.1.1")
+        assert status == 401
+    status, body = call(app, f"{CONSOLE}/api/login", method="POST",
+                        body={"username": "ann", "password": PASSWORD}, peer="10.1.1.2")
+    assert status == 429 and "分钟后再试" in body["error"] and "token" not in body
+    assert [e["action"] for e in log(staff="ann")][:2] == ["login_locked", "login_failed"]
+
+
+def test_logout_ends_the_token_on_the_server(app):
+    token = login(app, "ann")
+    assert call(app, f"{CONSOLE}/api/me", token)[0] == 200
+    assert call(app, f"{CONSOLE}/api/logout", token, method="POST")[0] == 200
+    status, body = call(app, f"{CONSOLE}/api/me", token)
+    assert status == 401 and "退出" in body["error"]
+    assert log(action="logout")[0]["staff"] == "ann"

@@ -117,6 +117,8 @@ def test_schema_has_the_expected_tables(db):
         "review_items",
         "verification_failures",
         "scan_cursors",
+        "staff_login_failures",
+        "revoked_tokens",
     }
 
 

@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import jwt
+import pyotp
 import pytest
 import yaml
 
@@ -122,8 +123,9 @@ def test_login_gives_a_token_that_verifies(directory):
 def test_token_claims(directory):
     token = directory.login("alice", "alice-pw", now=T0)
     claims = jwt.decode(token, SECRET, algorithms=["HS256"], options={"verify_exp": False})
-    assert claims == {"sub": "alice", "scope": "console", "iat": int(T0),
-                      "exp": int(T0 + HOURS * 3600)}
+    token_id = claims.pop("jti")  # a random id per login, for logout
+    assert len(token_id) == 32 and claims == {"sub": "alice", "scope": "console",
+                                              "iat": int(T0), "exp": int(T0 + HOURS * 3600)}
 
 
 def test_a_chart_link_shows_one_trainee_and_is_never_a_login(tmp_path):
@@ -304,11 +306,65 @@ def test_production_without_a_secret_refuses_to_start(tmp_path, accounts):
     assert not (tmp_path / "var" / "staff_token_secret").exists()
 
 
-def test_production_with_accounts_and_secret_works(tmp_path, accounts):
+def test_production_with_accounts_and_secret_works(tmp_path):
+    strong = f"alice:{hash_password('Shop-counter-2026', iterations=1000)}"
+    directory = StaffDirectory(make_settings(tmp_path, app_env="production",
+                                             staff_accounts=strong))
+    assert directory.production
+    assert directory.verify(directory.login("alice", "Shop-counter-2026")) == Staff(name="alice")
+
+
+def test_production_refuses_a_right_password_below_the_policy(tmp_path, accounts):
     directory = StaffDirectory(make_settings(tmp_path, app_env="production",
                                              staff_accounts=accounts))
-    assert directory.production
-    assert directory.verify(directory.login("alice", "alice-pw")) == Staff(name="alice")
+    with pytest.raises(AuthError, match="安全要求"):
+        directory.login("alice", "alice-pw")  # right, but 8 characters
+
+
+@pytest.mark.parametrize("password,problem", [
+    ("short1a", "12"), ("onlyletterslong", "字母和数字"), ("alice-2026-shop", "用户名"),
+    ("aaaa1111aaaa", "简单")])
+def test_the_password_policy_says_why(password, problem):
+    assert problem in staff_auth.password_problem(password, "alice")
+    assert staff_auth.password_problem("Counter-shift-42", "alice") is None
+
+
+def test_a_token_never_outlives_the_longest_shift(tmp_path, accounts):
+    long = StaffDirectory(make_settings(tmp_path, staff_accounts=accounts,
+                                        staff_token_hours=240))
+    token = long.login("alice", "alice-pw", now=T0)
+    claims = jwt.decode(token, SECRET, algorithms=["HS256"], options={"verify_exp": False})
+    assert claims["exp"] - claims["iat"] == staff_auth.MAX_TOKEN_HOURS * 3600
+    forged_long = jwt.encode({**claims, "exp": claims["iat"] + 48 * 3600}, SECRET,
+                             algorithm="HS256")
+    with pytest.raises(AuthError):
+        long.verify(forged_long, now=T0 + 60)
+
+
+def test_a_token_without_an_id_is_refused(directory):
+    old = jwt.encode({"sub": "alice", "scope": "console", "iat": int(time.time()),
+                      "exp": int(time.time()) + 3600}, SECRET, algorithm="HS256")
+    with pytest.raises(AuthError):
+        directory.verify(old)
+
+
+def test_a_second_factor_is_required_where_configured(tmp_path, accounts):
+    secret = pyotp.random_base32()
+    directory = StaffDirectory(make_settings(tmp_path, staff_accounts=accounts,
+                                             staff_totp=f"alice:{secret}"))
+    with pytest.raises(AuthError, match="动态验证码"):
+        directory.login("alice", "alice-pw")
+    with pytest.raises(AuthError, match="动态验证码"):
+        directory.login("alice", "alice-pw", code="000000" if pyotp.TOTP(secret).now()
+                        != "000000" else "111111")
+    code = pyotp.TOTP(secret).at(T0)
+    assert directory.verify(directory.login("alice", "alice-pw", now=T0, code=code),
+                            now=T0 + 1) == Staff(name="alice")
+    # A wrong password with the right code still fails with the usual words; bob has
+    # no second factor and needs no code.
+    with pytest.raises(AuthError, match="用户名或密码错误"):
+        directory.login("alice", "wrong", now=T0, code=code)
+    assert directory.verify(directory.login("bob", "bob-pw")) == Staff(name="bob")
 
 
 def test_development_without_a_secret_generates_one_once(tmp_path, accounts):
@@ -372,9 +428,23 @@ def test_main_ensure_with_configured_accounts_prints_no_password(dev_settings, c
 
 
 def test_main_hash_prints_an_account_line(monkeypatch, capsys):
-    monkeypatch.setattr("getpass.getpass", lambda prompt="": "typed-pw")
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": "typed-pw-2026-x")
     staff_auth.main(["hash", "dave"])
     name, _, stored = capsys.readouterr().out.strip().partition(":")
     assert name == "dave"
-    assert verify_password("typed-pw", stored)
+    assert verify_password("typed-pw-2026-x", stored)
     assert not verify_password("other", stored)
+
+
+def test_main_hash_refuses_a_weak_password(monkeypatch, capsys):
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": "123456")
+    with pytest.raises(SystemExit, match="12"):
+        staff_auth.main(["hash", "dave"])
+    assert "pbkdf2" not in capsys.readouterr().out
+
+
+def test_main_totp_prints_a_secret_and_an_authenticator_link(capsys):
+    staff_auth.main(["totp", "dave"])
+    out = capsys.readouterr().out
+    secret = out.split("dave:")[1].split()[0]
+    assert len(secret) >= 16 and "otpauth://totp/" in out and secret in out

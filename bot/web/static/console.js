@@ -230,10 +230,13 @@
     submit.disabled = true;
     loginError("");
     try {
-      const data = await api("/login", { method: "POST", body: { username, password } });
+      const code = $("#login-code").value.trim();
+      const body = code ? { username, password, code } : { username, password };
+      const data = await api("/login", { method: "POST", body });
       if (!data.token) throw new ApiError("登录失败：服务器未返回令牌", 500);
       saveSession(data);
       $("#login-password").value = "";
+      $("#login-code").value = "";
       enterApp();
     } catch (error) {
       loginError(error.status === 401 ? error.serverMessage || "用户名或密码错误" : error.message);
@@ -265,6 +268,19 @@
     } catch (error) {
       report(error);
     }
+  }
+
+  /** Ends the token on the server too (every replica refuses it from now on). */
+  async function signOut() {
+    try {
+      await api("/logout", { method: "POST" });
+    } catch (error) {
+      if (!(error instanceof ApiError && error.status === 401)) {
+        showError("退出登录失败，请稍后重试");
+        return;
+      }
+    }
+    logout();
   }
 
   function logout(message = "") {
@@ -728,7 +744,7 @@
 
   function bindEvents() {
     $("#login").addEventListener("submit", onLogin);
-    $("#logout").addEventListener("click", () => logout());
+    $("#logout").addEventListener("click", signOut);
     $("#queue").addEventListener("click", onQueueClick);
     $("#queue").addEventListener("keydown", onQueueKey);
     $("#join").addEventListener("click", (e) => act("join", {}, e.currentTarget));

@@ -13,5 +13,6 @@ from shop.db.repository import (  # noqa: F401  (the topics are this package's A
     ratings,
     review,
     staff,
+    staff_login,
     tickets,
 )
