@@ -115,10 +115,13 @@ class Scenarios:
                 Turn(f"手机号{phone}", order_no)]
 
     def _order_wrong_phone(self) -> Sequence[Turn]:
-        order_no, phone = self._order()
-        wrong = "0000" if phone[-4:] != "0000" else "1111"
-        return [Turn("查订单", "订单号"), Turn(order_no, "后四位"), Turn(wrong, "不一致"),
-                Turn(f"尾号{phone[-4:]}", order_no)]
+        # A mistyped (well-formed, unknown) order number: the bot answers it exactly as
+        # it answers wrong digits for a real order. Wrong digits against the 100 seed
+        # orders would, at bench rates, lock them (10 failures per order per day,
+        # knowledge/policies.yml) and turn every later lookup into a handoff.
+        order_no = (f"DD2099{self.rng.randint(1, 12):02d}{self.rng.randint(1, 28):02d}"
+                    f"{self.rng.randint(0, 9999):04d}")
+        return [Turn("查订单", "订单号"), Turn(order_no, "后四位"), Turn("0000", "不一致")]
 
     def _price(self) -> Sequence[Turn]:
         alias, price = self._product()
@@ -218,14 +221,18 @@ class Customers:
         self.scenarios = Scenarios(self.rng)
 
     async def _send(
-        self, http: aiohttp.ClientSession, sender: str, turn: Turn, scenario: str
+        self, http: aiohttp.ClientSession, sender: str, turn: Turn, scenario: str,
+        client: str = "",
     ) -> Sample:
         started = time.perf_counter()
         error: Optional[str] = None
         unexpected = False
         try:
+            # Each conversation is a customer of its own address; the stack's Rasa server
+            # believes X-Forwarded-For from loopback (TRUSTED_PROXIES, as behind nginx).
             async with http.post(
-                self.webhook, json={"sender": sender, "message": turn.text}
+                self.webhook, json={"sender": sender, "message": turn.text},
+                headers={"X-Forwarded-For": client} if client else None,
             ) as response:
                 body = await response.json(content_type=None) if response.status == 200 \
                     else await response.text()
@@ -257,6 +264,7 @@ class Customers:
         while time.perf_counter() < deadline:
             conversation = self.scenarios.draw()
             sender = f"bench-{level.customers}-{index}-{uuid.uuid4().hex[:12]}"
+            client = f"198.18.{self.rng.randint(0, 255)}.{self.rng.randint(1, 254)}"
             for turn in conversation.turns:
                 if interval:
                     await asyncio.sleep(max(0.0, next_slot - time.perf_counter()))
@@ -264,7 +272,7 @@ class Customers:
                     next_slot = max(next_slot + interval, time.perf_counter())
                 if time.perf_counter() >= deadline:
                     return
-                sample = await self._send(http, sender, turn, conversation.scenario)
+                sample = await self._send(http, sender, turn, conversation.scenario, client)
                 level.samples.append(sample)
             level.conversations += 1
 

@@ -16,7 +16,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels import errors
-from bot.web import static_file
+from bot.web import headers, static_file
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +64,7 @@ class WebChatInput(InputChannel):
         chat = Blueprint("web_chat", __name__)
         # Unexpected errors → polite JSON, never a trace (bot/channels/errors.py).
         chat.listener("before_server_start")(errors.installer)
+        chat.listener("before_server_start")(headers.installer)
 
         async def send(name: str) -> HTTPResponse:
             path = static_file(name)

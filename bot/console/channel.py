@@ -17,6 +17,7 @@ from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint
 
 from bot.console import audit, auth, jobs, practice, reports, review, tickets
+from bot.web import headers
 
 
 class StaffConsoleInput(InputChannel):
@@ -33,4 +34,5 @@ class StaffConsoleInput(InputChannel):
         for page in (auth, tickets, practice, reports, review, audit):
             page.add_routes(console)
         jobs.add_listeners(console)
+        console.listener("before_server_start")(headers.installer)
         return console
