@@ -116,6 +116,11 @@ class Stack:
             "STAFF_MANAGERS": STAFF_USER,
             "STAFF_ACCOUNTS_FILE": str(workdir / "staff_accounts.yml"),
             "STAFF_TOKEN_SECRET": "e2e-staff-token-secret",
+            # Test clients speak from loopback without a client address: no rate limits
+            # unless a suite asks for them (tests/security passes the defaults).
+            "RATE_LIMIT_ADDRESS_PER_MINUTE": "0",
+            "RATE_LIMIT_CONVERSATION_PER_MINUTE": "0",
+            "RATE_LIMIT_FORM_PER_MINUTE": "0",
             "WECHAT_APP_ID": WECHAT_APP_ID,
             "WECHAT_APP_SECRET": "e2e-wechat-secret",
             "WECHAT_TOKEN": WECHAT_TOKEN,

@@ -33,6 +33,11 @@ class Settings:
     # lockout doubling after each further failure (shop/staff_login.py).
     staff_login_account_limit: int = 5
     staff_login_address_limit: int = 20
+    # Requests per minute (0 = no limit; bot/channels/limits.py): customer messages per
+    # client address and per conversation, rating/login form posts per address.
+    rate_limit_address: int = 120
+    rate_limit_conversation: int = 30
+    rate_limit_form: int = 10
     # Deadline alerts are POSTed here as JSON (shop/insights/alerts.py); "" = log only.
     alert_webhook_url: str = ""
     # Rasa's SQL tracker store, read (read-only) by the conversation reports.
@@ -62,6 +67,10 @@ def load_settings() -> Settings:
         staff_totp=os.environ.get("STAFF_TOTP") or "",
         staff_login_account_limit=int(os.environ.get("STAFF_LOGIN_ACCOUNT_LIMIT") or 5),
         staff_login_address_limit=int(os.environ.get("STAFF_LOGIN_ADDRESS_LIMIT") or 20),
+        rate_limit_address=int(os.environ.get("RATE_LIMIT_ADDRESS_PER_MINUTE") or 120),
+        rate_limit_conversation=int(
+            os.environ.get("RATE_LIMIT_CONVERSATION_PER_MINUTE") or 30),
+        rate_limit_form=int(os.environ.get("RATE_LIMIT_FORM_PER_MINUTE") or 10),
         staff_managers=tuple(
             n.strip() for n in (os.environ.get("STAFF_MANAGERS") or "").split(",") if n.strip()
         ),

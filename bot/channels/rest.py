@@ -9,7 +9,7 @@ from rasa.core.channels.rest import RestInput
 from sanic import Blueprint
 from sanic.request import Request
 
-from bot.channels import errors
+from bot.channels import errors, limits
 from bot.channels.client import stamped
 from bot.channels.guard import guard
 
@@ -31,4 +31,5 @@ class GuardedRestInput(RestInput):
         blueprint = super().blueprint(guard(on_new_message))
         # Malformed bodies → 400, unexpected errors → polite JSON (bot/channels/errors.py).
         blueprint.listener("before_server_start")(errors.installer)
+        blueprint.listener("before_server_start")(limits.installer)  # 429 past the limits
         return blueprint

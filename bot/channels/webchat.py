@@ -15,7 +15,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels import errors
+from bot.channels import errors, limits
 from bot.web import headers, static_file
 
 logger = logging.getLogger(__name__)
@@ -65,6 +65,7 @@ class WebChatInput(InputChannel):
         # Unexpected errors → polite JSON, never a trace (bot/channels/errors.py).
         chat.listener("before_server_start")(errors.installer)
         chat.listener("before_server_start")(headers.installer)
+        chat.listener("before_server_start")(limits.installer)
 
         async def send(name: str) -> HTTPResponse:
             path = static_file(name)

@@ -16,6 +16,7 @@ from typing import Any, Awaitable, Callable, Text
 from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint
 
+from bot.channels import limits
 from bot.console import audit, auth, jobs, practice, reports, review, tickets
 from bot.web import headers
 
@@ -35,4 +36,5 @@ class StaffConsoleInput(InputChannel):
             page.add_routes(console)
         jobs.add_listeners(console)
         console.listener("before_server_start")(headers.installer)
+        console.listener("before_server_start")(limits.installer)
         return console

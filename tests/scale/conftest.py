@@ -57,6 +57,10 @@ class Cluster:
             "PYTHONPATH": str(PROJECT_ROOT),
             "STAFF_ACCOUNTS_FILE": str(workdir / "staff_accounts.yml"),
             "STAFF_TOKEN_SECRET": "scale-test-token-secret-0123456789",
+            # Every simulated customer comes from loopback: no per-address limits here.
+            "RATE_LIMIT_ADDRESS_PER_MINUTE": "0",
+            "RATE_LIMIT_CONVERSATION_PER_MINUTE": "0",
+            "RATE_LIMIT_FORM_PER_MINUTE": "0",
         }
         self.processes: List[subprocess.Popen] = []
         self.rasa: List[Optional[subprocess.Popen]] = [None] * size

@@ -12,5 +12,8 @@ from bench.stack import Stack, running_stack
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    with running_stack(tmp_path_factory.mktemp("security-stack")) as running:
+    # The shipped rate limits (shop/config.py defaults), unlike the other test stacks.
+    limits = {"RATE_LIMIT_ADDRESS_PER_MINUTE": "120",
+              "RATE_LIMIT_CONVERSATION_PER_MINUTE": "30", "RATE_LIMIT_FORM_PER_MINUTE": "10"}
+    with running_stack(tmp_path_factory.mktemp("security-stack"), extra_env=limits) as running:
         yield running
