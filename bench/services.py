@@ -137,9 +137,13 @@ def nginx_binary() -> str:
     raise ServiceUnavailable("nginx is not installed: run `make nginx`")
 
 
+# Who may reach Rasa's HTTP API through nginx (the deployment default: loopback).
+API_FROM_LOOPBACK = "allow 127.0.0.1; allow ::1; deny all;"
+
+
 def render_nginx_config(
     workdir: Path, rasa_ports: Sequence[int], action_ports: Sequence[int],
-    rasa_listen: int, actions_listen: int,
+    rasa_listen: int, actions_listen: int, api_access: str = API_FROM_LOOPBACK,
 ) -> Path:
     """deploy/nginx.conf.template with these upstreams, files under `workdir`."""
     def servers(ports: Sequence[int]) -> str:
@@ -149,7 +153,7 @@ def render_nginx_config(
     text = Template(NGINX_TEMPLATE.read_text(encoding="utf-8")).safe_substitute(
         prefix=str(workdir), rasa_servers=servers(rasa_ports),
         action_servers=servers(action_ports), rasa_listen=rasa_listen,
-        actions_listen=actions_listen,
+        actions_listen=actions_listen, api_access=api_access,
     )
     if "${" in text:
         raise ValueError("deploy/nginx.conf.template has a placeholder nobody fills")
@@ -162,14 +166,14 @@ class Nginx:
     """nginx in the foreground with a generated configuration, stopped by PID."""
 
     def __init__(self, workdir: Path, rasa_ports: Sequence[int],
-                 action_ports: Sequence[int]) -> None:
+                 action_ports: Sequence[int], api_access: str = API_FROM_LOOPBACK) -> None:
         self.binary = nginx_binary()
         self.workdir = workdir
         self.rasa_listen = free_port()
         self.actions_listen = free_port()
         (workdir / "nginx-temp").mkdir(parents=True, exist_ok=True)
         self.config = render_nginx_config(workdir, rasa_ports, action_ports,
-                                          self.rasa_listen, self.actions_listen)
+                                          self.rasa_listen, self.actions_listen, api_access)
         self.access_log = workdir / "nginx-access.log"
         self.process: Optional[subprocess.Popen] = None
 

@@ -1,6 +1,7 @@
 """`rasa` for our servers, without TensorFlow when the model needs none.
 
     python -m bot.serve run --model models/current.tar.gz ...   # any `rasa` arguments
+    python -m bot.serve api-args    # how the HTTP API is exposed, one argument a line
 
 Rasa 3.6 imports TensorFlow whenever it starts a server, whatever the model: its
 dialogue code imports its training utilities, which import five modules that only
@@ -27,7 +28,7 @@ import sys
 import tarfile
 import types
 from pathlib import Path
-from typing import Any, Iterable, List, Optional, Sequence, Set
+from typing import Any, Iterable, List, Mapping, Optional, Sequence, Set
 
 logger = logging.getLogger(__name__)
 
@@ -180,8 +181,35 @@ def install_placeholders() -> None:
 SANIC_MAX_BODY_BYTES = 1024 * 1024
 
 
+def api_args(environ: Mapping[str, str]) -> List[str]:
+    """The `rasa run` arguments that expose the HTTP API (scripts/run.sh).
+
+    Development: a token in the query string (RASA_AUTH_TOKEN) and any origin. In
+    production (APP_ENV=production) the token travels in a header — a JWT signed with
+    RASA_JWT_SECRET (`Authorization: Bearer …`, payload {"user": {"username": …,
+    "role": "admin"}}), query tokens are not accepted — and CORS allows only
+    CORS_ORIGINS (none when unset); nginx lets only the allowed hosts reach the API
+    (deploy/nginx.conf.template).
+    """
+    if environ.get("APP_ENV") == "production":
+        secret = environ.get("RASA_JWT_SECRET", "")
+        if len(secret) < 32:
+            raise SystemExit("APP_ENV=production needs RASA_JWT_SECRET (32+ characters): "
+                             "the HTTP API takes its token in a header, never in the URL")
+        origins = environ.get("CORS_ORIGINS", "").replace(",", " ").split()
+        return ["--enable-api", "--jwt-secret", secret, "--jwt-method", "HS256",
+                *(["--cors", *origins] if origins else [])]
+    token = environ.get("RASA_AUTH_TOKEN", "")
+    if not token:
+        raise SystemExit("RASA_AUTH_TOKEN is empty")
+    return ["--enable-api", "--auth-token", token, "--cors", "*"]
+
+
 def main(argv: Optional[Sequence[str]] = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["api-args"]:
+        print("\n".join(api_args(os.environ)))
+        return
     os.environ.setdefault("SANIC_REQUEST_MAX_SIZE", str(SANIC_MAX_BODY_BYTES))
     if skip_tensorflow(args):
         install_placeholders()

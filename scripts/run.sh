@@ -14,6 +14,11 @@ if [ -z "${RASA_AUTH_TOKEN:-}" ]; then
 fi
 
 STAFF_LOGIN=$(.venv/bin/python -m shop.staff_auth ensure)
+# How the HTTP API is exposed (bot/serve.py api_args): a header JWT and configured
+# CORS origins in production, the query token in development.
+export RASA_AUTH_TOKEN
+mapfile -t API_ARGS < <(.venv/bin/python -m bot.serve api-args)
+[ "${#API_ARGS[@]}" -gt 0 ] || exit 1
 
 # shop/logging.yml masks phone numbers and secrets in both servers' logs.
 LOGGING=(--logging-config-file shop/logging.yml)
@@ -39,4 +44,4 @@ cat <<MSG
 MSG
 .venv/bin/python -m bot.serve run --model models/current.tar.gz --port "$RASA_PORT" \
   --credentials credentials.yml --endpoints "$RASA_ENDPOINTS" \
-  --enable-api --auth-token "$RASA_AUTH_TOKEN" --cors "*" "${LOGGING[@]}"
+  "${API_ARGS[@]}" "${LOGGING[@]}"

@@ -111,3 +111,30 @@ def test_placeholders_keep_tensorflow_out_and_refuse_use() -> None:
     assert "refused: rasa.nlu.classifiers.diet_classifier.DIETClassifier needs TensorFlow" \
         in result.stdout
     assert "RASA_TENSORFLOW=1" in result.stdout
+
+
+def test_the_api_takes_a_header_token_and_configured_origins_in_production():
+    secret = "s" * 40
+    production = {"APP_ENV": "production", "RASA_JWT_SECRET": secret,
+                  "RASA_AUTH_TOKEN": "query-token", "CORS_ORIGINS": "https://shop.example.com,"
+                  " https://m.shop.example.com"}
+    args = serve.api_args(production)
+    assert args == ["--enable-api", "--jwt-secret", secret, "--jwt-method", "HS256",
+                    "--cors", "https://shop.example.com", "https://m.shop.example.com"]
+    assert "--auth-token" not in args and "*" not in args  # no token in URLs, no any-origin
+    assert "--cors" not in serve.api_args({**production, "CORS_ORIGINS": ""})
+    for weak in ({**production, "RASA_JWT_SECRET": ""}, {**production, "RASA_JWT_SECRET": "x"}):
+        with pytest.raises(SystemExit, match="RASA_JWT_SECRET"):
+            serve.api_args(weak)
+
+
+def test_development_keeps_the_query_token(capsys, monkeypatch):
+    assert serve.api_args({"RASA_AUTH_TOKEN": "t0k"}) == [
+        "--enable-api", "--auth-token", "t0k", "--cors", "*"]
+    with pytest.raises(SystemExit):
+        serve.api_args({})
+    monkeypatch.setenv("RASA_AUTH_TOKEN", "t0k")
+    monkeypatch.delenv("APP_ENV", raising=False)
+    serve.main(["api-args"])
+    assert capsys.readouterr().out.split() == ["--enable-api", "--auth-token", "t0k",
+                                               "--cors", "*"]
