@@ -11,12 +11,14 @@ import logging
 from typing import Any, Awaitable, Callable, Dict, Text
 
 from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.shared.core.events import UserUttered
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels import errors, limits
 from bot.web import headers, static_file
+from shop.db.repository.ratings import AlreadyRated
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +41,22 @@ def parse_rating(body: Any) -> Dict[str, Any]:
     if not isinstance(comment, str):
         raise ValueError("评价内容格式不正确")
     return {"conversation_id": session_id, **scores, "comment": comment[:2000]}
+
+
+NO_CONVERSATION = "找不到这次会话，请在咨询后再评价"
+ALREADY_RATED = "您已经评价过这次服务了，感谢您的反馈"
+
+
+async def has_customer_messages(request: Request, conversation_id: str) -> bool:
+    """Whether the conversation exists and the customer said something in it: a rating
+    is for a real conversation (one each), not for ids made up to skew the figures."""
+    agent = getattr(request.app.ctx, "agent", None)
+    store = getattr(agent, "tracker_store", None)
+    if store is None:
+        return False
+    tracker = await store.retrieve(conversation_id)
+    return tracker is not None and any(
+        isinstance(event, UserUttered) for event in tracker.events)
 
 
 def store_rating(values: Dict[str, Any]) -> float:
@@ -100,7 +118,13 @@ class WebChatInput(InputChannel):
                 logger.info("Rejected rating: %s", reason)
                 return response.json({"error": reason}, status=400)
             try:
+                if not await has_customer_messages(request, values["conversation_id"]):
+                    logger.info("Rejected a rating for a conversation without messages")
+                    return response.json({"error": NO_CONVERSATION}, status=404)
                 satisfaction = await asyncio.to_thread(store_rating, values)
+            except AlreadyRated:
+                logger.info("Rejected a second rating of one conversation")
+                return response.json({"error": ALREADY_RATED}, status=409)
             except Exception:
                 logger.exception("Could not store a rating")
                 return response.json({"error": "评价暂时无法保存，请稍后再试"}, status=503)

@@ -20,6 +20,7 @@ from shop import desk, knowledge
 from shop.db import repository
 from shop.db.engine import session_scope
 from shop.db.models import Rating, Ticket
+from shop.db.repository.ratings import AlreadyRated
 from shop.tickets import handoff_reason, record_followup
 
 SHANGHAI = timedelta(hours=8)
@@ -485,13 +486,21 @@ def ratings() -> List[Rating]:
 def test_store_rating_returns_the_satisfaction_index(db):
     assert store_rating(parse_rating({**VALID, "expected": 3, "perceived": 2,
                                       "comment": "还行"})) == 0.667
-    assert store_rating(parse_rating({**VALID, "expected": 4, "perceived": 5})) == 1.25
+    assert store_rating(parse_rating({**VALID, "session_id": "session-0002", "expected": 4,
+                                      "perceived": 5})) == 1.25
     first, second = ratings()
     assert (first.conversation_id, first.channel, first.expected, first.perceived) == (
         "session-0001", "web", 3, 2,
     )
     assert (first.comment, first.human_involved, first.created_at) == ("还行", 0, NOW)
     assert (second.expected, second.perceived, second.comment) == (4, 5, "")
+
+
+def test_a_conversation_is_rated_once(db):
+    store_rating(parse_rating(VALID))
+    with pytest.raises(AlreadyRated):
+        store_rating(parse_rating({**VALID, "perceived": 1}))
+    assert [r.perceived for r in ratings()] == [5]
 
 
 @pytest.mark.parametrize(

@@ -180,9 +180,18 @@ def test_staff_api_and_live_feed_require_a_token(stack: Stack) -> None:
 
 def test_rating_endpoint_validates_input(stack: Stack) -> None:
     url = f"{stack.url}/webhooks/chat/rating"
-    ok = requests.post(url, json={"session_id": sender(), "expected": 4, "perceived": 3},
+    me = sender()
+    # Made-up conversation ids cannot skew the figures: only a real conversation is rated.
+    unknown = requests.post(url, json={"session_id": me, "expected": 4, "perceived": 3},
+                            timeout=10)
+    assert unknown.status_code == 404 and "会话" in unknown.json()["error"]
+    assert stack.texts(me, "你好")
+    ok = requests.post(url, json={"session_id": me, "expected": 4, "perceived": 3},
                        timeout=10)
     assert ok.status_code == 200 and ok.json()["satisfaction"] == 0.75
+    again = requests.post(url, json={"session_id": me, "expected": 1, "perceived": 1},
+                          timeout=10)
+    assert again.status_code == 409 and "评价过" in again.json()["error"]
     for body in ({"session_id": sender(), "expected": 9, "perceived": 3},
                  {"expected": 4, "perceived": 3}, ["not", "an", "object"]):
         assert requests.post(url, json=body, timeout=10).status_code == 400

@@ -15,12 +15,21 @@ from shop.db.models import (
 )
 
 
+class AlreadyRated(Exception):
+    """The conversation has its rating already (one per conversation)."""
+
+
 def add_rating(
     *, session: Session, conversation_id: str, expected: int, perceived: int,
     channel: str = "web", comment: str = "", now: Optional[datetime] = None,
 ) -> Rating:
     """Stores a customer's rating; a human took part if the conversation had a ticket
-    that staff joined."""
+    that staff joined. Raises AlreadyRated for a second rating of one conversation."""
+    already = session.execute(
+        select(func.count(Rating.id)).where(Rating.conversation_id == conversation_id)
+    ).scalar_one()
+    if already:
+        raise AlreadyRated(conversation_id)
     human = session.execute(
         select(func.count(Ticket.id)).where(
             Ticket.conversation_id == conversation_id, Ticket.assigned_to.is_not(None)
