@@ -1,4 +1,7 @@
-"""Practice mode in any chat channel: `/practice{"trainee": "小李"}`.
+"""Practice mode in any chat channel: `/practice{"invitation": "<code>"}`.
+
+The code, made by a trainer in the console (shop/practice/invitations.py), decides
+whose practice it is; without a valid one practice does not start.
 
 `practice_form` keeps the conversation in practice until the session ends: every
 message is the trainee's reply (a from_text slot), so no customer rule — handoff,
@@ -19,7 +22,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
 from actions.base import DomainDict, ShopAction
-from shop.practice import data
+from shop.practice import data, invitations
 from shop.practice.drill import Drill
 from shop.practice.progress import text_summary, trainee_progress
 from shop.staff_auth import chart_token
@@ -30,9 +33,6 @@ logger = logging.getLogger(__name__)
 CHART_URL = "/webhooks/chat/practice/chart.png"
 
 
-def _trainee(tracker: Tracker) -> str:
-    """The trainee named in /practice{"trainee": …}, or one derived from the sender."""
-    return str(tracker.get_slot("trainee") or f"学员-{tracker.sender_id[:8]}")
 
 
 def _say(dispatcher: CollectingDispatcher, lines: List[str]) -> None:
@@ -49,7 +49,14 @@ class ActionStartPractice(ShopAction):
     async def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
-        trainee = _trainee(tracker)
+        code = tracker.get_slot("practice_invitation")
+        trainee = invitations.trainee_of(code)
+        if trainee is None:
+            logger.info("Practice refused: no valid invitation code")
+            dispatcher.utter_message(text=data.feedback()["chat"]["needs_invitation"])
+            # The form completes at once and the conversation is back to service.
+            return [SlotSet("trainee", None), SlotSet("practice_invitation", None),
+                    SlotSet("practice_scenario", None), SlotSet("practice_reply", "ended")]
         scenario = tracker.get_slot("practice_scenario")
         try:
             practice = Drill(trainee, scenario_id=scenario)
@@ -61,6 +68,8 @@ class ActionStartPractice(ShopAction):
         dispatcher.utter_message(text=data.feedback()["chat"]["started"])
         _say(dispatcher, practice.opening_lines())
         return [
+            SlotSet("trainee", trainee),
+            SlotSet("practice_invitation", None),
             SlotSet("practice_id", practice.id),
             SlotSet("practice_reply", None),
             SlotSet("practice_scenario", None),
@@ -119,7 +128,9 @@ class ActionEndPractice(ShopAction):
     async def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
-        trainee = _trainee(tracker)
+        trainee = tracker.get_slot("trainee")
+        if not trainee:  # practice never started (no valid invitation)
+            return [SlotSet("practice_id", None), SlotSet("practice_reply", None)]
         progress = trainee_progress(trainee)
         if progress["finished"]:
             _say(dispatcher, text_summary(progress))  # the trainee's own history

@@ -197,6 +197,19 @@ class Stack:
     def texts(self, sender: str, message: Any) -> str:
         return "\n".join(m.get("text", "") for m in self.say(sender, message))
 
+    def practice(self, trainee: str, scenario: Optional[str] = None) -> str:
+        """The /practice payload with an invitation code a trainer made for `trainee`
+        in the console (as a trainer would: logged in, POST …/invitations)."""
+        api = f"{self.url}/webhooks/console/api"
+        login = requests.post(f"{api}/login", timeout=30,
+                              json={"username": STAFF_USER, "password": STAFF_PASSWORD})
+        headers = {"Authorization": f"Bearer {login.json()['token']}"}
+        made = requests.post(f"{api}/practice/invitations", json={"trainee": trainee},
+                             headers=headers, timeout=30)
+        assert made.status_code == 200, made.text
+        extra = f', "scenario": "{scenario}"' if scenario else ""
+        return f'/practice{{"invitation": "{made.json()["code"]}"{extra}}}'
+
 
 @contextmanager
 def running_stack(workdir: Path, **options: Any) -> Iterator[Stack]:

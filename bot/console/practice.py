@@ -8,8 +8,9 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.console.auth import audited, protected
+from bot.console.auth import audited, json_body, protected
 from bot.web import static_file
+from shop.practice import invitations
 from shop.practice.progress import progress_png, trainee_progress, trainer_overview
 from shop.staff_auth import Staff
 
@@ -36,6 +37,21 @@ def add_routes(console: Blueprint) -> None:
             return response.json({"error": "该学员还没有练习记录"}, status=404)
         await audited(request, staff, "view_trainee", f"学员 {name[:64]}")
         return response.json(progress)
+
+    @console.route("/api/practice/invitations", methods=["POST"])
+    @protected
+    async def practice_invitation(request: Request, staff: Staff) -> HTTPResponse:
+        """A code for one trainee: practice in the chat starts only with it."""
+        trainee = json_body(request).get("trainee")
+        try:
+            code = await asyncio.to_thread(invitations.create, str(trainee or ""), staff.name)
+        except ValueError as error:
+            return response.json({"error": str(error)}, status=400)
+        await audited(request, staff, "invite_trainee", f"学员 {str(trainee)[:64]}")
+        days = invitations.VALID_FOR.days
+        return response.json({"code": code, "trainee": str(trainee).strip(),
+                              "valid_days": days,
+                              "payload": f'/practice{{"invitation": "{code}"}}'})
 
     @console.route("/api/practice/chart.png", methods=["GET"])
     @protected

@@ -308,3 +308,16 @@ class RevokedToken(Base):
 
     token_id = Column(String(64), primary_key=True)
     expires_at = Column(DateTime, nullable=False, index=True)
+
+
+class PracticeInvitation(Base):
+    """A code a trainer gave one trainee: practice in the chat starts only with it, and
+    it decides whose practice (and history) it is. Only the code's hash is stored."""
+
+    __tablename__ = "practice_invitations"
+
+    code_hash = Column(String(64), primary_key=True)
+    trainee = Column(String(64), nullable=False, index=True)
+    created_by = Column(String(64), nullable=False)
+    created_at = Column(DateTime, nullable=False)
+    expires_at = Column(DateTime, nullable=False)

@@ -250,3 +250,18 @@ def test_logout_ends_the_token_on_the_server(app):
     status, body = call(app, f"{CONSOLE}/api/me", token)
     assert status == 401 and "退出" in body["error"]
     assert log(action="logout")[0]["staff"] == "ann"
+
+
+def test_trainers_make_invitation_codes_and_it_is_recorded(app):
+    from shop.practice import invitations
+
+    token = login(app, "ann")
+    status, body = call(app, f"{CONSOLE}/api/practice/invitations", token, "POST",
+                        {"trainee": "小林"})
+    assert status == 200 and invitations.trainee_of(body["code"]) == "小林"
+    assert body["payload"] == f'/practice{{"invitation": "{body["code"]}"}}'
+    assert log(action="invite_trainee")[0]["target"] == "学员 小林"
+    assert call(app, f"{CONSOLE}/api/practice/invitations", token, "POST",
+                {"trainee": ""})[0] == 400
+    assert call(app, f"{CONSOLE}/api/practice/invitations", method="POST",
+                body={"trainee": "小林"})[0] == 401

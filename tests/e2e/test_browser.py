@@ -144,9 +144,15 @@ def test_customer_and_staff_handoff(stack: Stack, browser: Browser) -> None:
 def test_trainee_practises_in_the_web_chat(stack: Stack, browser: Browser) -> None:
     page = browser.new_context(locale="zh-CN").new_page()
     page.goto(f"{stack.url}/webhooks/chat/")
-    page.once("dialog", lambda dialog: dialog.accept("网页学员"))
+    # A made-up code: nothing starts.
+    page.once("dialog", lambda dialog: dialog.accept("NOTACODE42"))
     page.click("#cs-practice")
-    expect(page.locator(".cs-msg.cs-user .cs-text").last).to_contain_text("网页学员")
+    expect(page.locator(".cs-msg.cs-bot .cs-text").last).to_contain_text("邀请码")
+    # The trainer's code: the practice is the invited trainee's.
+    code = stack.practice("网页学员").split('"invitation": "')[1].split('"')[0]
+    page.once("dialog", lambda dialog: dialog.accept(code))
+    page.click("#cs-practice")
+    expect(page.locator(".cs-msg.cs-user .cs-text").last).to_contain_text("邀请码")
     expect(page.locator(".cs-msg.cs-bot .cs-text").last).to_contain_text("客户：")
     # A weak reply: no customer ends the session after one of those, so the
     # session is still running whatever scenario was drawn.
@@ -166,7 +172,7 @@ def test_trainee_practises_in_the_web_chat(stack: Stack, browser: Browser) -> No
 def test_trainer_sees_practice_progress(stack: Stack, browser: Browser) -> None:
     # A finished session to look at (the chat practice is tested above).
     me = f"e2e-trainer-{stack.rasa_port}"
-    stack.texts(me, '/practice{"trainee": "进度学员"}')
+    stack.texts(me, stack.practice("进度学员"))
     stack.texts(me, "嗯嗯好的")
     stack.texts(me, "结束练习")
 

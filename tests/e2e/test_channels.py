@@ -202,7 +202,7 @@ def test_rating_endpoint_validates_input(stack: Stack) -> None:
 def test_practice_in_the_chat_channel(stack: Stack) -> None:
     me = sender()
     opening = stack.texts(
-        me, '/practice{"trainee": "e2e学员", "scenario": "price_insurance_low_income"}'
+        me, stack.practice("e2e学员", "price_insurance_low_income")
     )
     assert "收入少" in opening  # the seeds' own example, as chosen
     assert "练习开始" in opening and "客户：" in opening
@@ -241,7 +241,7 @@ def test_a_whole_practice_session_won_over_in_the_chat(stack: Stack) -> None:
     scenario = data.scenario("competitor_phone_mate60")
     me = sender()
     opening = stack.texts(
-        me, '/practice{"trainee": "整场学员", "scenario": "competitor_phone_mate60"}'
+        me, stack.practice("整场学员", "competitor_phone_mate60")
     )
     assert scenario["opening"] in opening
     finished = stack.texts(me, scenario["model_reply"]["text"])

@@ -119,6 +119,7 @@ def test_schema_has_the_expected_tables(db):
         "scan_cursors",
         "staff_login_failures",
         "revoked_tokens",
+        "practice_invitations",
     }
 
 

@@ -63,5 +63,22 @@
     }
   }
 
+  async function invite(event) {
+    event.preventDefault();
+    const trainee = $("#invite-trainee").value.trim();
+    if (!trainee) return;
+    try {
+      const created = await window.csStaffApi.json(`${api}/invitations`, {
+        method: "POST", body: JSON.stringify({ trainee }),
+      });
+      $("#invite-result").textContent =
+        `${created.trainee} 的邀请码：${created.code}（${created.valid_days} 天内有效；` +
+        `在聊天窗口发送 ${created.payload} 开始练习）`;
+    } catch (error) {
+      fail(error.message);
+    }
+  }
+
+  $("#invite").addEventListener("submit", invite);
   load();
 })();

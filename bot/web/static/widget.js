@@ -467,11 +467,12 @@
     return true;
   }
 
-  /** Trainees: the bot plays a customer with an objection and scores each reply. */
+  /** Trainees: the bot plays a customer with an objection and scores each reply. The
+   * invitation code from the trainer decides whose practice it is (not a typed name). */
   function startPractice() {
-    const name = (window.prompt("请输入学员姓名（练习记录按姓名保存）") || "").trim().slice(0, 32);
-    if (!name) return;
-    sendMessage(`/practice${JSON.stringify({ trainee: name })}`, `开始异议处理练习（学员：${name}）`);
+    const code = (window.prompt("请输入培训老师发放的练习邀请码") || "").trim().slice(0, 32);
+    if (!code) return;
+    sendMessage(`/practice${JSON.stringify({ invitation: code })}`, "开始异议处理练习（已输入邀请码）");
   }
 
   function submitInput() {

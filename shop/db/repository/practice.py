@@ -1,4 +1,4 @@
-"""Trainees' practice sessions and their turns."""
+"""Trainees' practice drills, their turns, and the invitations that start them."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 from shop import deadlines
 from shop.db.models import (
     PracticeDrill,
+    PracticeInvitation,
     PracticeTurn,
 )
 
@@ -72,3 +73,18 @@ def practice_history(*, session: Session, trainee: Optional[str] = None) -> List
     if trainee is not None:
         statement = statement.where(PracticeDrill.trainee == trainee)
     return list(session.execute(statement.order_by(PracticeDrill.id.desc())).scalars())
+
+
+def add_invitation(*, session: Session, code_hash: str, trainee: str, created_by: str,
+                   created_at: datetime, expires_at: datetime) -> None:
+    session.add(PracticeInvitation(code_hash=code_hash, trainee=trainee[:64],
+                                   created_by=created_by[:64], created_at=created_at,
+                                   expires_at=expires_at))
+
+
+def invitation_trainee(*, session: Session, code_hash: str, now: datetime) -> Optional[str]:
+    """The trainee of an unexpired invitation, or None."""
+    invitation = session.get(PracticeInvitation, code_hash)
+    if invitation is None or invitation.expires_at <= now:
+        return None
+    return invitation.trainee
