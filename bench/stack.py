@@ -185,11 +185,17 @@ class Stack:
         stop(self.rasa)
         self.rasa = None
 
+    @property
+    def rest_headers(self) -> Dict[str, str]:
+        """The REST integration token's header, when the stack has one (REST_TOKEN)."""
+        token = self.env.get("REST_TOKEN", "")
+        return {"Authorization": f"Bearer {token}"} if token else {}
+
     def say(self, sender: str, message: Any) -> List[Dict[str, Any]]:
         response = requests.post(
             f"{self.url}/webhooks/rest/webhook",
             json={"sender": sender, "message": message},
-            timeout=60,
+            headers=self.rest_headers, timeout=60,
         )
         assert response.status_code == 200, response.text
         return response.json()

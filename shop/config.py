@@ -38,6 +38,9 @@ class Settings:
     rate_limit_address: int = 120
     rate_limit_conversation: int = 30
     rate_limit_form: int = 10
+    # REST webhook token (server-to-server integrations): callers send
+    # `Authorization: Bearer <REST_TOKEN>`; required in production.
+    rest_token: str = ""
     # Deadline alerts are POSTed here as JSON (shop/insights/alerts.py); "" = log only.
     alert_webhook_url: str = ""
     # Rasa's SQL tracker store, read (read-only) by the conversation reports.
@@ -71,6 +74,7 @@ def load_settings() -> Settings:
         rate_limit_conversation=int(
             os.environ.get("RATE_LIMIT_CONVERSATION_PER_MINUTE") or 30),
         rate_limit_form=int(os.environ.get("RATE_LIMIT_FORM_PER_MINUTE") or 10),
+        rest_token=os.environ.get("REST_TOKEN") or "",
         staff_managers=tuple(
             n.strip() for n in (os.environ.get("STAFF_MANAGERS") or "").split(",") if n.strip()
         ),

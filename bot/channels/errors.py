@@ -52,6 +52,10 @@ def clean_text(text: Any) -> Any:
     return _CONTROL.sub("", _UNPAIRED.sub("\ufffd", text))
 
 
+# Conversation ids other channels own (bot/channels/wechat: SENDER_PREFIX).
+OTHER_CHANNEL_PREFIXES = ("wechat:", "wecom:")
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
@@ -70,6 +74,9 @@ def rest_problem(body: Any) -> Optional[str]:
         return "缺少会话编号（sender）"
     if len(sender) > MAX_CONVERSATION_ID or clean_text(sender) != sender:
         return "会话编号格式不正确"
+    if sender.lower().startswith(OTHER_CHANNEL_PREFIXES):
+        # REST must not write into (or read the replies of) a WeChat/WeCom conversation.
+        return "会话编号不可用：该编号属于其他渠道"
     message = body.get("message")
     if _is_number(message):
         body["message"] = str(message)

@@ -1,17 +1,27 @@
-"""Rasa's REST channel behind the no-silence guard (same URL and payload)."""
+"""Rasa's REST channel behind the no-silence guard (same URL and payload).
+
+REST is for server-to-server integrations: with REST_TOKEN set (required in
+production) a message needs `Authorization: Bearer <REST_TOKEN>`; ids of other
+channels' conversations (wechat:, wecom:) are refused (bot/channels/errors.py)."""
 
 from __future__ import annotations
 
+import hmac
+import logging
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.rest import RestInput
-from sanic import Blueprint
+from sanic import Blueprint, response
 from sanic.request import Request
+from sanic.response import HTTPResponse
 
 from bot.channels import errors, limits
 from bot.channels.client import stamped
 from bot.channels.guard import guard
+from shop.config import settings
+
+logger = logging.getLogger(__name__)
 
 
 class GuardedRestInput(RestInput):
@@ -32,4 +42,24 @@ class GuardedRestInput(RestInput):
         # Malformed bodies → 400, unexpected errors → polite JSON (bot/channels/errors.py).
         blueprint.listener("before_server_start")(errors.installer)
         blueprint.listener("before_server_start")(limits.installer)  # 429 past the limits
+        blueprint.middleware("request")(require_token)
         return blueprint
+
+
+async def require_token(request: Request) -> Optional[HTTPResponse]:
+    """Refuses a REST message without the integration token (when one is configured;
+    in production REST is off until it is)."""
+    if request.method != "POST" or not request.path.rstrip("/").endswith("/webhook"):
+        return None
+    expected = settings.rest_token
+    if not expected:
+        if settings.app_env != "production":
+            return None
+        logger.warning("REST message refused: REST_TOKEN is not configured (production)")
+        return response.json({"error": "REST 接口仅供服务端集成使用，尚未配置令牌"}, status=403)
+    header = request.headers.get("Authorization", "")
+    given = header[7:] if header.startswith("Bearer ") else ""
+    if not hmac.compare_digest(given.encode(), expected.encode()):
+        logger.warning("REST message refused: missing or wrong token")
+        return response.json({"error": "缺少或错误的接口令牌"}, status=401)
+    return None

@@ -193,3 +193,35 @@ def test_middleware_lets_a_body_of_exactly_64_kb_through():
                               headers={"content-length": str(64 * 1024)}))
     assert answer is None
 
+
+
+def test_the_reserved_prefixes_are_the_wechat_channels_own():
+    from bot.channels.errors import OTHER_CHANNEL_PREFIXES
+    from bot.channels.wechat import official_account, wecom
+
+    assert set(OTHER_CHANNEL_PREFIXES) == {official_account.SENDER_PREFIX, wecom.SENDER_PREFIX}
+
+
+def test_rest_in_production_is_off_until_it_has_a_token(monkeypatch):
+    import asyncio
+    from dataclasses import replace
+    from types import SimpleNamespace
+
+    from bot.channels import rest
+    from shop.config import settings
+
+    def request(header: str = "") -> SimpleNamespace:
+        return SimpleNamespace(method="POST", path="/webhooks/rest/webhook",
+                               headers={"Authorization": header} if header else {})
+
+    def check(**config) -> object:
+        monkeypatch.setattr(rest, "settings", replace(settings, **config))
+        answer = asyncio.run(rest.require_token(request()))
+        return answer.status if answer is not None else None
+
+    assert check(app_env="development", rest_token="") is None  # development: open
+    assert check(app_env="production", rest_token="") == 403
+    assert check(app_env="production", rest_token="t" * 32) == 401
+    monkeypatch.setattr(rest, "settings", replace(settings, app_env="production",
+                                                  rest_token="t" * 32))
+    assert asyncio.run(rest.require_token(request("Bearer " + "t" * 32))) is None

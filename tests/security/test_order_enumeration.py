@@ -32,7 +32,7 @@ def say(stack: Stack, me: str, text: str, client: str, metadata: Dict = None) ->
     if metadata is not None:
         body["metadata"] = metadata
     response = requests.post(f"{stack.url}/webhooks/rest/webhook", json=body, timeout=60,
-                             headers={"X-Forwarded-For": client})
+                             headers={"X-Forwarded-For": client, **stack.rest_headers})
     assert response.status_code == 200, response.text
     return "\n".join(m.get("text", "") for m in response.json())
 

@@ -18,7 +18,7 @@ SLOW = "太快"
 def post(stack: Stack, sender: str, client: str) -> requests.Response:
     return requests.post(f"{stack.url}/webhooks/rest/webhook", timeout=60,
                          json={"sender": sender, "message": "你好"},
-                         headers={"X-Forwarded-For": client})
+                         headers={"X-Forwarded-For": client, **stack.rest_headers})
 
 
 def test_one_conversation_cannot_flood(stack: Stack) -> None:

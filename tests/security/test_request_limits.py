@@ -16,7 +16,7 @@ def post(stack: Stack, path: str, size: int) -> requests.Response:
     body = json.dumps({"sender": f"sec-{uuid.uuid4().hex[:8]}", "message": "长" * size},
                       ensure_ascii=False).encode("utf-8")
     return requests.post(f"{stack.url}{path}", data=body, timeout=60,
-                         headers={"Content-Type": "application/json"})
+                         headers={"Content-Type": "application/json", **stack.rest_headers})
 
 
 def test_a_body_over_64_kb_gets_413_in_chinese(stack: Stack) -> None:
