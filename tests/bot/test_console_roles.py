@@ -6,12 +6,11 @@ be recorded is not shown."""
 from __future__ import annotations
 
 import asyncio
-import json
 from dataclasses import replace
 from types import SimpleNamespace
 from typing import Any, Dict, Iterator, List, Optional, Tuple
-from urllib.parse import urlsplit
 
+import asgi
 import pytest
 from sanic import Sanic
 
@@ -66,32 +65,12 @@ def call(app: Sanic, path: str, token: Optional[str] = None, method: str = "GET"
          body: Optional[Dict[str, Any]] = None, peer: str = "127.0.0.1",
          forwarded: Optional[str] = None) -> Tuple[int, Any]:
     """One request through the app's ASGI interface, from `peer`."""
-    parts = urlsplit(path)
-    headers = [(b"host", b"test"), (b"content-type", b"application/json")]
-    if token:
-        headers.append((b"authorization", f"Bearer {token}".encode()))
-    if forwarded:
-        headers.append((b"x-forwarded-for", forwarded.encode()))
-    raw = json.dumps(body or {}).encode()
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
-             "method": method, "scheme": "http", "path": parts.path,
-             "raw_path": parts.path.encode(), "query_string": parts.query.encode(),
-             "headers": headers, "client": (peer, 1), "server": ("test", 80)}
-    sent: List[Dict[str, Any]] = []
-
-    async def receive() -> Dict[str, Any]:
-        return {"type": "http.request", "body": raw, "more_body": False}
-
-    async def send(message: Dict[str, Any]) -> None:
-        sent.append(message)
-
-    asyncio.run(app(scope, receive, send))
-    status = next(m for m in sent if m["type"] == "http.response.start")["status"]
-    data = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    reply = asgi.request(app, path, method=method, token=token, body=body or {}, peer=peer,
+                         headers={"X-Forwarded-For": forwarded} if forwarded else None)
     try:
-        return status, json.loads(data)
+        return reply.status, reply.json()
     except ValueError:
-        return status, data
+        return reply.status, reply.body
 
 
 def login(app: Sanic, name: str, password: str = PASSWORD, peer: str = "127.0.0.1") -> str:

@@ -8,9 +8,9 @@ import csv
 import io
 import json
 from dataclasses import replace
-from typing import Any, Dict, Iterator, List, Optional, Tuple
-from urllib.parse import urlsplit
+from typing import Any, Dict, Iterator, Optional, Tuple
 
+import asgi
 import pytest
 from sanic import Sanic
 
@@ -55,27 +55,8 @@ def app(staff_directory) -> Iterator[Sanic]:
 
 def call(app: Sanic, path: str, token: Optional[str] = None) -> Response:
     """One GET through the app's ASGI interface."""
-    parts = urlsplit(path)
-    headers = [(b"host", b"test")]
-    if token:
-        headers.append((b"authorization", f"Bearer {token}".encode()))
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
-             "method": "GET", "scheme": "http", "path": parts.path,
-             "raw_path": parts.path.encode(), "query_string": parts.query.encode(),
-             "headers": headers, "client": ("127.0.0.1", 1), "server": ("test", 80)}
-    sent: List[Dict[str, Any]] = []
-
-    async def receive() -> Dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: Dict[str, Any]) -> None:
-        sent.append(message)
-
-    asyncio.run(app(scope, receive, send))
-    start = next(m for m in sent if m["type"] == "http.response.start")
-    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
-    names = {k.decode().lower(): v.decode() for k, v in start["headers"]}
-    return start["status"], names, body
+    reply = asgi.request(app, path, token=token)
+    return reply.status, reply.headers, reply.body
 
 
 @pytest.fixture

@@ -3,13 +3,11 @@ socket): token required, list with filters, label, scan, export, re-check, the p
 
 from __future__ import annotations
 
-import asyncio
-import json
 import shutil
 from dataclasses import replace
-from typing import Any, Dict, List, Optional, Tuple
-from urllib.parse import urlsplit
+from typing import Any, Dict, Optional, Tuple
 
+import asgi
 import pytest
 from conftest import NOW
 from sanic import Sanic
@@ -29,30 +27,10 @@ API = "/webhooks/console/api/review"
 def call(app: Sanic, path: str, token: Optional[str] = None, method: str = "GET",  # noqa: F811
          body: Optional[Dict[str, Any]] = None) -> Tuple[int, Dict[str, Any]]:
     """One request through the app's ASGI interface; the JSON answer."""
-    parts = urlsplit(path)
-    payload = json.dumps(body).encode() if body is not None else b""
-    headers = [(b"host", b"test"), (b"content-type", b"application/json")]
-    if token:
-        headers.append((b"authorization", f"Bearer {token}".encode()))
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
-             "method": method, "scheme": "http", "path": parts.path,
-             "raw_path": parts.path.encode(), "query_string": parts.query.encode(),
-             "headers": headers, "client": ("127.0.0.1", 1), "server": ("test", 80)}
-    sent: List[Dict[str, Any]] = []
-
-    async def receive() -> Dict[str, Any]:
-        return {"type": "http.request", "body": payload, "more_body": False}
-
-    async def send(message: Dict[str, Any]) -> None:
-        sent.append(message)
-
-    asyncio.run(app(scope, receive, send))
-    start = next(m for m in sent if m["type"] == "http.response.start")
-    raw = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
-    names = {k.decode().lower(): v.decode() for k, v in start["headers"]}
-    if "application/json" not in names.get("content-type", ""):
-        return start["status"], {"_raw": raw.decode("utf-8")}
-    return start["status"], json.loads(raw)
+    reply = asgi.request(app, path, method=method, token=token, body=body)
+    if "application/json" not in reply.headers.get("content-type", ""):
+        return reply.status, {"_raw": reply.body.decode("utf-8")}
+    return reply.status, reply.json()
 
 
 def queue_item(text: str, reason: str = "nlu_fallback", event_id: int = 1,

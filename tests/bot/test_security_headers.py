@@ -4,8 +4,9 @@ real blueprints in a Sanic app; the browser tests run every page under this poli
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Dict, Iterator, List, Tuple
+from typing import Any, Dict, Iterator, Tuple
 
+import asgi
 import pytest
 from sanic import Sanic
 
@@ -32,23 +33,9 @@ def app() -> Iterator[Sanic]:
 
 
 def get(app: Sanic, path: str) -> Tuple[int, Dict[str, str]]:
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
-             "method": "GET", "scheme": "http", "path": path, "raw_path": path.encode(),
-             "query_string": b"", "headers": [(b"host", b"test")],
-             "client": ("127.0.0.1", 1), "server": ("test", 80)}
-    sent: List[Dict[str, Any]] = []
-
-    async def receive() -> Dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: Dict[str, Any]) -> None:
-        sent.append(message)
-
-    asyncio.run(app(scope, receive, send))
-    start = next(m for m in sent if m["type"] == "http.response.start")
-    pairs = [(k.decode().lower(), v.decode()) for k, v in start["headers"]]  # a generator
-    assert len(pairs) == len(dict(pairs)), "a header sent twice"
-    return start["status"], dict(pairs)
+    reply = asgi.request(app, path)
+    assert len(reply.pairs) == len(reply.headers), "a header sent twice"
+    return reply.status, reply.headers
 
 
 @pytest.mark.parametrize("page", ["", "practice", "reports", "review", "audit"])
