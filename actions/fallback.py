@@ -12,12 +12,14 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import DomainDict, ShopAction, latest_text
 from actions.handoff import open_handoff
-from actions.products import asked_to_sell, say_not_sold
+from actions.products import ActionAnswerProduct, asked_to_sell, say_not_sold
 from shop import knowledge
 from shop.tickets import handoff_reason
 
 # Entities a button carries over, so "风尊保修几年" keeps its product when picked.
 CARRIED_ENTITIES = ("product", "brand", "category")
+# "那美的风尊空调呢" is short; a longer message with 呢 says more than "the same, for X".
+FOLLOW_UP_MAX_CHARS = 16
 
 
 def consecutive_fallbacks(tracker: Tracker) -> int:
@@ -45,6 +47,15 @@ def clarify_options(tracker: Tracker) -> List[Tuple[str, str]]:
     return picked if len(picked) == 2 else []
 
 
+def product_follow_up(tracker: Tracker) -> bool:
+    """"那风尊呢" — a product (or brand, category) and 呢, nothing else the classifier
+    could hold on to: the same question as before, about this product."""
+    text = latest_text(tracker).rstrip("?？ 。")
+    named = any(e.get("entity") in CARRIED_ENTITIES and e.get("value")
+                for e in tracker.latest_message.get("entities") or [])
+    return named and text.endswith("呢") and len(text) <= FOLLOW_UP_MAX_CHARS
+
+
 def _payload(tracker: Tracker, intent: str) -> str:
     entities = {
         e["entity"]: e["value"] for e in tracker.latest_message.get("entities") or []
@@ -66,6 +77,9 @@ class ActionFallback(ShopAction):
         count = consecutive_fallbacks(tracker)
         if count >= int(knowledge.commitments()["fallback"]["handoff_after"]):
             return open_handoff(dispatcher, tracker, handoff_reason("fallback", count=count))
+        if count and product_follow_up(tracker):
+            # The classifier has too little to go on, the conversation has enough.
+            return await ActionAnswerProduct().act(dispatcher, tracker, domain)
         thing = asked_to_sell(latest_text(tracker)) if count else None
         if thing:
             # "你们卖电动车吗" is clear even when the classifier is not: we don't sell it.

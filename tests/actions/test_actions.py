@@ -1108,6 +1108,28 @@ def test_a_question_about_something_we_do_not_sell_is_answered_even_unsure(db, d
     assert dispatcher.messages[0]["product"] == "电动车"
 
 
+def test_a_product_follow_up_the_classifier_missed_answers_the_last_question(db, domain,
+                                                                              dispatcher):
+    # 风尊保修几年 → … → 那云佳呢: the warranty again, for the other product.
+    tracker = unsure(domain, [("ask_product", 0.25), ("greet", 0.2)],
+                     [entity("product", "格力云佳空调", "云佳")])
+    tracker.latest_message["text"] = "那云佳呢"
+    tracker.slots.update({"product": "美的风尊空调", "last_attribute": "warranty"})
+    events = run_action(ActionFallback(), dispatcher, tracker, domain)
+    assert responses(dispatcher) == ["utter_product_fact"]
+    assert dispatcher.messages[0]["name"] == "格力云佳空调"
+    assert slot_events(events)["product"] == "格力云佳空调"
+
+
+@pytest.mark.parametrize("text", ["那云佳呢怎么还不发货我都等了一个星期了呢", "云佳"])
+def test_not_every_message_with_a_product_is_a_follow_up(domain, dispatcher, text):
+    tracker = unsure(domain, [("ask_product", 0.25), ("greet", 0.2)],
+                     [entity("product", "格力云佳空调", "云佳")])
+    tracker.latest_message["text"] = text
+    run_action(ActionFallback(), dispatcher, tracker, domain)
+    assert "utter_product_fact" not in responses(dispatcher)
+
+
 @pytest.mark.parametrize("ranking", [
     [("ask_price", 0.28), ("out_of_scope", 0.27)],      # one meaning worth offering
     [("ask_price", 0.28), ("complain", 0.05)],          # the second is too unlikely
