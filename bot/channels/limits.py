@@ -18,7 +18,6 @@ fresh addresses cannot grow memory without bound.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections import OrderedDict, deque
@@ -99,9 +98,11 @@ def limits() -> Limits:
 
 
 def _sender(request: Request) -> str:
+    """The REST body's sender; Sanic parses the body once for every reader of it
+    (bot/channels/errors.py has already read it by now)."""
     try:
-        body = json.loads(request.body or b"{}")
-    except ValueError:
+        body = request.json
+    except Exception:  # not JSON, or not UTF-8: errors.py answers 400
         return ""
     return str(body.get("sender") or "")[:128] if isinstance(body, dict) else ""
 
