@@ -27,7 +27,7 @@ TRAIN_INPUTS := config.yml domain.yml knowledge/catalogue.yml knowledge/faq.yml 
   bot/nlu/normalizer.py bot/nlu/entity_ruler.py bot/nlu/userdict.py bot/nlu/features.py \
   bot/nlu/intent_classifier.py bot/nlu/faq_selector.py bot/nlu/linear_model.py $(shell find data -type f -name '*.yml')
 
-.PHONY: help install dictionary web browser seed train run shell practice practice-report report test lint pytest validate test-practice test-stories test-nlu test-e2e test-security test-scale nginx bench bench-pipelines backup restore review-scan review-export review-recheck clean
+.PHONY: help install dictionary web browser seed train run shell practice practice-report report test lint pytest validate test-practice test-stories test-nlu test-e2e test-security test-scale nginx bench bench-pipelines backup restore forget retention review-scan review-export review-recheck clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -91,6 +91,12 @@ backup: $(STAMP) ## Back up the records and the tracker store into var/backups/<
 restore: $(STAMP) ## Restore a backup: make restore FROM=var/backups/<time> [FORCE=1]
 	@test -n "$(FROM)" || { echo "usage: make restore FROM=var/backups/<time> [FORCE=1]"; exit 2; }
 	@$(ENV) $(PY) -m shop.db.backup restore "$(FROM)" $(if $(FORCE),--force)
+
+forget: $(STAMP) ## Anonymise one person's data everywhere (PHONE=… or CUSTOMER=… or TRAINEE=…)
+	@$(ENV) $(PY) -m shop.erasure.cli forget $(if $(PHONE),--phone "$(PHONE)")$(if $(CUSTOMER),--customer "$(CUSTOMER)")$(if $(filter command line environment,$(origin TRAINEE)),--trainee "$(TRAINEE)")
+
+retention: $(STAMP) ## Anonymise conversations idle longer than RETENTION_DAYS (also a job in the server)
+	@$(ENV) $(PY) -m shop.erasure.cli retention $(if $(DAYS),--days $(DAYS))
 
 review-scan: $(STAMP) ## Queue the messages the bot did not understand (四个不漏)
 	@$(ENV) $(PY) -m bot.nlu.review_cli scan

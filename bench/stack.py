@@ -105,6 +105,8 @@ class Stack:
             "ACTIONS_PORT": str(self.actions_port),
             "DATABASE_URL": f"sqlite:///{self.db_path}",
             "TRACKER_STORE_URL": f"sqlite:///{workdir / 'tracker.db'}",
+            # Erasure rewrites reports and exports here, never in the checkout.
+            "EXPORT_DIRS": str(workdir),
             "RASA_TELEMETRY_ENABLED": "false",
             # As scripts/run.sh has it: a secret of the environment, kept out of logs.
             "RASA_AUTH_TOKEN": TOKEN,

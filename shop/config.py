@@ -43,8 +43,12 @@ class Settings:
     rest_token: str = ""
     # Deadline alerts are POSTed here as JSON (shop/insights/alerts.py); "" = log only.
     alert_webhook_url: str = ""
-    # Rasa's SQL tracker store, read (read-only) by the conversation reports.
+    # Rasa's SQL tracker store, read by the reports, rewritten by erasure and retention.
     tracker_store_url: str = ""
+    # Conversations idle for longer are anonymised (shop/erasure/retention.py); 0 = never.
+    retention_days: int = 180
+    # Folders where reports and exports are written: erasure rewrites text files there.
+    export_dirs: tuple = ()
     # Peers whose X-Forwarded-For is believed (our own nginx); anyone else's header is
     # ignored and the socket's address is the client's.
     trusted_proxies: tuple = ("127.0.0.1", "::1")
@@ -81,6 +85,10 @@ def load_settings() -> Settings:
         alert_webhook_url=os.environ.get("ALERT_WEBHOOK_URL") or "",
         tracker_store_url=os.environ.get("TRACKER_STORE_URL")
         or f"sqlite:///{PROJECT_ROOT / 'var' / 'tracker.db'}",
+        retention_days=int(os.environ.get("RETENTION_DAYS") or 180),
+        export_dirs=tuple(
+            PROJECT_ROOT / p.strip() for p in (os.environ.get("EXPORT_DIRS") or "").split(",")
+            if p.strip()) or (PROJECT_ROOT / "results", PROJECT_ROOT / "var"),
         trusted_proxies=tuple(
             p.strip() for p in (os.environ.get("TRUSTED_PROXIES") or "127.0.0.1,::1").split(",")
             if p.strip()

@@ -19,6 +19,7 @@ from sanic.response import HTTPResponse
 from bot.channels import errors, limits
 from bot.web import headers, static_file
 from shop.db.repository.ratings import AlreadyRated
+from shop.erasure.customer import widget_notice
 
 logger = logging.getLogger(__name__)
 
@@ -106,6 +107,11 @@ class WebChatInput(InputChannel):
         @chat.route("/static/<name:path>", methods=["GET"])
         async def static(_: Request, name: str) -> HTTPResponse:
             return await send(name)
+
+        @chat.route("/privacy", methods=["GET"])
+        async def privacy(_: Request) -> HTTPResponse:
+            """The privacy notice under the chat (retention period, how to be forgotten)."""
+            return response.json({"notice": widget_notice()})
 
         @chat.route("/rating", methods=["POST", "OPTIONS"])
         async def rating(request: Request) -> HTTPResponse:

@@ -17,7 +17,7 @@ from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint
 
 from bot.channels import limits
-from bot.console import audit, auth, jobs, practice, reports, review, tickets
+from bot.console import audit, auth, jobs, practice, privacy, reports, review, tickets
 from bot.web import headers
 
 
@@ -32,7 +32,7 @@ class StaffConsoleInput(InputChannel):
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> Blueprint:
         console = Blueprint("staff_console", __name__)
-        for page in (auth, tickets, practice, reports, review, audit):
+        for page in (auth, tickets, practice, reports, review, audit, privacy):
             page.add_routes(console)
         jobs.add_listeners(console)
         console.listener("before_server_start")(headers.installer)

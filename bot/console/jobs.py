@@ -1,5 +1,6 @@
 """The console's background work in the Rasa server: the queue watcher that pushes
-`queue_changed` to consoles, the deadline alerts and the review-queue scan."""
+`queue_changed` to consoles, the deadline alerts, the review-queue scan and the
+retention job (conversations anonymised after RETENTION_DAYS)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from sanic import Blueprint
 
 from bot import live
 from shop import desk
+from shop.erasure import retention
 from shop.insights import alerts
 from shop.review import queue as review_queue
 
@@ -43,3 +45,4 @@ def add_listeners(console: Blueprint) -> None:
         app.add_task(watch_queue())
         app.add_task(alerts.watch())
         app.add_task(review_queue.watch())
+        app.add_task(retention.watch())

@@ -244,3 +244,52 @@ def test_trainers_make_invitation_codes_and_it_is_recorded(app):
                 {"trainee": ""})[0] == 400
     assert call(app, f"{CONSOLE}/api/practice/invitations", method="POST",
                 body={"trainee": "小林"})[0] == 401
+
+
+@pytest.fixture
+def erasable(db, tmp_path, monkeypatch) -> str:
+    """The console's erasure works on a tracker store and a project folder in tmp_path."""
+    from shop.erasure import customer as erasure
+    monkeypatch.setattr(erasure, "settings", replace(
+        settings, tracker_store_url=f"sqlite:///{tmp_path / 'none.db'}", export_dirs=(tmp_path,)))
+    return "C002"
+
+
+def test_only_a_manager_erases_a_customer_and_only_with_the_id_typed_again(app, erasable):
+    path = f"{CONSOLE}/api/customers/{erasable}/erase"
+    assert call(app, path, login(app, "ann"), "POST", {"confirm": erasable})[0] == 403
+    boss = login(app, "boss")
+    assert call(app, path, boss, "POST", {})[0] == 400
+    assert call(app, path, boss, "POST", {"confirm": "C003"})[0] == 400
+    assert call(app, f"{CONSOLE}/api/customers/C999/erase", boss, "POST",
+                {"confirm": "C999"})[0] == 404
+    with session_scope() as session:
+        assert repository.erasure.find_customer(session=session, customer_id=erasable).phone \
+            == "13900139002"  # nothing changed by the refused calls
+    status, body = call(app, path, boss, "POST", {"confirm": erasable}, peer="10.0.0.9")
+    assert status == 200 and body["who"] == f"客户 {erasable}"
+    with session_scope() as session:
+        person = repository.erasure.find_customer(session=session, customer_id=erasable)
+        assert "张建华" not in person.name and person.phone != "13900139002"
+    entries = audit.listing(action="erase_personal_data")["entries"]
+    assert [(e["staff"], e["target"], e["address"]) for e in entries][:1] == [
+        ("boss", f"客户 {erasable}", "10.0.0.9")]
+    # Agents do not learn whether a customer exists either.
+    assert call(app, f"{CONSOLE}/api/customers/C999/erase", login(app, "ann"), "POST",
+                {"confirm": "C999"})[0] == 403
+
+
+def test_a_trainee_is_erased_from_the_console_by_a_manager(app, erasable):
+    with session_scope() as session:
+        repository.practice.start_practice(session=session, trainee="周学员", scenario_id="s",
+                                           objection_type="price")
+    path = f"{CONSOLE}/api/trainees/erase"
+    body = {"trainee": "周学员", "confirm": "周学员"}
+    assert call(app, path, login(app, "ann"), "POST", body)[0] == 403
+    boss = login(app, "boss")
+    assert call(app, path, boss, "POST", {"trainee": "周学员"})[0] == 400
+    assert call(app, path, boss, "POST", body)[0] == 200
+    assert call(app, path, boss, "POST", body)[0] == 404
+    with session_scope() as session:
+        assert "周学员" not in {d.trainee for d in repository.practice.practice_history(
+            session=session)}

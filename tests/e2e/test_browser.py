@@ -55,6 +55,9 @@ def test_customer_and_staff_handoff(stack: Stack, browser: Browser) -> None:
 
     # The customer chats with the bot, then asks for a human.
     customer.goto(f"{stack.url}/webhooks/chat/")
+    # The privacy notice: how long the conversation is kept, how to be forgotten.
+    expect(customer.locator("#cs-privacy")).to_contain_text("180 天")
+    expect(customer.locator("#cs-privacy")).to_contain_text("删除")
     send(customer, "风尊空调多少钱")
     expect(customer.locator(".cs-msg.cs-bot .cs-text").last).to_contain_text("2,999")
     send(customer, XSS)

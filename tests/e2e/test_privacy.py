@@ -8,6 +8,8 @@ the logs hold exactly this module's traffic.
 
 from __future__ import annotations
 
+import json
+import sqlite3
 import uuid
 from typing import Dict, Iterator
 
@@ -96,3 +98,30 @@ def test_logs_hold_no_phone_number_and_no_secret(debug_stack: Stack,
         for secret in (PHONE, OTHER_PHONE, f"{OTHER_PHONE[:3]} {OTHER_PHONE[3:7]}", TOKEN,
                        STAFF_PASSWORD, STAFF_TOKEN_SECRET, traffic["staff_token"]):
             assert secret not in log, f"{secret!r} in {name}"
+
+
+def test_an_erased_customer_appears_nowhere_in_the_databases(debug_stack: Stack,
+                                                             traffic: Dict[str, str]) -> None:
+    """PIPL deletion from the console, with both servers running: afterwards the phone
+    number and the name are in no row and no byte of either database (last in this
+    module: it erases the customer the other tests talk about)."""
+    stack = debug_stack
+    assert "TK" in stack.texts(traffic["b"], "转人工")  # a ticket naming the customer
+    headers = {"Authorization": f"Bearer {traffic['staff_token']}"}
+    files = [stack.db_path, stack.workdir / "tracker.db"]
+    assert any(PHONE.encode() in database.read_bytes() for database in files)
+    reply = requests.post(f"{stack.url}/webhooks/console/api/customers/C001/erase",
+                          json={"confirm": "C001"}, headers=headers, timeout=60)
+    assert reply.status_code == 200, reply.text
+    assert reply.json()["conversations"] >= 2  # B's, and A's attempts on B's order
+    for database in files:
+        with sqlite3.connect(database) as connection:
+            dump = "\n".join(connection.iterdump())
+        raw = b"".join(p.read_bytes() for p in database.parent.glob(database.name + "*"))
+        for identifier in (PHONE, "王丽", json.dumps("王丽")[1:-1]):
+            assert identifier not in dump, (database.name, identifier)
+            assert identifier.encode() not in raw, (database.name, identifier)
+    # The assistant still answers; the queue no longer names the customer.
+    assert stack.texts(f"e2e-after-{uuid.uuid4().hex[:6]}", "你好").strip()
+    queue = requests.get(f"{stack.url}/webhooks/console/api/queue", headers=headers, timeout=30)
+    assert queue.status_code == 200 and "王丽" not in queue.text

@@ -37,6 +37,7 @@
     currentId: null,
     detail: null,
     ticketSeq: 0,
+    manager: false,
     drafts: new Map(),
     socket: null,
     timers: {},
@@ -263,6 +264,7 @@
     try {
       const me = await api("/me");
       const manager = me.role === "manager";
+      state.manager = manager;
       show($("#reports-link"), manager);
       show($("#audit-link"), manager);
     } catch (error) {
@@ -526,6 +528,25 @@
       field("手机", customer.phone || "—"),
       field("客户编号", customer.id || "—")
     );
+    if (state.manager && customer.id) {
+      const erase = el("button", "btn small danger", "删除个人信息");
+      erase.type = "button";
+      erase.addEventListener("click", () => eraseCustomer(customer.id));
+      box.append(erase);
+    }
+  }
+
+  /** PIPL deletion (managers; the server checks too): the id typed again to confirm. */
+  async function eraseCustomer(id) {
+    const typed = window.prompt(`将匿名化客户 ${id} 的姓名、手机号及全部对话内容，且无法恢复。\n请输入客户编号确认：`);
+    if (typed === null) return;
+    try {
+      const done = await api(`/customers/${encodeURIComponent(id)}/erase`, { method: "POST", body: { confirm: typed.trim() } });
+      window.alert(`已删除该客户的个人信息：${done.conversations} 个对话已匿名化`);
+      if (state.currentId) openTicket(state.currentId);
+    } catch (error) {
+      report(error);
+    }
   }
 
   function itemsText(items) {

@@ -260,9 +260,11 @@
     const send = el("button", { id: "cs-send", type: "button", className: "cs-send", textContent: "发送" });
     const composer = el("div", { className: "cs-composer" }, [input, counter, send]);
 
+    // The privacy notice (PIPL): filled from the server, which knows the retention period.
+    const privacy = el("p", { id: "cs-privacy", className: "cs-privacy", hidden: true }, [], { role: "note" });
     const rating = buildRating();
     // The rating overlay covers the body only: the header buttons stay usable.
-    const body = el("div", { className: "cs-body" }, [offline, messages, typing, composer, rating.overlay]);
+    const body = el("div", { className: "cs-body" }, [offline, messages, typing, composer, privacy, rating.overlay]);
     const panel = el("section", { id: "cs-widget", className: "cs-panel", hidden: true }, [header, body], {
       role: options.page ? "main" : "dialog",
       "aria-label": options.title,
@@ -273,7 +275,7 @@
     root.style.visibility = "hidden";
     if (options.page) launcher.hidden = true;
 
-    return { root, launcher, panel, status, offline, messages, empty, typing, input, counter, send, rating };
+    return { root, launcher, panel, status, offline, messages, empty, typing, input, counter, send, privacy, rating };
   }
 
   // ---------------------------------------------------------------- messages
@@ -673,6 +675,19 @@
     onInputChange();
     setOpen(options.open || options.page);
     loadSocketIo().then(connect, () => setOffline(true));
+    loadPrivacyNotice();
+  }
+
+  async function loadPrivacyNotice() {
+    try {
+      const response = await fetch(`${ORIGIN}/webhooks/chat/privacy`);
+      const data = await response.json();
+      if (!response.ok || typeof data.notice !== "string") return;
+      ui.privacy.textContent = data.notice;
+      ui.privacy.hidden = false;
+    } catch {
+      // Without the server there is no chat either: the offline banner says so.
+    }
   }
 
   window.csWidget = {

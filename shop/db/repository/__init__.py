@@ -8,6 +8,7 @@ from shop.db.repository import (  # noqa: F401  (the topics are this package's A
     audit,
     catalogue,
     channels,
+    erasure,
     orders,
     practice,
     ratings,
