@@ -16,6 +16,8 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
+from actions import forms
+
 logger = logging.getLogger(__name__)
 
 DomainDict = Dict[Text, Any]
@@ -23,6 +25,10 @@ DomainDict = Dict[Text, Any]
 
 class ShopAction(Action, abc.ABC):
     """Base of the shop's actions: database failures become a polite apology."""
+
+    # Answers a question a customer may ask in the middle of the order form: the
+    # second such question in a row ends the form (actions/forms.py).
+    side_question = False
 
     @abc.abstractmethod
     def name(self) -> Text:
@@ -39,7 +45,7 @@ class ShopAction(Action, abc.ABC):
     ) -> List[EventType]:
         """Runs `act`, turning a database failure into an apology."""
         try:
-            return await self.act(dispatcher, tracker, domain)
+            events = await self.act(dispatcher, tracker, domain)
         except SQLAlchemyError:
             logger.exception(
                 "Database failure in %s (conversation %s)", self.name(), tracker.sender_id
@@ -47,6 +53,9 @@ class ShopAction(Action, abc.ABC):
             dispatcher.messages.clear()
             dispatcher.utter_message(response="utter_service_unavailable")
             return []
+        if self.side_question:
+            events = [*events, *forms.leave_ignored_form(dispatcher, tracker)]
+        return events
 
 
 def latest_entity_values(tracker: Tracker, entity: str) -> List[str]:

@@ -34,6 +34,8 @@ def facts_for(product_name: Optional[str]) -> Optional[dict]:
 class ActionHandleObjection(ShopAction):
     """Answers price/delay/no-need/competitor/trust/timing objections."""
 
+    side_question = True
+
     def name(self) -> Text:
         return "action_handle_objection"
 

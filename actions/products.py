@@ -100,6 +100,8 @@ class ActionAnswerProduct(ShopAction):
     """Price, specs, stock, warranty and single facts (size, noise, origin, gifts,
     fees …) of the product the customer means, or of the one talked about last."""
 
+    side_question = True
+
     def name(self) -> Text:
         return "action_answer_product"
 

@@ -8,6 +8,7 @@ exactly the processes it started (by PID).
 from __future__ import annotations
 
 import os
+import queue
 import signal
 import socket
 import subprocess
@@ -15,7 +16,7 @@ import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import requests
 
@@ -72,6 +73,18 @@ def stop(process: Optional[subprocess.Popen]) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
+
+
+def web_session(client: Any, session_id: Optional[str] = None, token: Optional[str] = None,
+                timeout: float = 30.0) -> Tuple[str, str]:
+    """Asks a connected socket.io client's server for a web chat session (as the widget
+    does): the (session id, signature) it confirms — a new one unless `token` is the
+    signature of `session_id`."""
+    confirmed: "queue.Queue[Any]" = queue.Queue()
+    client.on("session_confirm", confirmed.put)
+    client.emit("session_request", {"session_id": session_id, "session_token": token})
+    data = confirmed.get(timeout=timeout)
+    return data["session_id"], data["session_token"]
 
 
 class Stack:

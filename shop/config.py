@@ -38,6 +38,12 @@ class Settings:
     rate_limit_address: int = 120
     rate_limit_conversation: int = 30
     rate_limit_form: int = 10
+    # Where the windows live: "memory" (each process) or "redis" (shared by replicas).
+    rate_limit_store: str = "memory"
+    redis_host: str = "127.0.0.1"
+    redis_port: int = 6379
+    redis_db: int = 1
+    redis_key_prefix: str = "shop"
     # REST webhook token (server-to-server integrations): callers send
     # `Authorization: Bearer <REST_TOKEN>`; required in production.
     rest_token: str = ""
@@ -78,6 +84,14 @@ def load_settings() -> Settings:
         rate_limit_conversation=int(
             os.environ.get("RATE_LIMIT_CONVERSATION_PER_MINUTE") or 30),
         rate_limit_form=int(os.environ.get("RATE_LIMIT_FORM_PER_MINUTE") or 10),
+        # The production profile has Redis for its locks: the windows go there too.
+        rate_limit_store=(os.environ.get("RATE_LIMIT_STORE") or (
+            "redis" if "production" in (os.environ.get("RASA_ENDPOINTS") or "") else "memory"
+        )).lower(),
+        redis_host=os.environ.get("REDIS_HOST") or "127.0.0.1",
+        redis_port=int(os.environ.get("REDIS_PORT") or 6379),
+        redis_db=int(os.environ.get("REDIS_DB") or 1),
+        redis_key_prefix=os.environ.get("REDIS_KEY_PREFIX") or "shop",
         rest_token=os.environ.get("REST_TOKEN") or "",
         staff_managers=tuple(
             n.strip() for n in (os.environ.get("STAFF_MANAGERS") or "").split(",") if n.strip()

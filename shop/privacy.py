@@ -4,7 +4,8 @@
 138****8001), the form customers know from receipts. `redact` additionally hides
 secrets: the values of this process's secret environment variables, `token=` /
 `password=` query parameters, `Bearer` tokens, `"password": "…"` fields and
-passwords inside database URLs.
+passwords inside database URLs, and shortens conversation ids (web chat session ids,
+WeChat openids) to a prefix.
 
 Both servers load shop/logging.yml (`--logging-config-file`). Rasa and rasa-sdk
 replace the root handlers after reading that file (coloredlogs, --log-file), so a
@@ -35,6 +36,12 @@ _PATTERNS = [
     (re.compile(r"(?i)\b(bearer\s+)[\w.~+/=-]+"), r"\1***"),
     # scheme://user:password@host
     (re.compile(r"(://[^/:@\s]+:)[^@\s/]+@"), r"\1***@"),
+    # Conversation ids: web chat sessions (32 hex, or a UUID) and WeChat/WeCom users
+    # (the openid is personal data) keep a prefix to match log lines by, no more.
+    (re.compile(r"(?<![0-9a-fA-F])([0-9a-f]{8})[0-9a-f]{24}(?![0-9a-fA-F])"), r"\1…"),
+    (re.compile(r"(?<![0-9a-fA-F-])([0-9a-f]{8})-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-"
+                r"[0-9a-f]{12}(?![0-9a-fA-F])"), r"\1-…"),
+    (re.compile(r"\b((?:wechat|wecom):[\w-]{4})[\w-]{4,}"), r"\1…"),
 ]
 # Environment variables whose values are secrets (by the end of their name).
 _SECRET_NAMES = re.compile(r"(?i)(SECRET|TOKEN|PASSWORD|AES_KEY|API_KEY)$")

@@ -10,10 +10,10 @@ connection: bot/channels/client.py) and per conversation:
 
 Over the limit: REST and the forms get 429 with a Chinese reason and Retry-After,
 a socket.io message gets a polite "slow down" reply instead of an answer; each
-refusal is logged. In the production profile every replica keeps its own windows,
-so N replicas allow up to N times the limit per address (a shared window in Redis is
-the next step). The number of tracked keys is capped, oldest first, so a flood of
-fresh addresses cannot grow memory without bound.
+refusal is logged. With RATE_LIMIT_STORE=redis (the production profile) the windows
+live in Redis and hold across replicas (bot/channels/redis_window.py); otherwise each
+process keeps its own. The number of locally tracked keys is capped, oldest first, so
+a flood of fresh addresses cannot grow memory without bound.
 """
 
 from __future__ import annotations
@@ -21,12 +21,13 @@ from __future__ import annotations
 import logging
 import time
 from collections import OrderedDict, deque
-from typing import Any, Callable, Deque, Optional, Tuple
+from typing import Any, Callable, Deque, Optional, Tuple, Union
 
 from sanic import response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.channels import redis_window
 from bot.channels.client import client_address
 from shop.config import settings
 
@@ -65,26 +66,43 @@ class Window:
 
 
 class Limits:
-    """The windows of this process."""
+    """The windows of this process (local, or shared through Redis)."""
 
     def __init__(self, address: int, conversation: int, form: int,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        self.address = Window(address, clock)
-        self.conversation = Window(conversation, clock)
-        self.form = Window(form, clock)
+                 clock: Callable[[], float] = time.monotonic,
+                 redis_client: Optional[Any] = None, prefix: str = "shop") -> None:
+        local = {"address": Window(address, clock), "conversation": Window(conversation, clock),
+                 "form": Window(form, clock)}
+        self.windows: dict = dict(local)
+        if redis_client is not None:
+            self.windows = {
+                name: redis_window.SharedWindow(name, window.limit, redis_client, window,
+                                                prefix, WINDOW_SECONDS, clock)
+                for name, window in local.items()}
 
     @classmethod
     def from_settings(cls) -> "Limits":
+        shared = None
+        if settings.rate_limit_store == "redis":
+            shared = redis_window.client(settings.redis_host, settings.redis_port,
+                                         settings.redis_db)
         return cls(settings.rate_limit_address, settings.rate_limit_conversation,
-                   settings.rate_limit_form)
+                   settings.rate_limit_form, redis_client=shared,
+                   prefix=settings.redis_key_prefix)
 
-    def message(self, address: str, conversation_id: str) -> float:
+    async def _take(self, name: str, key: str) -> float:
+        window: Union[Window, redis_window.SharedWindow] = self.windows[name]
+        if isinstance(window, Window):
+            return window.take(key)
+        return await window.take(key)
+
+    async def message(self, address: str, conversation_id: str) -> float:
         """A customer message: seconds to wait (0 = go ahead)."""
-        wait = self.address.take(f"msg:{address}")
-        return wait or self.conversation.take(conversation_id)
+        wait = await self._take("address", f"msg:{address}")
+        return wait or await self._take("conversation", conversation_id)
 
-    def form_post(self, address: str, route: str) -> float:
-        return self.form.take(f"{route}:{address}")
+    async def form_post(self, address: str, route: str) -> float:
+        return await self._take("form", f"{route}:{address}")
 
 
 _limits: Optional[Limits] = None
@@ -119,24 +137,24 @@ async def check_request(request: Request) -> Optional[HTTPResponse]:
     path = request.path.rstrip("/")
     if path == MESSAGE_ROUTE:
         address = client_address(request)
-        wait = limits().message(address, f"rest:{_sender(request)}")
+        wait = await limits().message(address, f"rest:{_sender(request)}")
         if wait:
             logger.warning("Rate limit: REST message from %s refused (%.0f s)", address, wait)
             return too_many(wait)
     elif path in FORM_ROUTES:
         address = client_address(request)
-        wait = limits().form_post(address, path)
+        wait = await limits().form_post(address, path)
         if wait:
             logger.warning("Rate limit: %s from %s refused (%.0f s)", path, address, wait)
             return too_many(wait)
     return None
 
 
-def socket_message_wait(sid: str, request: Optional[Any], data: Any) -> Tuple[float, str]:
+async def socket_message_wait(sid: str, request: Optional[Any], data: Any) -> Tuple[float, str]:
     """(seconds to wait, address) for a socket.io message of session `sid`."""
     address = client_address(request)
     session = str(data.get("session_id") or sid) if isinstance(data, dict) else sid
-    return limits().message(address, f"socketio:{session}"), address
+    return await limits().message(address, f"socketio:{session}"), address
 
 
 def installer(app: Any, _loop: Any) -> None:

@@ -1,8 +1,12 @@
-"""Rasa's socket.io channel (web chat) behind the same no-silence guard as REST."""
+"""Rasa's socket.io channel (web chat) behind the same no-silence guard as REST, with
+session ids the server issues: `session_request` confirms an id only to the browser
+that shows its signature (shop/chat_sessions.py) and issues a new one otherwise, and a
+message is taken only for the session its connection was confirmed for."""
 
 from __future__ import annotations
 
-from typing import Any, Awaitable, Callable, Text
+import logging
+from typing import Any, Awaitable, Callable, Dict, Text
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput
@@ -11,6 +15,12 @@ from bot import live
 from bot.channels import limits
 from bot.channels.client import stamped
 from bot.channels.guard import guard
+from shop import chat_sessions
+
+logger = logging.getLogger(__name__)
+
+# Sent instead of an answer to a message for a session this connection does not hold.
+NOT_YOUR_SESSION = "会话已失效，请刷新页面后重新开始对话。"
 
 
 class GuardedSocketIOInput(SocketIOInput):
@@ -24,9 +34,56 @@ class GuardedSocketIOInput(SocketIOInput):
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> SocketBlueprint:
         blueprint = super().blueprint(guard(on_new_message))
+        self._issue_sessions()
         self._stamp_client_address()
         live.register(self.sio)
         return blueprint
+
+    def _issue_sessions(self) -> None:
+        """Replaces Rasa's `session_request` (which joins whatever id the client names)
+        and guards its message handler and disconnect."""
+        sio = self.sio
+        handlers = sio.handlers.setdefault("/", {})
+        original_message = handlers[self.user_message_evt]
+        original_disconnect = handlers.get("disconnect")
+        bot_event = self.bot_message_evt
+        # socket.io connection → the session it was confirmed for (this replica's
+        # connections only: a connection lives on one replica).
+        confirmed: Dict[str, str] = {}
+
+        async def session_request(sid: Text, data: Any) -> None:
+            data = data if isinstance(data, dict) else {}
+            session_id, token = data.get("session_id"), data.get("session_token")
+            if not chat_sessions.verify(session_id, token):
+                if session_id:
+                    logger.warning("socket.io: a session id without its signature was "
+                                   "refused; a new session was issued")
+                session_id, token = chat_sessions.issue()
+            previous = confirmed.get(sid)
+            if previous and previous != session_id:
+                sio.leave_room(sid, previous)
+            sio.enter_room(sid, session_id)
+            confirmed[sid] = session_id
+            await sio.emit("session_confirm", {"session_id": session_id,
+                                               "session_token": token}, room=sid)
+
+        async def handle_message(sid: Text, data: Any) -> Any:
+            if not isinstance(data, dict) or confirmed.get(sid) != data.get("session_id"):
+                logger.warning("socket.io: a message for a session this connection does "
+                               "not hold was refused")
+                await sio.emit(bot_event, {"text": NOT_YOUR_SESSION}, room=sid)
+                return None
+            return await original_message(sid, data)
+
+        async def disconnect(sid: Text, *args: Any) -> Any:
+            confirmed.pop(sid, None)
+            if original_disconnect is not None:
+                return await original_disconnect(sid, *args)
+            return None
+
+        handlers["session_request"] = session_request
+        handlers[self.user_message_evt] = handle_message
+        handlers["disconnect"] = disconnect
 
     def _stamp_client_address(self) -> None:
         """Wraps Rasa's message handler: messages past the rate limits are refused
@@ -40,7 +97,7 @@ class GuardedSocketIOInput(SocketIOInput):
 
         async def with_client(sid: Text, data: Any) -> Any:
             request = (sio.get_environ(sid) or {}).get("sanic.request")
-            wait, address = limits.socket_message_wait(sid, request, data)
+            wait, address = await limits.socket_message_wait(sid, request, data)
             if wait:  # a polite reply instead of an answer (bot/channels/limits.py)
                 limits.logger.warning("Rate limit: socket.io message from %s refused",
                                       address)

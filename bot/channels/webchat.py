@@ -18,6 +18,7 @@ from sanic.response import HTTPResponse
 
 from bot.channels import errors, limits
 from bot.web import headers, static_file
+from shop import chat_sessions
 from shop.db.repository.ratings import AlreadyRated
 from shop.erasure.customer import widget_notice
 
@@ -41,10 +42,15 @@ def parse_rating(body: Any) -> Dict[str, Any]:
     comment = body.get("comment") or ""
     if not isinstance(comment, str):
         raise ValueError("评价内容格式不正确")
+    # Only the browser the session was issued to holds its signature (checked last: a
+    # malformed form gets its reason first).
+    if not chat_sessions.verify(session_id, body.get("session_token")):
+        raise PermissionError(NOT_YOURS)
     return {"conversation_id": session_id, **scores, "comment": comment[:2000]}
 
 
 NO_CONVERSATION = "找不到这次会话，请在咨询后再评价"
+NOT_YOURS = "只能评价您本人的会话，请刷新页面后重试"
 ALREADY_RATED = "您已经评价过这次服务了，感谢您的反馈"
 
 
@@ -68,6 +74,32 @@ def store_rating(values: Dict[str, Any]) -> float:
     with session_scope() as session:
         rating = repository.ratings.add_rating(session=session, channel="web", **values)
         return round(rating.perceived / rating.expected, 3)
+
+
+async def rate(request: Request) -> HTTPResponse:
+    """A satisfaction rating from the web chat: validated, only from the session's own
+    browser, for a real conversation, once."""
+    try:
+        values = parse_rating(request.json)
+    except PermissionError as error:
+        logger.warning("Rejected a rating without the session's signature")
+        return response.json({"error": str(error)}, status=403)
+    except Exception as error:  # bad JSON raises inside request.json too
+        reason = str(error) if isinstance(error, ValueError) else "请求格式不正确"
+        logger.info("Rejected rating: %s", reason)
+        return response.json({"error": reason}, status=400)
+    try:
+        if not await has_customer_messages(request, values["conversation_id"]):
+            logger.info("Rejected a rating for a conversation without messages")
+            return response.json({"error": NO_CONVERSATION}, status=404)
+        satisfaction = await asyncio.to_thread(store_rating, values)
+    except AlreadyRated:
+        logger.info("Rejected a second rating of one conversation")
+        return response.json({"error": ALREADY_RATED}, status=409)
+    except Exception:
+        logger.exception("Could not store a rating")
+        return response.json({"error": "评价暂时无法保存，请稍后再试"}, status=503)
+    return response.json({"satisfaction": satisfaction})
 
 
 class WebChatInput(InputChannel):
@@ -117,24 +149,7 @@ class WebChatInput(InputChannel):
         async def rating(request: Request) -> HTTPResponse:
             if request.method == "OPTIONS":
                 return response.empty()
-            try:
-                values = parse_rating(request.json)
-            except Exception as error:  # bad JSON raises inside request.json too
-                reason = str(error) if isinstance(error, ValueError) else "请求格式不正确"
-                logger.info("Rejected rating: %s", reason)
-                return response.json({"error": reason}, status=400)
-            try:
-                if not await has_customer_messages(request, values["conversation_id"]):
-                    logger.info("Rejected a rating for a conversation without messages")
-                    return response.json({"error": NO_CONVERSATION}, status=404)
-                satisfaction = await asyncio.to_thread(store_rating, values)
-            except AlreadyRated:
-                logger.info("Rejected a second rating of one conversation")
-                return response.json({"error": ALREADY_RATED}, status=409)
-            except Exception:
-                logger.exception("Could not store a rating")
-                return response.json({"error": "评价暂时无法保存，请稍后再试"}, status=503)
-            return response.json({"satisfaction": satisfaction})
+            return await rate(request)
 
         @chat.route("/practice/chart.png", methods=["GET"])
         async def practice_chart(request: Request) -> HTTPResponse:

@@ -47,7 +47,6 @@ class Alert:
     tier: str
     assigned_to: Optional[str]
     summary: str
-    conversation_id: Optional[str]
 
     @property
     def overdue(self) -> bool:
@@ -84,7 +83,6 @@ class Alert:
             "priority": self.priority,
             "tier": self.tier,
             "assigned_to": self.assigned_to,
-            "conversation_id": self.conversation_id,
             "summary": self.summary,
         }
 
@@ -105,8 +103,7 @@ def due_alerts(now: datetime) -> List[Alert]:
             if tickets.commitment_state(facts, commitment, now) not in ("pending", "missed"):
                 continue
             found.append(Alert(facts.id, facts.number, facts.kind, commitment, due, now,
-                               facts.priority, facts.tier, facts.assigned_to, facts.summary,
-                               facts.conversation_id))
+                               facts.priority, facts.tier, facts.assigned_to, facts.summary))
     return sorted(found, key=lambda a: (a.due, a.priority, a.ticket_id))
 
 

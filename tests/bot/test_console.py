@@ -16,7 +16,7 @@ from bot import live
 from bot.channels.webchat import parse_rating, store_rating
 from bot.console import tickets
 from bot.web import STATIC_DIR, static_file
-from shop import desk, knowledge
+from shop import chat_sessions, desk, knowledge
 from shop.db import repository
 from shop.db.engine import session_scope
 from shop.db.models import Rating, Ticket
@@ -412,7 +412,11 @@ def test_canned_replies_do_not_change_the_cached_knowledge():
 
 # ========================================================================= ratings
 
-VALID = {"session_id": "session-0001", "expected": 4, "perceived": 5}
+def signed(session_id: str) -> Dict[str, str]:
+    return {"session_id": session_id, "session_token": chat_sessions.signature(session_id)}
+
+
+VALID = {**signed("session-0001"), "expected": 4, "perceived": 5}
 
 
 @pytest.mark.parametrize(
@@ -426,9 +430,9 @@ VALID = {"session_id": "session-0001", "expected": 4, "perceived": 5}
          {"conversation_id": "session-0001", "expected": 4, "perceived": 5, "comment": "很满意"}),
         ({**VALID, "comment": None},
          {"conversation_id": "session-0001", "expected": 4, "perceived": 5, "comment": ""}),
-        ({**VALID, "session_id": "s" * 8, "expected": 1, "perceived": 5},
+        ({**VALID, **signed("s" * 8), "expected": 1, "perceived": 5},
          {"conversation_id": "s" * 8, "expected": 1, "perceived": 5, "comment": ""}),
-        ({**VALID, "session_id": "s" * 128, "expected": 5, "perceived": 1},
+        ({**VALID, **signed("s" * 128), "expected": 5, "perceived": 1},
          {"conversation_id": "s" * 128, "expected": 5, "perceived": 1, "comment": ""}),
     ],
 )
@@ -472,6 +476,15 @@ def test_parse_rating_invalid(body):
         parse_rating(body)
 
 
+@pytest.mark.parametrize("token", [None, "", "0" * 64, chat_sessions.signature("session-0002"),
+                                   chat_sessions.signature("session-0001")[:-1] + "x", 12345])
+def test_parse_rating_refuses_a_session_without_its_signature(token):
+    """Only the browser the session was issued to holds the signature: knowing the id
+    (from a log, a screenshot) is not enough to rate it."""
+    with pytest.raises(PermissionError, match="本人"):
+        parse_rating({**VALID, "session_token": token})
+
+
 @pytest.mark.parametrize("score", ["²", "¹", "4.0", " 4", "", "六"])
 def test_parse_rating_refuses_odd_strings_with_the_customer_facing_reason(score):
     with pytest.raises(ValueError, match="评分需为1到5分"):
@@ -486,7 +499,7 @@ def ratings() -> List[Rating]:
 def test_store_rating_returns_the_satisfaction_index(db):
     assert store_rating(parse_rating({**VALID, "expected": 3, "perceived": 2,
                                       "comment": "还行"})) == 0.667
-    assert store_rating(parse_rating({**VALID, "session_id": "session-0002", "expected": 4,
+    assert store_rating(parse_rating({**VALID, **signed("session-0002"), "expected": 4,
                                       "perceived": 5})) == 1.25
     first, second = ratings()
     assert (first.conversation_id, first.channel, first.expected, first.perceived) == (

@@ -8,6 +8,7 @@ import uuid
 
 import requests
 
+from bench.stack import web_session
 from e2e.conftest import STAFF_PASSWORD, STAFF_USER, TOKEN, Stack
 
 
@@ -130,10 +131,9 @@ def test_socketio_channel_answers(stack: Stack) -> None:
     replies: "queue.Queue[dict]" = queue.Queue()
     client = socketio.Client(reconnection=False)
     client.on("bot_uttered", lambda data: replies.put(data))
-    session = sender()
     client.connect(stack.url, transports=["polling"], wait_timeout=10)
     try:
-        client.emit("session_request", {"session_id": session})
+        session, _ = web_session(client)
         client.emit("user_uttered", {"message": "小米14多少钱", "session_id": session})
         first = replies.get(timeout=30)
         assert "3,999" in first.get("text", "")
@@ -179,18 +179,27 @@ def test_staff_api_and_live_feed_require_a_token(stack: Stack) -> None:
 
 
 def test_rating_endpoint_validates_input(stack: Stack) -> None:
+    import socketio
+
     url = f"{stack.url}/webhooks/chat/rating"
-    me = sender()
-    # Made-up conversation ids cannot skew the figures: only a real conversation is rated.
-    unknown = requests.post(url, json={"session_id": me, "expected": 4, "perceived": 3},
-                            timeout=10)
+    client = socketio.Client(reconnection=False)
+    client.connect(stack.url, transports=["polling"], wait_timeout=10)
+    try:
+        me, token = web_session(client)
+    finally:
+        client.disconnect()
+    mine = {"session_id": me, "session_token": token}
+    # A session without messages is not rated: the figures count real conversations.
+    unknown = requests.post(url, json={**mine, "expected": 4, "perceived": 3}, timeout=10)
     assert unknown.status_code == 404 and "会话" in unknown.json()["error"]
     assert stack.texts(me, "你好")
-    ok = requests.post(url, json={"session_id": me, "expected": 4, "perceived": 3},
-                       timeout=10)
+    # Only the browser holding the session's signature rates it.
+    for forged in ({"session_id": me}, {"session_id": me, "session_token": "0" * 64}):
+        refused = requests.post(url, json={**forged, "expected": 1, "perceived": 1}, timeout=10)
+        assert refused.status_code == 403 and "本人" in refused.json()["error"]
+    ok = requests.post(url, json={**mine, "expected": 4, "perceived": 3}, timeout=10)
     assert ok.status_code == 200 and ok.json()["satisfaction"] == 0.75
-    again = requests.post(url, json={"session_id": me, "expected": 1, "perceived": 1},
-                          timeout=10)
+    again = requests.post(url, json={**mine, "expected": 1, "perceived": 1}, timeout=10)
     assert again.status_code == 409 and "评价过" in again.json()["error"]
     for body in ({"session_id": sender(), "expected": 9, "perceived": 3},
                  {"expected": 4, "perceived": 3}, ["not", "an", "object"]):

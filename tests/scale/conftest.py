@@ -29,6 +29,8 @@ from bench.stack import (
 )
 
 PRODUCTION_ENDPOINTS = PROJECT_ROOT / "endpoints.production.yml"
+# Rating and login posts per client address and minute, across the replicas.
+FORM_LIMIT = 6
 
 
 class Cluster:
@@ -57,10 +59,12 @@ class Cluster:
             "PYTHONPATH": str(PROJECT_ROOT),
             "STAFF_ACCOUNTS_FILE": str(workdir / "staff_accounts.yml"),
             "STAFF_TOKEN_SECRET": "scale-test-token-secret-0123456789",
-            # Every simulated customer comes from loopback: no per-address limits here.
+            # Every simulated customer comes from loopback: no message limits here. The
+            # form limit is on, in Redis, shared by the replicas (test_rate_limits.py).
             "RATE_LIMIT_ADDRESS_PER_MINUTE": "0",
             "RATE_LIMIT_CONVERSATION_PER_MINUTE": "0",
-            "RATE_LIMIT_FORM_PER_MINUTE": "0",
+            "RATE_LIMIT_FORM_PER_MINUTE": str(FORM_LIMIT),
+            "RATE_LIMIT_STORE": "redis",
         }
         self.processes: List[subprocess.Popen] = []
         self.rasa: List[Optional[subprocess.Popen]] = [None] * size

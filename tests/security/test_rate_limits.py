@@ -10,7 +10,7 @@ import uuid
 
 import requests
 
-from bench.stack import Stack
+from bench.stack import Stack, web_session
 
 SLOW = "太快"
 
@@ -59,10 +59,9 @@ def test_a_socket_flood_gets_a_polite_refusal(stack: Stack) -> None:
     replies: "queue.Queue[dict]" = queue.Queue()
     client = socketio.Client(reconnection=False)
     client.on("bot_uttered", lambda data: replies.put(data))
-    session = f"sec-socket-{uuid.uuid4().hex[:8]}"
     client.connect(stack.url, transports=["polling"], wait_timeout=10)
     try:
-        client.emit("session_request", {"session_id": session})
+        session, _ = web_session(client)
         for _ in range(31):
             client.emit("user_uttered", {"message": "你好", "session_id": session})
             # One packet per poll: engine.io refuses a payload of more than 16 packets.

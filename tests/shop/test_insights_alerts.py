@@ -92,6 +92,9 @@ def test_alert_is_sent_once_before_the_deadline(db, hook, pauses, caplog):
     assert body["tier"] == "A" and body["priority"] == 1
     assert "还剩 59 分钟" in body["text"] and body["ticket"] in body["text"]
     assert body["ticket"] in caplog.text  # logged as well
+    # The conversation id opens nothing by itself any more, but it stays in the console:
+    # the webhook (a chat group, a pager) gets the ticket number only.
+    assert "conv-a" not in str(body) and "conv-a" not in caplog.text
     assert pauses == []
     # Alerted once: later checks, even past the deadline, send nothing more.
     assert check(DUE - timedelta(minutes=5), hook.url, pauses) == []

@@ -58,6 +58,14 @@ def test_mask_phone_leaves_other_types_alone() -> None:
         ("postgresql://shop:pa55word@db:5432/shop", "postgresql://shop:***@db:5432/shop"),
         ("客户13800138001说 token=abc", "客户138****8001说 token=***"),
         ("nothing to hide", "nothing to hide"),
+        # Conversation ids: a prefix to match lines by, not the id.
+        ("sender_id=5f1c2a9be0d34c7fa1b2c3d4e5f60718 said hi",
+         "sender_id=5f1c2a9b… said hi"),
+        ("session 5f1c2a9b-e0d3-4c7f-a1b2-c3d4e5f60718 joined", "session 5f1c2a9b-… joined"),
+        ("Received message from wechat:oUpF8uMuAJO_M2pxb1Q9zNjWeS6o",
+         "Received message from wechat:oUpF…"),
+        ("wecom:wmAbCdEf1234 ok", "wecom:wmAb… ok"),
+        ("order DD202611200001 sha 0123456789abcdef", "order DD202611200001 sha 0123456789abcdef"),
     ],
 )
 def test_redact(text: str, clean: str) -> None:

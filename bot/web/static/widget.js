@@ -7,9 +7,10 @@
  * data-mode="page" (full-page layout, no launcher).
  *
  * It talks to Rasa's socket.io channel (session_request → session_confirm,
- * user_uttered → bot_uttered) with the vendored socket.io-client, and keeps the
- * session id and the rendered history in the shop page's localStorage so that a
- * reload continues the same conversation.
+ * user_uttered → bot_uttered) with the vendored socket.io-client. The server issues
+ * the session id with its signature (bot/channels/socketio.py); both and the rendered
+ * history stay in the shop page's localStorage so that a reload continues the same
+ * conversation, and nobody who merely knows the id can join it.
  *
  * Plain ES2020, no build step. Message text is only ever put into the page with
  * textContent / text nodes, never innerHTML.
@@ -31,6 +32,8 @@
   };
 
   const SESSION_KEY = "cs_session_id";
+  // The server's signature of the session id: only the browser it was issued to has it.
+  const TOKEN_KEY = "cs_session_token";
   const HISTORY_KEY = "cs_history";
   const MAX_HISTORY = 200;
   const MAX_INPUT = 2000;
@@ -59,27 +62,21 @@
         memory.set(key, value);
       }
     },
+    remove(key) {
+      try {
+        window.localStorage.removeItem(key);
+      } catch {
+        memory.delete(key);
+      }
+    },
   };
 
-  // crypto.randomUUID exists only in secure contexts; shops on plain http still
-  // have getRandomValues.
-  function newUuid() {
-    if (window.crypto && typeof window.crypto.randomUUID === "function") {
-      return window.crypto.randomUUID();
-    }
-    const bytes = window.crypto.getRandomValues(new Uint8Array(16));
-    bytes[6] = (bytes[6] & 0x0f) | 0x40;
-    bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-  }
-
-  function loadSessionId() {
-    const stored = store.get(SESSION_KEY);
-    if (stored && /^[\w-]{8,128}$/.test(stored)) return stored;
-    const id = newUuid();
-    store.set(SESSION_KEY, id);
-    return id;
+  /** The stored session id and its signature, or nulls: the server issues both. */
+  function loadSession() {
+    const id = store.get(SESSION_KEY);
+    const token = store.get(TOKEN_KEY);
+    if (id && token && /^[\w-]{8,128}$/.test(id) && /^[\w-]{16,128}$/.test(token)) return { id, token };
+    return { id: null, token: null };
   }
 
   function isEntry(item) {
@@ -102,7 +99,9 @@
 
   // ---------------------------------------------------------------- state
 
-  let sessionId = loadSessionId();
+  const session = loadSession();
+  let sessionId = session.id;
+  let sessionToken = session.token;
   const history = loadHistory();
   let socket = null;
   let confirmed = false; // session_confirm received on the current connection
@@ -449,9 +448,10 @@
   }
 
   function flushPending() {
-    const queued = pending.filter((payload) => payload.session_id === sessionId);
+    const queued = pending;
     pending = [];
-    queued.forEach(deliver);
+    // Typed before the session was confirmed: they belong to the confirmed one.
+    queued.forEach((payload) => deliver({ ...payload, session_id: sessionId }));
   }
 
   /**
@@ -503,8 +503,7 @@
   }
 
   function newConversation() {
-    sessionId = newUuid();
-    store.set(SESSION_KEY, sessionId);
+    forgetSession();
     history.length = 0;
     saveHistory();
     pending = [];
@@ -559,6 +558,7 @@
         headers: { "Content-Type": "application/json" },
         body: JSON.stringify({
           session_id: sessionId,
+          session_token: sessionToken,
           expected,
           perceived,
           comment: form.querySelector("#cs-comment").value.trim(),
@@ -592,17 +592,40 @@
     if (entry) addEntry(entry);
   }
 
+  function forgetSession() {
+    sessionId = null;
+    sessionToken = null;
+    store.remove(SESSION_KEY);
+    store.remove(TOKEN_KEY);
+  }
+
+  /** The server confirms the session it issued (or the one this browser proved it holds). */
+  function onSessionConfirm(data) {
+    const id = data && typeof data === "object" ? data.session_id : null;
+    const token = data && typeof data === "object" ? data.session_token : null;
+    if (typeof id !== "string" || typeof token !== "string") return;
+    if (sessionId && id !== sessionId) {
+      // Not ours any more (expired signature, or issued elsewhere): a new conversation.
+      history.length = 0;
+      saveHistory();
+      renderHistory();
+    }
+    sessionId = id;
+    sessionToken = token;
+    store.set(SESSION_KEY, id);
+    store.set(TOKEN_KEY, token);
+    confirmed = true;
+    flushPending();
+  }
+
   function connect(io) {
     socket = io(ORIGIN, { path: "/socket.io", transports: ["websocket", "polling"] });
     socket.on("connect", () => {
       confirmed = false;
       setOffline(false);
-      socket.emit("session_request", { session_id: sessionId });
+      socket.emit("session_request", { session_id: sessionId, session_token: sessionToken });
     });
-    socket.on("session_confirm", () => {
-      confirmed = true;
-      flushPending();
-    });
+    socket.on("session_confirm", onSessionConfirm);
     socket.on("bot_uttered", onBotUttered);
     socket.on("disconnect", (reason) => {
       confirmed = false;
