@@ -9,6 +9,9 @@ ENV     := source scripts/env.sh &&
 MODEL   := models/current.tar.gz
 DICT    := bot/dictionary/userdict.txt
 STAMP   := $(VENV)/.installed
+# kubernetes-validate needs a newer jsonschema than Rasa 3.6 allows: its own venv.
+DEPLOY_VENV  := .venv-deploy
+DEPLOY_STAMP := $(DEPLOY_VENV)/.installed
 # Macro-F1 as served (fallbacks count wrong) on each held-out set, and the margin over
 # the char n-gram baseline: set just under the last measured figures (README, NLU), so
 # a change that makes understanding worse fails `make test-nlu`.
@@ -27,7 +30,7 @@ TRAIN_INPUTS := config.yml domain.yml knowledge/catalogue.yml knowledge/faq.yml 
   bot/nlu/normalizer.py bot/nlu/entity_ruler.py bot/nlu/userdict.py bot/nlu/features.py \
   bot/nlu/intent_classifier.py bot/nlu/faq_selector.py bot/nlu/linear_model.py $(shell find data -type f -name '*.yml')
 
-.PHONY: help install dictionary web browser seed train run shell practice practice-report report test lint pytest validate test-practice test-stories test-nlu test-e2e test-security test-scale nginx bench bench-pipelines backup restore forget retention review-scan review-export review-recheck clean
+.PHONY: help install dictionary web browser seed train run shell practice practice-report report test lint pytest validate test-practice test-stories test-nlu test-e2e test-security test-scale test-deploy soak test-soak nginx bench bench-pipelines backup restore forget retention review-scan review-export review-recheck clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -82,6 +85,13 @@ report: $(STAMP) ## Manager report into results/report/ (SINCE=/UNTIL=YYYY-MM-DD
 bench: $(MODEL) ## Benchmark: NLU vs baseline, latency/throughput, cold start, memory, training (~10 min)
 	@$(ENV) $(PY) -m bench.run
 
+soak: $(MODEL) ## Soak: half-capacity load for SOAK_MINUTES (30), memory/descriptors/p99 watched
+	@$(ENV) $(PY) -m bench.soak
+
+test-soak: $(MODEL) ## The soak, short (4 minutes, a sample every 10 s), as CI runs it
+	@$(ENV) SOAK_MINUTES=$${SOAK_MINUTES:-4} SOAK_SAMPLE_SECONDS=$${SOAK_SAMPLE_SECONDS:-10} \
+	  $(PY) -m bench.soak
+
 bench-pipelines: $(MODEL) ## Train each candidate NLU pipeline, score both held-out sets as served (~10 min)
 	@$(ENV) $(PY) -m bench.pipelines
 
@@ -112,7 +122,15 @@ lint: $(STAMP) ## ruff
 
 pytest: $(STAMP) $(DICT) ## Unit tests: data layer, components, actions
 	@$(ENV) $(PY) -m pytest tests -q -p no:cacheprovider --ignore=tests/e2e --ignore=tests/scale \
-	  --ignore=tests/security
+	  --ignore=tests/security --ignore=tests/deploy
+
+$(DEPLOY_STAMP): $(STAMP) requirements-deploy.txt
+	$(PY) -m venv --clear $(DEPLOY_VENV)
+	$(DEPLOY_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-deploy.txt
+	touch $@
+
+test-deploy: $(STAMP) $(DEPLOY_STAMP) ## Kubernetes manifests: schemas (kubernetes-validate) and the scale test's profile
+	@$(ENV) $(PY) -m pytest tests/deploy -q -p no:cacheprovider
 
 test-e2e: $(MODEL) $(WEB_VENDOR) browser ## End to end: real servers on free ports, headless chromium
 	@$(ENV) $(PY) -m pytest tests/e2e -q -p no:cacheprovider
@@ -139,7 +157,7 @@ test-practice: $(STAMP) ## Practice-mode technique classifier on its held-out se
 	@$(ENV) $(PY) scripts/check_techniques.py tests/practice/technique_test.yml \
 	  --min-f1 $(TECHNIQUE_MIN_F1)
 
-test: lint pytest validate test-practice test-stories test-nlu test-e2e test-security test-scale ## Everything CI runs
+test: lint pytest validate test-practice test-stories test-nlu test-deploy test-e2e test-security test-scale ## Everything CI runs
 	@echo "==> all checks passed"
 
 clean: ## Remove generated files (models, results, dictionary, vendored JS); keeps .venv, var/

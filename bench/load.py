@@ -277,10 +277,12 @@ class Customers:
             level.conversations += 1
 
     async def run(
-        self, customers: int, seconds: float, pace_rate: Optional[float] = None
+        self, customers: int, seconds: float, pace_rate: Optional[float] = None,
+        level: Optional[LevelResult] = None,
     ) -> LevelResult:
-        """`customers` concurrent customers for `seconds`; optionally paced in total."""
-        level = LevelResult(customers, pace_rate)
+        """`customers` concurrent customers for `seconds`; optionally paced in total.
+        Samples go into `level` as they come when given (the soak reads them live)."""
+        level = level or LevelResult(customers, pace_rate)
         interval = customers / pace_rate if pace_rate else None
         timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S)
         connector = aiohttp.TCPConnector(limit=max(100, customers * 2))

@@ -53,6 +53,9 @@ class Settings:
     tracker_store_url: str = ""
     # Conversations idle for longer are anonymised (shop/erasure/retention.py); 0 = never.
     retention_days: int = 180
+    # Seconds between review-queue scans (0: knowledge/reports.yml's review.scan_seconds);
+    # the soak test scans often to catch growth in minutes.
+    review_scan_seconds: float = 0.0
     # Folders where reports and exports are written: erasure rewrites text files there.
     export_dirs: tuple = ()
     # Peers whose X-Forwarded-For is believed (our own nginx); anyone else's header is
@@ -100,6 +103,7 @@ def load_settings() -> Settings:
         tracker_store_url=os.environ.get("TRACKER_STORE_URL")
         or f"sqlite:///{PROJECT_ROOT / 'var' / 'tracker.db'}",
         retention_days=int(os.environ.get("RETENTION_DAYS") or 180),
+        review_scan_seconds=float(os.environ.get("REVIEW_SCAN_SECONDS") or 0),
         export_dirs=tuple(
             PROJECT_ROOT / p.strip() for p in (os.environ.get("EXPORT_DIRS") or "").split(",")
             if p.strip()) or (PROJECT_ROOT / "results", PROJECT_ROOT / "var"),

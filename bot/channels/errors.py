@@ -113,6 +113,15 @@ _CHECKS: Dict[str, Callable[[Any], bool]] = {
 _EVENTS = "conversations/<conversation_id:path>/tracker/events"
 
 
+def _is_parse_data(parse: Any) -> bool:
+    """A parse Rasa can use instead of its NLU: an intent with a name, a list of
+    entities if any (found by tests/e2e/test_fuzz.py as a 500)."""
+    intent = parse.get("intent") if isinstance(parse, dict) else None
+    entities = parse.get("entities", []) if isinstance(parse, dict) else None
+    return (isinstance(intent, dict) and isinstance(intent.get("name"), str)
+            and isinstance(entities, list) and all(isinstance(e, dict) for e in entities))
+
+
 def api_problem(route: str, body: Any, actions: Optional[Any] = None) -> Optional[str]:
     """Why a body for the Rasa API route `route` is refused (None: fine or not ours).
 
@@ -134,6 +143,10 @@ def api_problem(route: str, body: Any, actions: Optional[Any] = None) -> Optiona
             continue
         if not _CHECKS[kind](value):
             return f"Parameter '{name}' must be of type {kind}."
+    parse = body.get("parse_data")
+    if parse is not None and not _is_parse_data(parse):
+        # Rasa skips its NLU for a given parse and then reads parse_data["intent"].
+        return "Parameter 'parse_data' needs an 'intent' object with a 'name'."
     if "text" in fields:
         body["text"] = clean_text(body["text"])
     if route.endswith("/execute") and actions is not None and body["name"] not in actions:

@@ -1,7 +1,12 @@
 """Rasa's socket.io channel (web chat) behind the same no-silence guard as REST, with
 session ids the server issues: `session_request` confirms an id only to the browser
 that shows its signature (shop/chat_sessions.py) and issues a new one otherwise, and a
-message is taken only for the session its connection was confirmed for."""
+message is taken only for the session its connection was confirmed for.
+
+Every message is acknowledged (the socket.io ack) once handled — `received`, or
+`refused` (rate limit, wrong session) — or `in_progress` while another replica still
+handles its first delivery; a resent message is handled once (bot/channels/delivery.py).
+"""
 
 from __future__ import annotations
 
@@ -9,10 +14,10 @@ import logging
 from typing import Any, Awaitable, Callable, Dict, Text
 
 from rasa.core.channels.channel import UserMessage
-from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput
+from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
 
 from bot import live
-from bot.channels import limits
+from bot.channels import delivery, limits
 from bot.channels.client import stamped
 from bot.channels.guard import guard
 from shop import chat_sessions
@@ -21,6 +26,13 @@ logger = logging.getLogger(__name__)
 
 # Sent instead of an answer to a message for a session this connection does not hold.
 NOT_YOUR_SESSION = "会话已失效，请刷新页面后重新开始对话。"
+# The acknowledgements the widget reads.
+RECEIVED = "received"
+REFUSED = "refused"
+
+
+def ack(status: str, message_id: Any = None) -> Dict[str, Any]:
+    return {"status": status, "message_id": message_id}
 
 
 class GuardedSocketIOInput(SocketIOInput):
@@ -33,7 +45,8 @@ class GuardedSocketIOInput(SocketIOInput):
     def blueprint(
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> SocketBlueprint:
-        blueprint = super().blueprint(guard(on_new_message))
+        self._handle = guard(on_new_message)
+        blueprint = super().blueprint(self._handle)
         self._issue_sessions()
         self._stamp_client_address()
         live.register(self.sio)
@@ -44,7 +57,6 @@ class GuardedSocketIOInput(SocketIOInput):
         and guards its message handler and disconnect."""
         sio = self.sio
         handlers = sio.handlers.setdefault("/", {})
-        original_message = handlers[self.user_message_evt]
         original_disconnect = handlers.get("disconnect")
         bot_event = self.bot_message_evt
         # socket.io connection → the session it was confirmed for (this replica's
@@ -72,8 +84,8 @@ class GuardedSocketIOInput(SocketIOInput):
                 logger.warning("socket.io: a message for a session this connection does "
                                "not hold was refused")
                 await sio.emit(bot_event, {"text": NOT_YOUR_SESSION}, room=sid)
-                return None
-            return await original_message(sid, data)
+                return ack(REFUSED, delivery.message_id_of(data))
+            return await self._deliver(sid, data)
 
         async def disconnect(sid: Text, *args: Any) -> Any:
             confirmed.pop(sid, None)
@@ -84,6 +96,25 @@ class GuardedSocketIOInput(SocketIOInput):
         handlers["session_request"] = session_request
         handlers[self.user_message_evt] = handle_message
         handlers["disconnect"] = disconnect
+
+    async def _deliver(self, sid: Text, data: Dict[str, Any]) -> Dict[str, Any]:
+        """Rasa's message handling, with the client's message id kept in the tracker
+        and a resent message handled once."""
+        session_id = data["session_id"]
+        message_id = delivery.message_id_of(data)
+        if message_id is not None:
+            request = (self.sio.get_environ(sid) or {}).get("sanic.request")
+            agent = getattr(getattr(getattr(request, "app", None), "ctx", None), "agent", None)
+            outcome = await delivery.admit(agent, session_id, message_id)
+            if outcome != delivery.PROCESS:
+                return ack(RECEIVED if outcome == delivery.DUPLICATE else outcome, message_id)
+        metadata = data.get(self.metadata_key) or {}
+        message = UserMessage(
+            str(data.get("message", "")), SocketIOOutput(self.sio, self.bot_message_evt),
+            session_id, input_channel=self.name(),
+            metadata=metadata if isinstance(metadata, dict) else {}, message_id=message_id)
+        await self._handle(message)
+        return ack(RECEIVED, message_id)
 
     def _stamp_client_address(self) -> None:
         """Wraps Rasa's message handler: messages past the rate limits are refused
@@ -102,7 +133,7 @@ class GuardedSocketIOInput(SocketIOInput):
                 limits.logger.warning("Rate limit: socket.io message from %s refused",
                                       address)
                 await sio.emit(bot_event, {"text": limits.SLOW_DOWN}, room=sid)
-                return None
+                return ack(REFUSED, delivery.message_id_of(data))
             if isinstance(data, dict):
                 data = {**data, metadata_key: stamped(data.get(metadata_key), request)}
             return await original(sid, data)

@@ -47,7 +47,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.linear_model import LogisticRegression
 
 from bot.nlu import linear_model
-from bot.nlu.features import sentence_matrix, transposable_weights
+from bot.nlu.features import has_sentence_features, sentence_matrix, transposable_weights
 
 logger = logging.getLogger(__name__)
 
@@ -200,7 +200,10 @@ class FaqSelector(GraphComponent):
     def process(self, messages: List[Message]) -> List[Message]:
         if not self.labels:
             return messages
-        for message, ranking in zip(messages, self._rankings(messages), strict=True):
+        featured = [m for m in messages if has_sentence_features(m)]  # not an empty text
+        if not featured:
+            return messages
+        for message, ranking in zip(featured, self._rankings(featured), strict=True):
             top = ranking[0]
             key = top[INTENT_RESPONSE_KEY]
             action = utter_action(key)

@@ -18,6 +18,13 @@ from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 
+def has_sentence_features(message: Message, attribute: str = TEXT) -> bool:
+    """An empty text has none (Rasa's HTTP API parses one): a classifier skips it, as
+    scikit-learn refuses a row of zero features."""
+    return any(f.attribute == attribute and f.type == FEATURE_TYPE_SENTENCE
+               for f in message.features)
+
+
 def sentence_matrix(messages: Sequence[Message], attribute: str = TEXT) -> scipy.sparse.csr_matrix:
     """One CSR row per message: its sentence features, sparse first, then dense."""
     data: List[np.ndarray] = []

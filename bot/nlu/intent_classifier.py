@@ -25,7 +25,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu import linear_model
-from bot.nlu.features import sentence_matrix, transposable_weights
+from bot.nlu.features import has_sentence_features, sentence_matrix, transposable_weights
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +38,20 @@ class IntentClassifier(LogisticRegressionClassifier):
 
     def _create_X(self, messages: List[Message]) -> scipy.sparse.csr_matrix:
         return sentence_matrix(messages)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        """As Rasa's, but a message without features (an empty text: Rasa's HTTP API
+        takes one, found by tests/e2e/test_fuzz.py as a 500) gets no intent, with
+        confidence 0, instead of failing the whole parse; the fallback answers it."""
+        featured = [m for m in messages if has_sentence_features(m)]
+        if featured:
+            super().process(featured)
+        for message in messages:
+            if not has_sentence_features(message):
+                # Confidence 0: the FallbackClassifier (which needs an intent) falls back.
+                message.set("intent", {"name": None, "confidence": 0.0}, add_to_output=True)
+                message.set("intent_ranking", [], add_to_output=True)
+        return messages
 
     def train(self, training_data: TrainingData) -> Resource:
         resource = super().train(training_data)

@@ -7,6 +7,7 @@ import logging
 from typing import Any, Dict, List, Optional, Sequence
 
 from shop import deadlines
+from shop.config import settings
 from shop.db import repository
 from shop.db.engine import session_scope
 from shop.db.models import ReviewItem
@@ -153,4 +154,4 @@ async def watch() -> None:
             await asyncio.to_thread(scanning.scan)
         except Exception:
             logger.exception("Review scan failed; retrying")
-        await asyncio.sleep(float(rules()["scan_seconds"]))
+        await asyncio.sleep(settings.review_scan_seconds or float(rules()["scan_seconds"]))

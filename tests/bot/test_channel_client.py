@@ -31,3 +31,23 @@ def test_what_the_client_sent_is_overwritten():
     assert stamped({"client": "1.2.3.4", "lang": "zh"}, request("203.0.113.5")) == {
         "client": "203.0.113.5", "lang": "zh"}
     assert stamped("not a dict", None) == {"client": ""}
+
+
+@pytest.mark.parametrize("peer, trusted", [
+    ("10.42.3.17", True),     # an ingress controller pod inside 10.0.0.0/8
+    ("10.255.0.1", True),
+    ("11.0.0.1", False),
+    ("127.0.0.1", True),
+    ("fd00::1", False),
+    ("not-an-ip", False),
+])
+def test_proxies_may_be_networks(monkeypatch, peer, trusted):
+    """On Kubernetes the ingress pods have no fixed address: TRUSTED_PROXIES takes
+    networks, and a wrong entry trusts nobody extra."""
+    from dataclasses import replace
+
+    from bot.channels import client
+    monkeypatch.setattr(client, "settings", replace(
+        client.settings, trusted_proxies=("127.0.0.1", "10.0.0.0/8", "bogus/99")))
+    expected = "198.51.100.9" if trusted else peer
+    assert client_address(request(peer, "198.51.100.9")) == expected

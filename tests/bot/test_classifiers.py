@@ -268,3 +268,25 @@ def test_intent_classifier_round_trips_through_the_model_storage(tmp_path, featu
     loaded.process([second])
     assert first.get("intent") == second.get("intent")
     assert first.get("intent_ranking") == second.get("intent_ranking")
+
+
+def test_an_empty_message_gets_no_intent_and_no_answer_instead_of_an_error(
+        tmp_path, featurizer) -> None:
+    """Rasa's HTTP API parses an empty text (tests/e2e/test_fuzz.py found a 500): it has
+    no features, so both classifiers skip it — confidence 0, for the fallback — while the
+    other messages of the batch are classified as usual."""
+    from bot.nlu.intent_classifier import IntentClassifier
+
+    featurize, message_for = featurizer
+    data = featurize(training_data(), train=True)
+    config = {**IntentClassifier.get_default_config(), "max_iter": 500}
+    classifier = IntentClassifier.create(config, storage_at(tmp_path / "ic"), Resource("ic"),
+                                         CONTEXT)
+    classifier.train(data)
+    selector = trained(tmp_path, featurize)
+    empty, question = Message(data={TEXT: ""}), message_for("发票 能 开 吗")
+    classifier.process([empty, question])
+    selector.process([empty, question])
+    assert empty.get("intent") == {"name": None, "confidence": 0.0}
+    assert empty.get("intent_ranking") == [] and empty.get("response_selector") is None
+    assert question.get("intent")["name"] == "faq" and question.get("response_selector")

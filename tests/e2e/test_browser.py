@@ -9,34 +9,13 @@ the conversation. Screenshots of both pages go to results/browser/.
 from __future__ import annotations
 
 import sqlite3
-from pathlib import Path
-from typing import Iterator
 
-import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from e2e.conftest import AGENT_USER, PROJECT_ROOT, STAFF_PASSWORD, STAFF_USER, Stack
 
-CHROMIUM = "/usr/bin/chromium"
 SHOTS = PROJECT_ROOT / "results" / "browser"
-# Flags for a closed network: no background calls home from the browser.
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 XSS = '<img src=x onerror="window.__xss=1">'
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail("chromium is missing: run `make browser`")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        yield launched
-        launched.close()
 
 
 def send(customer: Page, text: str) -> None:

@@ -6,6 +6,7 @@ import os
 import sqlite3
 import uuid
 
+import pytest
 import requests
 
 from bench.stack import web_session
@@ -139,6 +140,37 @@ def test_socketio_channel_answers(stack: Stack) -> None:
         assert "3,999" in first.get("text", "")
         client.emit("user_uttered", {"message": " ", "session_id": session})
         assert "空消息" in replies.get(timeout=30).get("text", "")
+    finally:
+        client.disconnect()
+
+
+def test_a_resent_socketio_message_is_handled_once(stack: Stack) -> None:
+    """What the widget does after a reconnect: the same message id again. The server
+    acknowledges it and does not handle it twice (bot/channels/delivery.py)."""
+    import queue
+
+    import socketio
+
+    replies: "queue.Queue[dict]" = queue.Queue()
+    client = socketio.Client(reconnection=False)
+    client.on("bot_uttered", lambda data: replies.put(data))
+    client.connect(stack.url, transports=["polling"], wait_timeout=10)
+    try:
+        session, _ = web_session(client)
+        payload = {"message": "小米14多少钱", "session_id": session,
+                   "message_id": uuid.uuid4().hex}
+        first = client.call("user_uttered", payload, timeout=60)
+        assert first == {"status": "received", "message_id": payload["message_id"]}
+        assert "3,999" in replies.get(timeout=30).get("text", "")
+        again = client.call("user_uttered", payload, timeout=60)
+        assert again == first
+        with pytest.raises(queue.Empty):
+            replies.get(timeout=3)  # no second answer
+        tracker = requests.get(f"{stack.url}/conversations/{session}/tracker",
+                               params={"token": TOKEN}, timeout=30).json()
+        users = [e for e in tracker["events"] if e["event"] == "user"]
+        assert [(e["text"], e["message_id"]) for e in users] == [
+            ("小米14多少钱", payload["message_id"])]
     finally:
         client.disconnect()
 

@@ -31,6 +31,36 @@ from bench.stack import (
 PRODUCTION_ENDPOINTS = PROJECT_ROOT / "endpoints.production.yml"
 # Rating and login posts per client address and minute, across the replicas.
 FORM_LIMIT = 6
+# Where each server says it is up: the Kubernetes probes use the same paths
+# (deploy/kubernetes/, checked by tests/deploy/test_kubernetes.py). Rasa listens only
+# once its model is loaded.
+RASA_HEALTH = "/"
+ACTIONS_HEALTH = "/health"
+ACTIONS_WEBHOOK = "/webhook"
+
+
+def profile_env(records_url: str, tracker_store_url: str, actions_url: str,
+                redis_port: int) -> Dict[str, str]:
+    """The production profile's variables as this test sets them (the Kubernetes
+    ConfigMap and Secret must provide the same names)."""
+    return {
+        "DATABASE_URL": records_url,
+        "TRACKER_STORE_URL": tracker_store_url,
+        "ACTION_SERVER_URL": actions_url,
+        "REDIS_HOST": "127.0.0.1",
+        "REDIS_PORT": str(redis_port),
+        "REDIS_DB": "0",
+        "REDIS_KEY_PREFIX": "scale",
+        "RASA_TELEMETRY_ENABLED": "false",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "STAFF_TOKEN_SECRET": "scale-test-token-secret-0123456789",
+        # Every simulated customer comes from loopback: no message limits here. The
+        # form limit is on, in Redis, shared by the replicas (test_rate_limits.py).
+        "RATE_LIMIT_ADDRESS_PER_MINUTE": "0",
+        "RATE_LIMIT_CONVERSATION_PER_MINUTE": "0",
+        "RATE_LIMIT_FORM_PER_MINUTE": str(FORM_LIMIT),
+        "RATE_LIMIT_STORE": "redis",
+    }
 
 
 class Cluster:
@@ -47,24 +77,11 @@ class Cluster:
         tracker_store_url = trackers_url.replace("postgresql+psycopg2://", "postgresql://")
         self.env = {
             **os.environ,
-            "DATABASE_URL": records_url,
-            "TRACKER_STORE_URL": tracker_store_url,
-            "ACTION_SERVER_URL": f"http://127.0.0.1:{self.nginx.actions_listen}/webhook",
-            "REDIS_HOST": "127.0.0.1",
-            "REDIS_PORT": str(self.redis.port),
-            "REDIS_DB": "0",
-            "REDIS_KEY_PREFIX": "scale",
-            "RASA_TELEMETRY_ENABLED": "false",
-            "TF_CPP_MIN_LOG_LEVEL": "2",
+            **profile_env(records_url, tracker_store_url,
+                          f"http://127.0.0.1:{self.nginx.actions_listen}{ACTIONS_WEBHOOK}",
+                          self.redis.port),
             "PYTHONPATH": str(PROJECT_ROOT),
             "STAFF_ACCOUNTS_FILE": str(workdir / "staff_accounts.yml"),
-            "STAFF_TOKEN_SECRET": "scale-test-token-secret-0123456789",
-            # Every simulated customer comes from loopback: no message limits here. The
-            # form limit is on, in Redis, shared by the replicas (test_rate_limits.py).
-            "RATE_LIMIT_ADDRESS_PER_MINUTE": "0",
-            "RATE_LIMIT_CONVERSATION_PER_MINUTE": "0",
-            "RATE_LIMIT_FORM_PER_MINUTE": str(FORM_LIMIT),
-            "RATE_LIMIT_STORE": "redis",
         }
         self.processes: List[subprocess.Popen] = []
         self.rasa: List[Optional[subprocess.Popen]] = [None] * size
@@ -97,7 +114,7 @@ class Cluster:
         for index in range(1, len(self.rasa_ports)):
             self.start_rasa(index)
         for port, process in zip(self.action_ports, actions, strict=True):
-            wait_for(f"http://127.0.0.1:{port}/health", 120, process)
+            wait_for(f"http://127.0.0.1:{port}{ACTIONS_HEALTH}", 120, process)
 
     def start_rasa(self, index: int) -> None:
         port = self.rasa_ports[index]
@@ -108,7 +125,7 @@ class Cluster:
              "--logging-config-file", str(LOGGING_CONFIG)],
             f"rasa-{port}.log",
         )
-        wait_for(f"http://127.0.0.1:{port}/status?token={TOKEN}", 240, self.rasa[index])
+        wait_for(f"http://127.0.0.1:{port}{RASA_HEALTH}", 240, self.rasa[index])
 
     def stop(self) -> None:
         for process in self.processes:

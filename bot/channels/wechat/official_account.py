@@ -28,8 +28,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import live
+from bot.channels.claims import DeliveryClaims
 from bot.channels.guard import guard
-from bot.channels.wechat.claims import DeliveryClaims
 from bot.channels.wechat.client import ApiError, OfficialAccountClient
 from bot.channels.wechat.crypto import CryptoError, MessageCrypto, signature_matches
 from bot.channels.wechat.dedup import RecentKeys

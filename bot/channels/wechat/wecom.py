@@ -36,8 +36,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import live
+from bot.channels.claims import DeliveryClaims
 from bot.channels.guard import guard
-from bot.channels.wechat.claims import DeliveryClaims
 from bot.channels.wechat.client import ApiError, WeComClient
 from bot.channels.wechat.crypto import CryptoError, MessageCrypto
 from bot.channels.wechat.messages import BadXml, parse_xml, render, split_text, turn_chunks

@@ -34,6 +34,11 @@
   const SESSION_KEY = "cs_session_id";
   // The server's signature of the session id: only the browser it was issued to has it.
   const TOKEN_KEY = "cs_session_token";
+  // Messages sent but not yet acknowledged by the server: resent after a reconnect or
+  // a reload, each with its own id, so none is lost and none handled twice.
+  const OUTBOX_KEY = "cs_outbox";
+  const ACK_TIMEOUT_MS = 30000;
+  const RETRY_MS = 3000;
   const HISTORY_KEY = "cs_history";
   const MAX_HISTORY = 200;
   const MAX_INPUT = 2000;
@@ -105,7 +110,8 @@
   const history = loadHistory();
   let socket = null;
   let confirmed = false; // session_confirm received on the current connection
-  let pending = []; // user_uttered payloads waiting for a confirmed session
+  let outbox = loadOutbox(); // [{ message, message_id }] not yet acknowledged
+  let retryTimer = null;
   let typingTimer = null;
   let unread = 0;
   let ui = null;
@@ -442,16 +448,61 @@
 
   // ---------------------------------------------------------------- sending
 
-  function deliver(payload) {
-    if (socket && socket.connected && confirmed) socket.emit("user_uttered", payload);
-    else pending.push(payload);
+  function newMessageId() {
+    const bytes = window.crypto.getRandomValues(new Uint8Array(16));
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
   }
 
-  function flushPending() {
-    const queued = pending;
-    pending = [];
-    // Typed before the session was confirmed: they belong to the confirmed one.
-    queued.forEach((payload) => deliver({ ...payload, session_id: sessionId }));
+  function loadOutbox() {
+    try {
+      const items = JSON.parse(store.get(OUTBOX_KEY) || "[]");
+      return Array.isArray(items)
+        ? items.filter((item) => item && typeof item.message === "string" && typeof item.message_id === "string")
+        : [];
+    } catch {
+      return [];
+    }
+  }
+
+  function saveOutbox() {
+    store.set(OUTBOX_KEY, JSON.stringify(outbox));
+  }
+
+  /** Sends one outbox entry; it leaves the outbox only when the server acknowledges it. */
+  function emit(entry) {
+    if (!(socket && socket.connected && confirmed)) return;
+    const payload = { message: entry.message, message_id: entry.message_id, session_id: sessionId };
+    socket.timeout(ACK_TIMEOUT_MS).emit("user_uttered", payload, (error, reply) => {
+      const status = reply && reply.status;
+      if (!error && (status === "received" || status === "refused")) {
+        outbox = outbox.filter((item) => item.message_id !== entry.message_id);
+        saveOutbox();
+      } else {
+        // No answer in time, or still being handled elsewhere: try again shortly.
+        scheduleRetry();
+      }
+    });
+  }
+
+  function scheduleRetry() {
+    if (retryTimer) return;
+    retryTimer = window.setTimeout(() => {
+      retryTimer = null;
+      flushOutbox();
+    }, RETRY_MS);
+  }
+
+  function deliver(message) {
+    const entry = { message, message_id: newMessageId() };
+    outbox.push(entry);
+    saveOutbox();
+    emit(entry);
+  }
+
+  /** Every unacknowledged message, in order (typed before the session was confirmed,
+   * or while the server was away); the server drops what it already handled. */
+  function flushOutbox() {
+    outbox.forEach(emit);
   }
 
   /**
@@ -464,7 +515,7 @@
     disableQuickReplies();
     const bubble = shown != null ? String(shown) : message;
     addEntry({ from: "user", text: bubble, buttons: [], staff: null, ts: Date.now() });
-    deliver({ message, session_id: sessionId });
+    deliver(message);
     setTyping(true);
     return true;
   }
@@ -506,7 +557,8 @@
     forgetSession();
     history.length = 0;
     saveHistory();
-    pending = [];
+    outbox = [];
+    saveOutbox();
     setTyping(false);
     closeRating();
     renderHistory();
@@ -615,7 +667,7 @@
     store.set(SESSION_KEY, id);
     store.set(TOKEN_KEY, token);
     confirmed = true;
-    flushPending();
+    flushOutbox();
   }
 
   function connect(io) {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -62,3 +62,19 @@ def prune_channel_messages(*, session: Session, channel: str, before: datetime) 
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount or 0)
+
+
+def retake_channel_message(
+    *, session: Session, channel: str, msg_id: str, older_than: datetime,
+    now: Optional[datetime] = None,
+) -> bool:
+    """Takes over a message claimed before `older_than` (its taker died before
+    finishing): True for exactly one caller, whichever process asks first."""
+    result = session.execute(
+        update(ChannelMessage)
+        .where(ChannelMessage.channel == channel, ChannelMessage.msg_id == msg_id,
+               ChannelMessage.received_at < older_than)
+        .values(received_at=now or deadlines.utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0) == 1

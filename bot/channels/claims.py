@@ -1,8 +1,8 @@
-"""Platform messages already taken, claimed in the shared database.
+"""Messages already taken, claimed in the shared database.
 
-Several Rasa servers may receive the same WeChat retry or sync the same WeCom
-messages: the primary key of `channel_messages` decides which one answers. Old
-claims are pruned now and then (the platforms never resend them).
+Several Rasa servers may receive the same WeChat retry, sync the same WeCom messages
+or get a web chat message the widget resent: the primary key of `channel_messages`
+decides which one answers. Old claims are pruned now and then (nobody resends them).
 """
 
 from __future__ import annotations
@@ -22,6 +22,17 @@ def _claim(channel: str, key: str) -> bool:
     with session_scope() as session:
         return repository.channels.claim_channel_message(session=session, channel=channel,
                                                 msg_id=key[:128])
+
+
+def _retake(channel: str, key: str, older_than: timedelta) -> bool:
+    from shop import deadlines
+    from shop.db import repository
+    from shop.db.engine import session_scope
+
+    with session_scope() as session:
+        return repository.channels.retake_channel_message(
+            session=session, channel=channel, msg_id=key[:128],
+            older_than=deadlines.utcnow() - older_than)
 
 
 def _prune(channel: str, keep: timedelta) -> int:
@@ -49,3 +60,7 @@ class DeliveryClaims:
             self._pruned_at = self._clock()
             await asyncio.to_thread(_prune, self.channel, self.keep)
         return await asyncio.to_thread(_claim, self.channel, key)
+
+    async def retake(self, key: str, older_than: timedelta) -> bool:
+        """Takes over a claim older than `older_than` (its taker died): one caller wins."""
+        return await asyncio.to_thread(_retake, self.channel, key, older_than)

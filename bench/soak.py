@@ -1,0 +1,215 @@
+"""`make soak`: the assistant under steady load for a long time, watched for leaks.
+
+    python -m bench.soak                       # 30 minutes, a sample every 30 s
+    SOAK_MINUTES=4 SOAK_SAMPLE_SECONDS=10 python -m bench.soak   # what CI runs
+
+One machine as `make run` has it (SQLite records and tracker store), simulated
+customers over REST at about half the measured capacity (bench.load, paced), and
+every SOAK_SAMPLE_SECONDS: the resident memory and the open file descriptors of the
+Rasa server and the action server (each process tree), their open database
+connections (descriptors on the SQLite files), and the p99 latency of the window.
+The first SOAK_WARMUP share of the run is warm-up (caches filling, the first review
+scan). After it the run fails when
+- a process's memory grows by more than 5 % (median of the last two samples against
+  the first two after warm-up),
+- descriptors or database connections grow by more than a few (a leak grows without
+  bound; a pool settles),
+- the p99 latency of the second half after warm-up is more than 20 % above the first
+  half's (and more than 25 ms: at tens of milliseconds a 20 % swing is scheduling
+  noise on two shared cores).
+Writes bench/results/<time>-soak.{json,md,png} and prints the table.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+from bench.load import Customers, LevelResult, Sample
+from bench.machine import _tree, describe, tree_rss_mb
+from bench.run import apology_text
+from bench.stack import PROJECT_ROOT, running_stack
+
+RESULTS = PROJECT_ROOT / "bench" / "results"
+# Half of the measured capacity (README, Performance: 69 msg/s at 20 customers).
+CUSTOMERS = int(os.environ.get("SOAK_CUSTOMERS", "20"))
+RATE = float(os.environ.get("SOAK_RATE", "35"))
+MEMORY_GROWTH = 0.05
+DESCRIPTOR_GROWTH = 10
+CONNECTION_GROWTH = 2
+P99_DRIFT = 0.20
+P99_NOISE_MS = 25.0
+
+
+@dataclass
+class Point:
+    """One sample of every watched process, and the latency of its window."""
+
+    at_s: float
+    rss_mb: Dict[str, float] = field(default_factory=dict)
+    descriptors: Dict[str, int] = field(default_factory=dict)
+    db_connections: Dict[str, int] = field(default_factory=dict)
+    messages: int = 0
+    errors: int = 0
+    p99_ms: Optional[float] = None
+
+
+def _descriptors(pid: int) -> List[str]:
+    """Targets of the open descriptors of a process tree (gone processes skipped)."""
+    targets = []
+    for member in _tree(pid):
+        folder = Path(f"/proc/{member}/fd")
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            continue
+        for name in names:
+            try:
+                targets.append(os.readlink(folder / name))
+            except OSError:
+                continue
+    return targets
+
+
+def _p99(samples: List[Sample]) -> Optional[float]:
+    latencies = sorted(s.latency_s * 1000 for s in samples if s.error is None)
+    if not latencies:
+        return None
+    return latencies[min(len(latencies) - 1, int(round(0.99 * (len(latencies) - 1))))]
+
+
+def sample(pids: Dict[str, int], level: LevelResult, seen: int, started: float) -> Point:
+    point = Point(at_s=round(time.perf_counter() - started, 1))
+    for name, pid in pids.items():
+        targets = _descriptors(pid)
+        point.rss_mb[name] = round(tree_rss_mb(pid), 1)
+        point.descriptors[name] = len(targets)
+        point.db_connections[name] = sum(1 for t in targets if t.endswith(".db"))
+    window = level.samples[seen:]
+    point.messages = len(window)
+    point.errors = sum(1 for s in window if s.error)
+    point.p99_ms = _p99(window)
+    return point
+
+
+def verdict(points: List[Point], level: LevelResult, warmup: float) -> Dict[str, Any]:
+    """The checks after warm-up: {check: {value, limit, ok}}."""
+    steady = points[max(1, int(len(points) * warmup)):]
+    if len(steady) < 4:
+        raise ValueError("too few samples after warm-up: run longer")
+    checks: Dict[str, Any] = {}
+    for name in steady[0].rss_mb:
+        first = statistics.median(p.rss_mb[name] for p in steady[:2])
+        last = statistics.median(p.rss_mb[name] for p in steady[-2:])
+        growth = last / first - 1
+        checks[f"memory growth, {name}"] = {
+            "value": f"{first:.0f} → {last:.0f} MB ({growth:+.1%})",
+            "limit": f"≤ {MEMORY_GROWTH:+.0%}", "ok": growth <= MEMORY_GROWTH}
+        for kind, limit in (("descriptors", DESCRIPTOR_GROWTH),
+                            ("db_connections", CONNECTION_GROWTH)):
+            start = min(getattr(p, kind)[name] for p in steady[:2])
+            end = max(getattr(p, kind)[name] for p in steady[-2:])
+            checks[f"{kind.replace('_', ' ')}, {name}"] = {
+                "value": f"{start} → {end}", "limit": f"≤ +{limit}", "ok": end - start <= limit}
+    begin, end = steady[0].at_s, steady[-1].at_s
+    middle = (begin + end) / 2
+    window = [s for s in level.samples if s.started - level.started >= begin]
+    halves = [[s for s in window if s.started - level.started < middle],
+              [s for s in window if s.started - level.started >= middle]]
+    p99s = [_p99(h) or 0.0 for h in halves]
+    allowed = max(p99s[0] * (1 + P99_DRIFT), p99s[0] + P99_NOISE_MS)
+    checks["p99 drift"] = {"value": f"{p99s[0]:.0f} → {p99s[1]:.0f} ms",
+                           "limit": f"≤ {allowed:.0f} ms", "ok": p99s[1] <= allowed}
+    errors = sum(1 for s in window if s.error)
+    checks["errors"] = {"value": f"{errors} of {len(window)}", "limit": "0", "ok": errors == 0}
+    return checks
+
+
+def chart(points: List[Point], path: Path) -> None:
+    """Memory, descriptors and p99 over time, one panel each."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    times = [p.at_s / 60 for p in points]
+    figure, axes = plt.subplots(3, 1, figsize=(8, 8), sharex=True)
+    for name in points[0].rss_mb:
+        axes[0].plot(times, [p.rss_mb[name] for p in points], label=name)
+        axes[1].plot(times, [p.descriptors[name] for p in points], label=name)
+    axes[2].plot(times, [p.p99_ms or 0 for p in points], label="p99")
+    for axis, label in zip(axes, ("RSS (MB)", "open descriptors", "p99 (ms)"), strict=True):
+        axis.set_ylabel(label)
+        axis.legend(loc="upper left")
+        axis.grid(alpha=0.3)
+    axes[2].set_xlabel("minutes")
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+
+
+def table(checks: Dict[str, Any]) -> str:
+    lines = ["| check | measured | limit | |", "|---|---|---|---|"]
+    for name, check in checks.items():
+        lines.append(f"| {name} | {check['value']} | {check['limit']} | "
+                     f"{'ok' if check['ok'] else 'FAIL'} |")
+    return "\n".join(lines)
+
+
+def run(minutes: float, every: float, warmup: float) -> int:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix="soak-"))
+    # The review scan reads every new tracker event (issue 16 found memory growing at
+    # its first run): once a minute here, so even a short soak sees it run.
+    with running_stack(workdir, extra_env={"REVIEW_SCAN_SECONDS": "60"}) as stack:
+        customers = Customers(stack.url, apology_text())
+        asyncio.run(customers.warm_up())
+        pids = {"rasa": stack.rasa.pid, "actions": stack.actions.pid}  # type: ignore[union-attr]
+        level = LevelResult(CUSTOMERS, RATE)  # filled by the load thread as it runs
+        thread = threading.Thread(
+            target=lambda: asyncio.run(customers.run(CUSTOMERS, minutes * 60, RATE, level)),
+            name="soak-load", daemon=True)
+        started = time.perf_counter()
+        thread.start()
+        points: List[Point] = []
+        seen = 0
+        while thread.is_alive():
+            thread.join(timeout=every)
+            point = sample(pids, level, seen, started)
+            seen += point.messages
+            points.append(point)
+            print(f"  {point.at_s:6.0f} s  rss {point.rss_mb}  fds {point.descriptors}  "
+                  f"p99 {point.p99_ms and round(point.p99_ms)} ms  msgs {point.messages}",
+                  flush=True)
+    checks = verdict(points, level, warmup)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    report = {"machine": describe(), "minutes": minutes, "sample_seconds": every,
+              "customers": CUSTOMERS, "rate": RATE, "warmup_share": warmup,
+              "points": [asdict(p) for p in points], "checks": checks}
+    (RESULTS / f"{stamp}-soak.json").write_text(json.dumps(report, ensure_ascii=False,
+                                                           indent=1), encoding="utf-8")
+    markdown = table(checks)
+    (RESULTS / f"{stamp}-soak.md").write_text(markdown + "\n", encoding="utf-8")
+    chart(points, RESULTS / f"{stamp}-soak.png")
+    print(markdown)
+    failed = [name for name, check in checks.items() if not check["ok"]]
+    print("soak: " + ("FAIL: " + ", ".join(failed) if failed else "all checks passed"))
+    return 1 if failed else 0
+
+
+def main() -> int:
+    return run(float(os.environ.get("SOAK_MINUTES", "30")),
+               float(os.environ.get("SOAK_SAMPLE_SECONDS", "30")),
+               float(os.environ.get("SOAK_WARMUP", "0.25")))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

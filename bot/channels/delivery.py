@@ -1,0 +1,86 @@
+"""Exactly-once delivery of web chat messages.
+
+The widget gives every message an id and resends what the server has not
+acknowledged after it reconnects (bot/web/static/widget.js); a message typed while
+its server is dying therefore arrives again, possibly at another replica. Here each
+(session, message id) is claimed in the shared database (`channel_messages`, the
+primary key decides between replicas) before it is processed, and the message keeps
+its id in the tracker (Rasa's `message_id`):
+
+- first claim: processed;
+- claimed before and in the tracker: a duplicate, acknowledged and not processed;
+- claimed before, not in the tracker, the claim older than STALE_SECONDS: its taker
+  died before storing it; taken over and processed (one replica wins the takeover);
+- claimed before, not in the tracker, recently: still being processed elsewhere;
+  the widget is told to try again shortly.
+
+With the database down a message is processed rather than refused: a possible
+duplicate beats a lost message.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import timedelta
+from typing import Any, Optional
+
+from rasa.shared.core.events import UserUttered
+
+from bot.channels.claims import DeliveryClaims
+
+logger = logging.getLogger(__name__)
+
+CHANNEL = "web"
+# Longer than any normal turn (actions time out at 10 s); shorter than a customer's
+# patience.
+STALE_SECONDS = 15.0
+MESSAGE_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+# A resend comes within minutes (a reconnect); a day of claims is plenty.
+KEEP = timedelta(days=1)
+
+PROCESS = "process"
+DUPLICATE = "duplicate"
+IN_PROGRESS = "in_progress"
+
+
+def message_id_of(data: Any) -> Optional[str]:
+    """The client's id of a message, if well-formed (older widgets send none)."""
+    value = data.get("message_id") if isinstance(data, dict) else None
+    return value if isinstance(value, str) and MESSAGE_ID.match(value) else None
+
+
+_claims: Optional[DeliveryClaims] = None
+
+
+def claims() -> DeliveryClaims:
+    global _claims
+    if _claims is None:
+        _claims = DeliveryClaims(CHANNEL, KEEP)
+    return _claims
+
+
+async def stored(agent: Any, session_id: str, message_id: str) -> bool:
+    """Whether the conversation's tracker holds a user message with this id."""
+    tracker = await agent.tracker_store.retrieve(session_id)
+    return tracker is not None and any(
+        isinstance(e, UserUttered) and e.message_id == message_id for e in tracker.events)
+
+
+async def admit(agent: Any, session_id: str, message_id: str) -> str:
+    """PROCESS, DUPLICATE or IN_PROGRESS for a message of the web chat."""
+    key = f"{session_id}:{message_id}"
+    try:
+        if await claims().claim(key):
+            return PROCESS
+        if await stored(agent, session_id, message_id):
+            logger.info("Web chat: a resent message was already handled; not again")
+            return DUPLICATE
+        if await claims().retake(key, timedelta(seconds=STALE_SECONDS)):
+            logger.warning("Web chat: a message whose first delivery never finished is "
+                           "processed now")
+            return PROCESS
+        return IN_PROGRESS
+    except Exception:
+        logger.exception("Web chat: message claims unavailable; processing anyway")
+        return PROCESS
