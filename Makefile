@@ -30,7 +30,7 @@ TRAIN_INPUTS := config.yml domain.yml knowledge/catalogue.yml knowledge/faq.yml 
   bot/nlu/normalizer.py bot/nlu/entity_ruler.py bot/nlu/userdict.py bot/nlu/features.py \
   bot/nlu/intent_classifier.py bot/nlu/faq_selector.py bot/nlu/linear_model.py $(shell find data -type f -name '*.yml')
 
-.PHONY: help install dictionary web browser seed train run shell practice practice-report report test lint pytest validate test-practice test-stories test-nlu test-e2e test-security test-scale test-deploy soak test-soak nginx bench bench-pipelines backup restore forget retention review-scan review-export review-recheck clean
+.PHONY: help install dictionary web browser seed train run shell practice practice-report report test lint pytest validate test-practice test-stories test-nlu test-e2e test-security test-scale test-deploy soak test-soak bench-faults nginx bench bench-pipelines backup restore forget retention review-scan review-export review-recheck clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -88,9 +88,12 @@ bench: $(MODEL) ## Benchmark: NLU vs baseline, latency/throughput, cold start, m
 soak: $(MODEL) ## Soak: half-capacity load for SOAK_MINUTES (30), memory/descriptors/p99 watched
 	@$(ENV) $(PY) -m bench.soak
 
-test-soak: $(MODEL) ## The soak, short (4 minutes, a sample every 10 s), as CI runs it
-	@$(ENV) SOAK_MINUTES=$${SOAK_MINUTES:-4} SOAK_SAMPLE_SECONDS=$${SOAK_SAMPLE_SECONDS:-10} \
-	  $(PY) -m bench.soak
+test-soak: $(MODEL) ## The soak, short (5 minutes, the first half warm-up), as CI runs it
+	@$(ENV) SOAK_MINUTES=$${SOAK_MINUTES:-5} SOAK_SAMPLE_SECONDS=$${SOAK_SAMPLE_SECONDS:-10} \
+	  SOAK_WARMUP=$${SOAK_WARMUP:-0.5} $(PY) -m bench.soak
+
+bench-faults: $(MODEL) nginx ## Faults under load in the production profile: lost/duplicated messages, recovery (~4 min)
+	@$(ENV) $(PY) -m bench.faults
 
 bench-pipelines: $(MODEL) ## Train each candidate NLU pipeline, score both held-out sets as served (~10 min)
 	@$(ENV) $(PY) -m bench.pipelines
@@ -157,7 +160,7 @@ test-practice: $(STAMP) ## Practice-mode technique classifier on its held-out se
 	@$(ENV) $(PY) scripts/check_techniques.py tests/practice/technique_test.yml \
 	  --min-f1 $(TECHNIQUE_MIN_F1)
 
-test: lint pytest validate test-practice test-stories test-nlu test-deploy test-e2e test-security test-scale ## Everything CI runs
+test: lint pytest validate test-practice test-stories test-nlu test-deploy test-e2e test-security test-scale test-soak ## Everything CI runs
 	@echo "==> all checks passed"
 
 clean: ## Remove generated files (models, results, dictionary, vendored JS); keeps .venv, var/

@@ -11,6 +11,7 @@ from __future__ import annotations
 import glob
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -187,6 +188,11 @@ class Nginx:
         )
         _wait_port(self.rasa_listen, self.process)
         return self
+
+    def reload(self) -> None:
+        """SIGHUP to the master: new workers take over, old ones finish their requests."""
+        if self.process is not None and self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGHUP)
 
     def stop(self) -> None:
         stop(self.process)

@@ -1,8 +1,10 @@
 """Exactly-once delivery of web chat messages.
 
 The widget gives every message an id and resends what the server has not
-acknowledged after it reconnects (bot/web/static/widget.js); a message typed while
-its server is dying therefore arrives again, possibly at another replica. Here each
+acknowledged after it reconnects (bot/web/static/widget.js), and a REST integration
+may send `message_id` and retry a request whose answer it did not get (nginx retries a
+failed POST on the other replica too); a message sent while its server is dying
+therefore arrives again, possibly at another replica. Here each
 (session, message id) is claimed in the shared database (`channel_messages`, the
 primary key decides between replicas) before it is processed, and the message keeps
 its id in the tracker (Rasa's `message_id`):
@@ -20,12 +22,14 @@ duplicate beats a lost message.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from datetime import timedelta
-from typing import Any, Optional
+from typing import Any, Awaitable, Callable, Dict, List, Optional
 
-from rasa.shared.core.events import UserUttered
+from rasa.core.channels.channel import UserMessage
+from rasa.shared.core.events import BotUttered, UserUttered
 
 from bot.channels.claims import DeliveryClaims
 
@@ -84,3 +88,46 @@ async def admit(agent: Any, session_id: str, message_id: str) -> str:
     except Exception:
         logger.exception("Web chat: message claims unavailable; processing anyway")
         return PROCESS
+
+
+# The keys of a stored bot message that Rasa's REST channel returns.
+REPLY_KEYS = ("buttons", "image", "custom", "attachment", "elements", "quick_replies")
+# How often a resent REST message checks whether its first delivery finished.
+POLL_SECONDS = 0.5
+
+
+async def replies(agent: Any, session_id: str, message_id: str) -> List[Dict[str, Any]]:
+    """The bot's answer to a stored message, as messages for an output channel."""
+    tracker = await agent.tracker_store.retrieve(session_id)
+    found, answer = False, []
+    for event in tracker.events if tracker is not None else []:
+        if isinstance(event, UserUttered):
+            if found:
+                break
+            found = event.message_id == message_id
+        elif found and isinstance(event, BotUttered):
+            reply: Dict[str, Any] = {}
+            if event.text:
+                reply["text"] = event.text
+            reply.update({k: v for k, v in (event.data or {}).items()
+                          if k in REPLY_KEYS and v})
+            answer.append(reply)
+    return answer
+
+
+async def handle_once(agent: Any, message: UserMessage, message_id: str,
+                      handle: Callable[[UserMessage], Awaitable[Any]]) -> None:
+    """Handles a REST message with a client id once: a resend gets the stored answer,
+    and one that arrives while the first delivery is still being handled waits for it
+    (or, when that delivery died, takes it over)."""
+    message.message_id = message_id
+    while True:
+        outcome = await admit(agent, message.sender_id, message_id)
+        if outcome == PROCESS:
+            await handle(message)
+            return
+        if outcome == DUPLICATE:
+            for reply in await replies(agent, message.sender_id, message_id):
+                await message.output_channel.send_response(message.sender_id, reply)
+            return
+        await asyncio.sleep(POLL_SECONDS)

@@ -2,7 +2,11 @@
 
 REST is for server-to-server integrations: with REST_TOKEN set (required in
 production) a message needs `Authorization: Bearer <REST_TOKEN>`; ids of other
-channels' conversations (wechat:, wecom:) are refused (bot/channels/errors.py)."""
+channels' conversations (wechat:, wecom:) are refused (bot/channels/errors.py).
+
+An integration may give each message a `message_id` (8–64 letters, digits, - or _)
+and resend it when the answer did not arrive: it is handled once, and the resend
+gets the stored answer (bot/channels/delivery.py)."""
 
 from __future__ import annotations
 
@@ -16,12 +20,15 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels import errors, limits
+from bot.channels import delivery, errors, limits
 from bot.channels.client import stamped
 from bot.channels.guard import guard
 from shop.config import settings
 
 logger = logging.getLogger(__name__)
+
+# Carries the integration's message id from the request to the message handler.
+MESSAGE_ID_KEY = "rest_message_id"
 
 
 class GuardedRestInput(RestInput):
@@ -32,18 +39,37 @@ class GuardedRestInput(RestInput):
         return "rest"
 
     def get_metadata(self, request: Request) -> Optional[Dict[Text, Any]]:
-        """The client's address (from the connection) for the shared order-check limits."""
-        return stamped(None, request)
+        """The client's address (from the connection) for the shared order-check limits,
+        and the message id the integration gave (read back in `_once`)."""
+        metadata = stamped(None, request)
+        message_id = delivery.message_id_of(request.json)
+        if message_id:
+            metadata[MESSAGE_ID_KEY] = message_id
+        return metadata
 
     def blueprint(
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> Blueprint:
-        blueprint = super().blueprint(guard(on_new_message))
+        handle = guard(on_new_message)
+
+        async def once(message: UserMessage) -> None:
+            message_id = (message.metadata or {}).pop(MESSAGE_ID_KEY, None)
+            if message_id is None:
+                await handle(message)
+                return
+            await delivery.handle_once(self._app.ctx.agent, message, message_id, handle)
+
+        blueprint = super().blueprint(once)
+        blueprint.listener("before_server_start")(self._remember_app)
         # Malformed bodies → 400, unexpected errors → polite JSON (bot/channels/errors.py).
         blueprint.listener("before_server_start")(errors.installer)
         blueprint.listener("before_server_start")(limits.installer)  # 429 past the limits
         blueprint.middleware("request")(require_token)
         return blueprint
+
+
+    async def _remember_app(self, app: Any, _loop: Any) -> None:
+        self._app = app  # its agent's tracker store tells a resend from a new message
 
 
 async def require_token(request: Request) -> Optional[HTTPResponse]:

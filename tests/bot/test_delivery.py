@@ -78,3 +78,61 @@ def test_the_database_down_means_processing_not_losing(agent, monkeypatch, caplo
 ])
 def test_message_ids_are_checked(data, expected):
     assert delivery.message_id_of(data) == expected
+
+
+# ------------------------------------------------------------------ REST resends
+
+
+def rest_message(text: str = "小米14多少钱"):
+    from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+    return UserMessage(text, CollectingOutputChannel(), "s1", input_channel="rest")
+
+
+def answered(agent: SimpleNamespace, message_id: str, text: str) -> None:
+    from rasa.shared.core.events import BotUttered
+    agent.tracker_store.events += [
+        UserUttered("小米14多少钱", message_id=message_id),
+        BotUttered(text, data={"buttons": [{"title": "转人工", "payload": "/request_human"}]}),
+        UserUttered("谢谢", message_id="m-later-000"),
+        BotUttered("不客气"),
+    ]
+
+
+def test_a_rest_resend_gets_the_stored_answer_without_handling_it_again(agent):
+    handled = []
+
+    async def handle(message) -> None:
+        handled.append(message.message_id)
+
+    first = rest_message()
+    asyncio.run(delivery.handle_once(agent, first, "m-0000000001", handle))
+    assert handled == ["m-0000000001"] and first.message_id == "m-0000000001"
+    answered(agent, "m-0000000001", "小米14现在售价 3,999 元")
+    again = rest_message()
+    asyncio.run(delivery.handle_once(agent, again, "m-0000000001", handle))
+    assert handled == ["m-0000000001"]  # not handled twice
+    assert again.output_channel.messages == [{
+        "recipient_id": "s1", "text": "小米14现在售价 3,999 元",
+        "buttons": [{"title": "转人工", "payload": "/request_human"}]}]
+
+
+def test_a_rest_resend_during_the_first_delivery_waits_for_its_answer(agent, monkeypatch):
+    monkeypatch.setattr(delivery, "POLL_SECONDS", 0.05)
+    handled = []
+
+    async def handle(message) -> None:
+        handled.append(message.message_id)
+
+    async def scenario() -> list:
+        assert await delivery.admit(agent, "s1", "m-0000000001") == delivery.PROCESS
+        resend = rest_message()
+        waiting = asyncio.create_task(
+            delivery.handle_once(agent, resend, "m-0000000001", handle))
+        await asyncio.sleep(0.3)
+        assert not waiting.done()  # the first delivery is still being handled
+        answered(agent, "m-0000000001", "3,999 元")
+        await asyncio.wait_for(waiting, 5)
+        return resend.output_channel.messages
+
+    messages = asyncio.run(scenario())
+    assert handled == [] and [m["text"] for m in messages] == ["3,999 元"]

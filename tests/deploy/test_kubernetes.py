@@ -13,14 +13,14 @@ from typing import Any, Dict, List, Set
 
 import pytest
 import yaml
-from scale.conftest import (
+
+from bench.cluster import (
     ACTIONS_HEALTH,
     ACTIONS_WEBHOOK,
     PRODUCTION_ENDPOINTS,
     RASA_HEALTH,
     profile_env,
 )
-
 from bench.stack import LOGGING_CONFIG, MODEL, PROJECT_ROOT
 
 KUBERNETES_VERSION = "1.30.0"

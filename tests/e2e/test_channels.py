@@ -175,6 +175,25 @@ def test_a_resent_socketio_message_is_handled_once(stack: Stack) -> None:
         client.disconnect()
 
 
+def test_a_resent_rest_message_is_handled_once_and_gets_the_same_answer(stack: Stack) -> None:
+    """An integration that did not get its answer sends the message again with the same
+    message_id: the answer comes back, the message is not handled twice."""
+    me = sender()
+    body = {"sender": me, "message": "风尊空调多少钱", "message_id": uuid.uuid4().hex}
+    url = f"{stack.url}/webhooks/rest/webhook"
+    first = requests.post(url, json=body, timeout=60)
+    again = requests.post(url, json=body, timeout=60)
+    assert first.status_code == again.status_code == 200
+    assert "2,999" in first.text and again.json() == first.json()
+    other_id = uuid.uuid4().hex
+    other = requests.post(url, json={**body, "message_id": other_id}, timeout=60)
+    assert "2,999" in other.text  # a new id is a new message
+    tracker = requests.get(f"{stack.url}/conversations/{me}/tracker",
+                           params={"token": TOKEN}, timeout=30).json()
+    ids = [e["message_id"] for e in tracker["events"] if e["event"] == "user"]
+    assert ids == [body["message_id"], other_id]
+
+
 def test_staff_api_and_live_feed_require_a_token(stack: Stack) -> None:
     import socketio
 

@@ -1,0 +1,249 @@
+"""Faults injected while customers are chatting, and what happened to every message.
+
+    python -m bench.faults            # make bench-faults: every fault in turn
+    FAULTS=rasa python -m bench.faults
+
+The production profile (bench/cluster.py: 2 Rasa servers, 2 action servers, nginx,
+PostgreSQL, Redis) under steady load over REST through nginx: CUSTOMERS simulated
+customers in multi-turn conversations at about half the measured capacity. Each
+message carries a `message_id` and is retried (same id) after a 5xx, a refused
+connection or a timeout, as an integration would. While the load runs, each fault in
+turn: kill -9 of a Rasa server (then restart), kill -9 of an action server (then
+restart), a PostgreSQL restart (pg_ctlcluster, when this user may), a Redis restart,
+an nginx reload — with a quiet period in between.
+
+Per fault: messages sent, answered, retried, lost (a sent message that is in no
+tracker), duplicated (a message id stored twice), the error rate (failed after
+retries) and p99 latency during the fault, and the time until answers were normal
+again. Results: bench/results/<time>-faults.{json,md}, printed as a table.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+import requests
+
+from bench.cluster import MODEL, Cluster
+from bench.stack import PROJECT_ROOT
+
+RESULTS = PROJECT_ROOT / "bench" / "results"
+CUSTOMERS = int(os.environ.get("FAULT_CUSTOMERS", "20"))
+# Seconds between one customer's messages: 20 customers ≈ 20 msg/s, under half the
+# two-server capacity on this machine.
+THINK_SECONDS = float(os.environ.get("FAULT_THINK_SECONDS", "1.0"))
+ATTEMPTS = 8
+BACKOFF_SECONDS = 0.5
+TIMEOUT_SECONDS = 30.0
+CONVERSATION = ("你好", "风尊空调多少钱", "保修几年", "有货吗", "小米14多少钱", "谢谢")
+
+
+@dataclass
+class Message:
+    sender: str
+    message_id: str
+    sent_at: float
+    latency_s: float = 0.0
+    retries: int = 0
+    answered: bool = False
+
+
+@dataclass
+class Load:
+    """Customers talking through nginx, each message retried until answered."""
+
+    url: str
+    customers: int = CUSTOMERS
+    messages: List[Message] = field(default_factory=list)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _threads: List[threading.Thread] = field(default_factory=list)
+    started: float = 0.0
+
+    def _send(self, http: requests.Session, message: Message, text: str) -> None:
+        for attempt in range(ATTEMPTS):
+            try:
+                reply = http.post(f"{self.url}/webhooks/rest/webhook", timeout=TIMEOUT_SECONDS,
+                                  json={"sender": message.sender, "message": text,
+                                        "message_id": message.message_id})
+                if reply.status_code == 200 and reply.json():
+                    message.answered = True
+                    return
+            except (requests.RequestException, ValueError):
+                pass
+            message.retries = attempt + 1
+            time.sleep(BACKOFF_SECONDS * (attempt + 1))
+
+    def _customer(self, seed: int) -> None:
+        rng = random.Random(seed)
+        http = requests.Session()
+        while not self._stop.is_set():
+            sender = f"fault-{seed}-{uuid.uuid4().hex[:10]}"
+            for text in CONVERSATION:
+                if self._stop.is_set():
+                    return
+                message = Message(sender, uuid.uuid4().hex, time.perf_counter() - self.started)
+                self.messages.append(message)
+                began = time.perf_counter()
+                self._send(http, message, text)
+                message.latency_s = time.perf_counter() - began
+                self._stop.wait(THINK_SECONDS * (0.5 + rng.random()))
+
+    def start(self) -> None:
+        self.started = time.perf_counter()
+        self._threads = [threading.Thread(target=self._customer, args=(n,), daemon=True)
+                         for n in range(self.customers)]
+        for thread in self._threads:
+            thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=ATTEMPTS * (TIMEOUT_SECONDS + BACKOFF_SECONDS * ATTEMPTS))
+
+    def now(self) -> float:
+        return time.perf_counter() - self.started
+
+
+def stored_ids(cluster: Cluster, senders: List[str]) -> Counter:
+    """How often each message id is stored as a user message, over all conversations."""
+    found: Counter = Counter()
+    for sender in senders:
+        for event in cluster.tracker(sender).get("events", []):
+            if event.get("event") == "user" and event.get("message_id"):
+                found[event["message_id"]] += 1
+    return found
+
+
+def _p99(values: List[float]) -> Optional[float]:
+    if not values:
+        return None
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(0.99 * (len(values) - 1))))]
+
+
+def summary(load: Load, stored: Counter, begin: float, end: float,
+            recovered_at: Optional[float]) -> Dict[str, Any]:
+    """What happened to the messages sent in [begin, end)."""
+    window = [m for m in load.messages if begin <= m.sent_at < end]
+    lost = [m for m in window if stored[m.message_id] == 0]
+    doubled = [m for m in window if stored[m.message_id] > 1]
+    failed = [m for m in window if not m.answered]
+    return {
+        "sent": len(window), "answered": len(window) - len(failed),
+        "retried": sum(1 for m in window if m.retries), "lost": len(lost),
+        "duplicated": len(doubled),
+        "error_rate": round(len(failed) / len(window), 4) if window else 0.0,
+        "p99_ms": round((_p99([m.latency_s for m in window]) or 0) * 1000),
+        "recovery_s": None if recovered_at is None else round(max(0.0, recovered_at - begin), 1),
+    }
+
+
+def recovery(load: Load, after: float, normal_s: float = 2.0) -> Optional[float]:
+    """When answers were normal again: the first message sent after `after` from which
+    on every message was answered without a retry in under `normal_s`."""
+    later = sorted((m for m in load.messages if m.sent_at >= after), key=lambda m: m.sent_at)
+    for index, message in enumerate(later):
+        if all(m.answered and not m.retries and m.latency_s < normal_s
+               for m in later[index:index + 20]):
+            return message.sent_at
+    return None
+
+
+def kill_rasa(cluster: Cluster) -> Callable[[], None]:
+    cluster.kill_rasa(0)
+    return lambda: cluster.start_rasa(0)
+
+
+def kill_actions(cluster: Cluster) -> Callable[[], None]:
+    cluster.kill_actions(0)
+    return lambda: cluster.start_actions(0)
+
+
+def restart_redis(cluster: Cluster) -> Callable[[], None]:
+    cluster.redis.stop()
+    return cluster.redis.start
+
+
+def reload_nginx(cluster: Cluster) -> Callable[[], None]:
+    cluster.nginx.reload()
+    return lambda: None
+
+
+FAULTS: Dict[str, Callable[[Cluster], Callable[[], None]]] = {
+    "rasa": kill_rasa, "actions": kill_actions, "redis": restart_redis, "nginx": reload_nginx,
+}
+
+
+def inject(cluster: Cluster, load: Load, names: List[str], down_s: float,
+           quiet_s: float) -> Tuple[Dict[str, Any], Counter]:
+    """Each fault in turn under `load`; the per-fault summaries and the stored ids."""
+    windows: List[Tuple[str, float, float]] = []
+    time.sleep(quiet_s)
+    for name in names:
+        begin = load.now()
+        restore = FAULTS[name](cluster)
+        time.sleep(down_s)
+        restore()
+        time.sleep(quiet_s)
+        windows.append((name, begin, load.now()))
+    load.stop()
+    stored = stored_ids(cluster, sorted({m.sender for m in load.messages}))
+    results = {name: summary(load, stored, begin, end, recovery(load, begin))
+               for name, begin, end in windows}
+    results["whole run"] = summary(load, stored, 0.0, float("inf"), None)
+    return results, stored
+
+
+def table(results: Dict[str, Any]) -> str:
+    lines = ["| fault | sent | answered | retried | lost | duplicated | errors | p99 | "
+             "recovery |", "|---|---|---|---|---|---|---|---|---|"]
+    for name, r in results.items():
+        recovery_s = "–" if r["recovery_s"] is None else f"{r['recovery_s']} s"
+        lines.append(f"| {name} | {r['sent']} | {r['answered']} | {r['retried']} | "
+                     f"{r['lost']} | {r['duplicated']} | {r['error_rate']:.2%} | "
+                     f"{r['p99_ms']} ms | {recovery_s} |")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    from bench.services import throwaway_databases
+
+    if not MODEL.exists():
+        print(f"{MODEL} is missing: run `make train` first", file=sys.stderr)
+        return 2
+    names = os.environ.get("FAULTS", ",".join(FAULTS)).split(",")
+    workdir = Path(tempfile.mkdtemp(prefix="faults-"))
+    with throwaway_databases(2) as (records_url, trackers_url):
+        cluster = Cluster(workdir, records_url, trackers_url)
+        try:
+            cluster.start()
+            load = Load(cluster.url)
+            load.start()
+            results, _ = inject(cluster, load, names, down_s=10.0, quiet_s=15.0)
+        finally:
+            cluster.stop()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    (RESULTS / f"{stamp}-faults.json").write_text(
+        json.dumps({"customers": CUSTOMERS, "think_s": THINK_SECONDS, "results": results},
+                   ensure_ascii=False, indent=1), encoding="utf-8")
+    markdown = table(results)
+    (RESULTS / f"{stamp}-faults.md").write_text(markdown + "\n", encoding="utf-8")
+    print(markdown)
+    bad = [n for n, r in results.items() if r["lost"] or r["duplicated"]]
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
