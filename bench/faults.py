@@ -4,13 +4,15 @@
     FAULTS=rasa python -m bench.faults
 
 The production profile (bench/cluster.py: 2 Rasa servers, 2 action servers, nginx,
-PostgreSQL, Redis) under steady load over REST through nginx: CUSTOMERS simulated
-customers in multi-turn conversations at about half the measured capacity. Each
-message carries a `message_id` and is retried (same id) after a 5xx, a refused
-connection or a timeout, as an integration would. While the load runs, each fault in
-turn: kill -9 of a Rasa server (then restart), kill -9 of an action server (then
-restart), a PostgreSQL restart (pg_ctlcluster, when this user may), a Redis restart,
-an nginx reload — with a quiet period in between.
+PostgreSQL, Redis) under steady load through nginx: CUSTOMERS simulated customers in
+multi-turn conversations at about half the measured capacity, SOCKET_SHARE of them in
+the web chat (socket.io, as the widget: an acknowledgement per message, a resend after
+a reconnect), the others over REST. Each message carries a `message_id` and is
+retried (same id) after a 5xx, a refused connection, a timeout or the apology for an
+outage, as an integration would. While the load runs, each fault in turn: kill -9 of
+a Rasa server (then restart), kill -9 of an action server (then restart), PostgreSQL
+stopped and started (the machine's cluster, pg_ctlcluster), a Redis restart, an nginx
+reload — with a quiet period in between.
 
 Per fault: messages sent, answered, retried, lost (a sent message that is in no
 tracker), duplicated (a message id stored twice), the error rate (failed after
@@ -23,6 +25,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import subprocess
 import sys
 import tempfile
 import threading
@@ -40,10 +43,14 @@ from bench.stack import PROJECT_ROOT
 
 RESULTS = PROJECT_ROOT / "bench" / "results"
 CUSTOMERS = int(os.environ.get("FAULT_CUSTOMERS", "20"))
+SOCKET_SHARE = float(os.environ.get("FAULT_SOCKET_SHARE", "0.5"))
 # Seconds between one customer's messages: 20 customers ≈ 20 msg/s, under half the
 # two-server capacity on this machine.
 THINK_SECONDS = float(os.environ.get("FAULT_THINK_SECONDS", "1.0"))
 ATTEMPTS = 8
+# The widget waits 30 s for an acknowledgement; a shorter wait here finds a dead
+# polling session sooner (this client has no WebSocket transport).
+SOCKET_ACK_SECONDS = 10.0
 BACKOFF_SECONDS = 0.5
 TIMEOUT_SECONDS = 30.0
 CONVERSATION = ("你好", "风尊空调多少钱", "保修几年", "有货吗", "小米14多少钱", "谢谢")
@@ -65,6 +72,9 @@ class Load:
 
     url: str
     customers: int = CUSTOMERS
+    sockets: int = 0
+    # A clause of the outage apology: such a reply means "not handled, send again".
+    apology: str = ""
     messages: List[Message] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: List[threading.Thread] = field(default_factory=list)
@@ -76,7 +86,10 @@ class Load:
                 reply = http.post(f"{self.url}/webhooks/rest/webhook", timeout=TIMEOUT_SECONDS,
                                   json={"sender": message.sender, "message": text,
                                         "message_id": message.message_id})
-                if reply.status_code == 200 and reply.json():
+                texts = "".join(str(m.get("text") or "") for m in reply.json()) \
+                    if reply.status_code == 200 else ""
+                if reply.status_code == 200 and reply.json() and not (
+                        self.apology and self.apology in texts):
                     message.answered = True
                     return
             except (requests.RequestException, ValueError):
@@ -99,10 +112,51 @@ class Load:
                 message.latency_s = time.perf_counter() - began
                 self._stop.wait(THINK_SECONDS * (0.5 + rng.random()))
 
+    def _socket_customer(self, seed: int) -> None:
+        """A web chat customer: one session, each message acknowledged or resent."""
+        import socketio
+
+        from bench.stack import web_session
+
+        rng = random.Random(seed)
+        client = socketio.Client(reconnection=True, reconnection_delay=0.5,
+                                 reconnection_delay_max=2)
+        # Polling first, then the upgrade to a WebSocket, as the widget's client does.
+        client.connect(self.url, wait_timeout=30)
+        session, token = web_session(client)
+        confirmed_on = client.sid
+        while not self._stop.is_set():
+            for text in CONVERSATION:
+                if self._stop.is_set():
+                    break
+                message = Message(session, uuid.uuid4().hex, self.now())
+                self.messages.append(message)
+                began = time.perf_counter()
+                for attempt in range(ATTEMPTS):
+                    try:
+                        if client.sid != confirmed_on:  # a new connection: claim the session
+                            session, token = web_session(client, session, token)
+                            confirmed_on = client.sid
+                        ack = client.call("user_uttered", {
+                            "message": text, "session_id": session,
+                            "message_id": message.message_id}, timeout=SOCKET_ACK_SECONDS)
+                        if isinstance(ack, dict) and ack.get("status") == "received":
+                            message.answered = True
+                            break
+                    except Exception:  # disconnected, timed out: as the widget, resend
+                        pass
+                    message.retries = attempt + 1
+                    time.sleep(BACKOFF_SECONDS * (attempt + 1))
+                message.latency_s = time.perf_counter() - began
+                self._stop.wait(THINK_SECONDS * (0.5 + rng.random()))
+        client.disconnect()
+
     def start(self) -> None:
         self.started = time.perf_counter()
         self._threads = [threading.Thread(target=self._customer, args=(n,), daemon=True)
-                         for n in range(self.customers)]
+                         for n in range(self.customers - self.sockets)]
+        self._threads += [threading.Thread(target=self._socket_customer, args=(1000 + n,),
+                                           daemon=True) for n in range(self.sockets)]
         for thread in self._threads:
             thread.start()
 
@@ -170,6 +224,16 @@ def kill_actions(cluster: Cluster) -> Callable[[], None]:
     return lambda: cluster.start_actions(0)
 
 
+def restart_postgres(_cluster: Cluster) -> Callable[[], None]:
+    """The machine's PostgreSQL stopped (fast: sessions cut) and started again."""
+    from bench.services import ensure_postgres
+
+    version = sorted(os.listdir("/etc/postgresql"))[-1]
+    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "stop",
+                    "-m", "fast"], check=True, capture_output=True)
+    return ensure_postgres
+
+
 def restart_redis(cluster: Cluster) -> Callable[[], None]:
     cluster.redis.stop()
     return cluster.redis.start
@@ -181,7 +245,8 @@ def reload_nginx(cluster: Cluster) -> Callable[[], None]:
 
 
 FAULTS: Dict[str, Callable[[Cluster], Callable[[], None]]] = {
-    "rasa": kill_rasa, "actions": kill_actions, "redis": restart_redis, "nginx": reload_nginx,
+    "rasa": kill_rasa, "actions": kill_actions, "postgres": restart_postgres,
+    "redis": restart_redis, "nginx": reload_nginx,
 }
 
 
@@ -228,7 +293,11 @@ def main() -> int:
         cluster = Cluster(workdir, records_url, trackers_url)
         try:
             cluster.start()
-            load = Load(cluster.url)
+            from bench.run import apology_text
+
+            marker = apology_text().split("，")
+            load = Load(cluster.url, sockets=int(CUSTOMERS * SOCKET_SHARE),
+                        apology=marker[1] if len(marker) > 1 else marker[0])
             load.start()
             results, _ = inject(cluster, load, names, down_s=10.0, quiet_s=15.0)
         finally:
@@ -236,7 +305,8 @@ def main() -> int:
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     (RESULTS / f"{stamp}-faults.json").write_text(
-        json.dumps({"customers": CUSTOMERS, "think_s": THINK_SECONDS, "results": results},
+        json.dumps({"customers": CUSTOMERS, "socket_share": SOCKET_SHARE,
+                    "think_s": THINK_SECONDS, "results": results},
                    ensure_ascii=False, indent=1), encoding="utf-8")
     markdown = table(results)
     (RESULTS / f"{stamp}-faults.md").write_text(markdown + "\n", encoding="utf-8")

@@ -74,7 +74,9 @@ def throwaway_databases(count: int, server: str = POSTGRES_SERVER) -> Iterator[L
 
     ensure_postgres(server)
     names = [f"cs_scale_{os.getpid()}_{uuid.uuid4().hex[:8]}" for _ in range(count)]
-    admin = create_engine(f"{server}/postgres", future=True, isolation_level="AUTOCOMMIT")
+    # pre-ping: a PostgreSQL restart in between (make bench-faults) leaves stale connections.
+    admin = create_engine(f"{server}/postgres", future=True, isolation_level="AUTOCOMMIT",
+                          pool_pre_ping=True)
     try:
         with admin.connect() as connection:
             for name in names:

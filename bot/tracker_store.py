@@ -21,6 +21,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+from contextvars import ContextVar
 from typing import Any, Dict, List, Optional, Text
 
 import sqlalchemy as sa
@@ -33,6 +34,10 @@ from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.pool import QueuePool
 
 logger = logging.getLogger(__name__)
+
+# Set when saving a tracker failed in the current message's task (bot/channels/guard.py
+# resets it before a message and reads it after).
+SAVE_FAILED: ContextVar[bool] = ContextVar("tracker_save_failed", default=False)
 
 # Rasa touches the store from the event loop only, one session at a time; the
 # overflow covers a tool that opens a second session through the same object.
@@ -128,7 +133,17 @@ class PooledSQLTrackerStore(SQLTrackerStore):
         return None
 
     async def save(self, tracker: DialogueStateTracker) -> None:
-        """Appends the events not stored yet, in one transaction, as Rasa does."""
+        """Appends the events not stored yet, in one transaction, as Rasa does. A
+        failure is also noted in SAVE_FAILED: Rasa's fail-safe wrapper swallows it (and
+        keeps the tracker in this process's memory), but a message that is not in the
+        shared store is not handled, and the channel asks for it again."""
+        try:
+            await self._save(tracker)
+        except Exception:
+            SAVE_FAILED.set(True)
+            raise
+
+    async def _save(self, tracker: DialogueStateTracker) -> None:
         await self.stream_events(tracker)
         with self.session_scope() as session:
             stored = session.execute(self._latest_count, self._params(tracker.sender_id)).scalar()

@@ -35,6 +35,15 @@ def _retake(channel: str, key: str, older_than: timedelta) -> bool:
             older_than=deadlines.utcnow() - older_than)
 
 
+def _release(channel: str, key: str) -> None:
+    from shop.db import repository
+    from shop.db.engine import session_scope
+
+    with session_scope() as session:
+        repository.channels.release_channel_message(session=session, channel=channel,
+                                                    msg_id=key[:128])
+
+
 def _prune(channel: str, keep: timedelta) -> int:
     from shop import deadlines
     from shop.db import repository
@@ -60,6 +69,10 @@ class DeliveryClaims:
             self._pruned_at = self._clock()
             await asyncio.to_thread(_prune, self.channel, self.keep)
         return await asyncio.to_thread(_claim, self.channel, key)
+
+    async def release(self, key: str) -> None:
+        """Forgets a claim (its message failed): a resend is handled anew."""
+        await asyncio.to_thread(_release, self.channel, key)
 
     async def retake(self, key: str, older_than: timedelta) -> bool:
         """Takes over a claim older than `older_than` (its taker died): one caller wins."""

@@ -43,6 +43,11 @@ MESSAGE_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 # A resend comes within minutes (a reconnect); a day of claims is plenty.
 KEEP = timedelta(days=1)
 
+class NotHandled(Exception):
+    """Handling failed (e.g. the tracker could not be saved): the claim is released, so
+    the client's resend is handled anew."""
+
+
 PROCESS = "process"
 DUPLICATE = "duplicate"
 IN_PROGRESS = "in_progress"
@@ -115,16 +120,28 @@ async def replies(agent: Any, session_id: str, message_id: str) -> List[Dict[str
     return answer
 
 
+async def release(session_id: str, message_id: str) -> None:
+    """Gives up the claim of a message whose handling failed (best effort: with the
+    database down the claim may stay, and is taken over once stale)."""
+    try:
+        await claims().release(f"{session_id}:{message_id}")
+    except Exception:
+        logger.exception("Web chat: could not release a failed message's claim")
+
+
 async def handle_once(agent: Any, message: UserMessage, message_id: str,
                       handle: Callable[[UserMessage], Awaitable[Any]]) -> None:
     """Handles a REST message with a client id once: a resend gets the stored answer,
     and one that arrives while the first delivery is still being handled waits for it
-    (or, when that delivery died, takes it over)."""
+    (or, when that delivery died, takes it over). Raises NotHandled when handling
+    failed, after releasing the claim."""
     message.message_id = message_id
     while True:
         outcome = await admit(agent, message.sender_id, message_id)
         if outcome == PROCESS:
-            await handle(message)
+            if await handle(message) is False:
+                await release(message.sender_id, message_id)
+                raise NotHandled(message_id)
             return
         if outcome == DUPLICATE:
             for reply in await replies(agent, message.sender_id, message_id):

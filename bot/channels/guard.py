@@ -15,7 +15,7 @@ from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
 
-from bot import live
+from bot import live, tracker_store
 from bot.channels.errors import clean_text
 
 logger = logging.getLogger(__name__)
@@ -103,6 +103,11 @@ def _response(agent: Optional[Any], name: str) -> Dict[Text, Any]:
         return {"text": _FALLBACK_TEXT[name]}
 
 
+def unavailable_reply(agent: Optional[Any]) -> Dict[Text, Any]:
+    """The apology for an outage (the domain's utter_service_unavailable)."""
+    return _response(agent, UNAVAILABLE)
+
+
 async def _is_paused(agent: Optional[Any], conversation_id: Text) -> bool:
     if agent is None or agent.tracker_store is None:
         return False
@@ -117,10 +122,13 @@ async def _is_paused(agent: Optional[Any], conversation_id: Text) -> bool:
 def guard(
     on_new_message: Callable[[UserMessage], Awaitable[Any]],
     agent_getter: Callable[[], Optional[Any]] = _agent,
-) -> Callable[[UserMessage], Awaitable[None]]:
-    """Wraps `on_new_message` so that every customer message gets an answer."""
+) -> Callable[[UserMessage], Awaitable[bool]]:
+    """Wraps `on_new_message` so that every customer message gets an answer. Returns
+    whether the message was handled to the end: False when handling failed (e.g. the
+    tracker could not be saved with the database down), even if a reply went out —
+    the channel may then ask for the message again (bot/channels/delivery.py)."""
 
-    async def guarded(message: UserMessage) -> None:
+    async def guarded(message: UserMessage) -> bool:
         agent = agent_getter()
         output = message.output_channel
         # Lone surrogates and control characters break the normalizer (and PostgreSQL).
@@ -128,15 +136,21 @@ def guard(
         if not (message.text or "").strip():
             logger.info("Empty message from %s answered without NLU.", message.sender_id)
             await output.send_response(message.sender_id, _response(agent, EMPTY))
-            return
+            return True
         counter = CountingOutputChannel(output)
         message.output_channel = counter
+        handled = True
+        tracker_store.SAVE_FAILED.set(False)
         try:
             await on_new_message(message)
         except Exception:
+            handled = False
             logger.exception("Handling a message from %s failed.", message.sender_id)
+        if tracker_store.SAVE_FAILED.get():
+            handled = False  # answered, but not in the shared tracker store
+            logger.error("The conversation of %s could not be saved.", message.sender_id)
         if counter.sent:
-            return
+            return handled
         if await _is_paused(agent, message.sender_id):
             # A human has (or will have) this conversation: tell the consoles, and
             # reassure the customer only while nobody has joined yet.
@@ -147,5 +161,6 @@ def guard(
             logger.error("No reply produced for %s; apology sent.", message.sender_id)
             await output.send_response(message.sender_id, _response(agent, UNAVAILABLE))
             await _record_followup(message.sender_id, message.text or "")
+        return handled
 
     return guarded

@@ -22,7 +22,7 @@ from sanic.response import HTTPResponse
 
 from bot.channels import delivery, errors, limits
 from bot.channels.client import stamped
-from bot.channels.guard import guard
+from bot.channels.guard import guard, unavailable_reply
 from shop.config import settings
 
 logger = logging.getLogger(__name__)
@@ -57,7 +57,15 @@ class GuardedRestInput(RestInput):
             if message_id is None:
                 await handle(message)
                 return
-            await delivery.handle_once(self._app.ctx.agent, message, message_id, handle)
+            collector = message.output_channel
+            try:
+                await delivery.handle_once(self._app.ctx.agent, message, message_id, handle)
+            except delivery.NotHandled:
+                # Not stored: whatever was said is withdrawn, and the apology tells the
+                # integration to send the message (same id) again.
+                collector.messages.clear()
+                await collector.send_response(message.sender_id,
+                                              unavailable_reply(self._app.ctx.agent))
 
         blueprint = super().blueprint(once)
         blueprint.listener("before_server_start")(self._remember_app)

@@ -5,7 +5,8 @@ message is taken only for the session its connection was confirmed for.
 
 Every message is acknowledged (the socket.io ack) once handled — `received`, or
 `refused` (rate limit, wrong session) — or `in_progress` while another replica still
-handles its first delivery; a resent message is handled once (bot/channels/delivery.py).
+handles its first delivery, or `failed` when it could not be stored (the widget sends
+it again); a resent message is handled once (bot/channels/delivery.py).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ NOT_YOUR_SESSION = "会话已失效，请刷新页面后重新开始对话。"
 # The acknowledgements the widget reads.
 RECEIVED = "received"
 REFUSED = "refused"
+FAILED = "failed"
 
 
 def ack(status: str, message_id: Any = None) -> Dict[str, Any]:
@@ -113,7 +115,10 @@ class GuardedSocketIOInput(SocketIOInput):
             str(data.get("message", "")), SocketIOOutput(self.sio, self.bot_message_evt),
             session_id, input_channel=self.name(),
             metadata=metadata if isinstance(metadata, dict) else {}, message_id=message_id)
-        await self._handle(message)
+        if await self._handle(message) is False and message_id is not None:
+            # Not stored (e.g. the database was down): the widget sends it again.
+            await delivery.release(session_id, message_id)
+            return ack(FAILED, message_id)
         return ack(RECEIVED, message_id)
 
     def _stamp_client_address(self) -> None:

@@ -372,3 +372,27 @@ def test_guarded_rest_input_keeps_the_rest_name():
     assert GuardedRestInput.name() == "rest"
     blueprint = GuardedRestInput().blueprint(Handler())
     assert blueprint.name == "custom_webhook_GuardedRestInput"
+
+
+def test_guard_tells_whether_the_message_was_handled_to_the_end():
+    """A reply may already be out when saving the tracker fails (database down): the
+    guard still says the message was not handled, so the channel can ask for it again."""
+    for handler, handled in ((Handler([{"text": "好的"}]), True),
+                             (Handler([{"text": "好的"}], error=RuntimeError("db down")), False),
+                             (Handler(error=RuntimeError("db down")), False)):
+        output = CollectingOutputChannel()
+        guarded = guard.guard(handler, agent_getter=lambda: fake_agent())
+        assert asyncio.run(guarded(UserMessage("你好", output, "u1"))) is handled
+        assert output.messages  # never silence
+
+
+def test_guard_counts_a_message_the_tracker_store_could_not_save_as_not_handled():
+    from bot import tracker_store
+
+    async def answered_but_not_saved(message: UserMessage) -> None:
+        await message.output_channel.send_response(message.sender_id, {"text": "好的"})
+        tracker_store.SAVE_FAILED.set(True)  # what the store does when its save fails
+
+    output = CollectingOutputChannel()
+    guarded = guard.guard(answered_but_not_saved, agent_getter=lambda: fake_agent())
+    assert asyncio.run(guarded(UserMessage("你好", output, "u1"))) is False

@@ -136,3 +136,13 @@ def test_a_rest_resend_during_the_first_delivery_waits_for_its_answer(agent, mon
 
     messages = asyncio.run(scenario())
     assert handled == [] and [m["text"] for m in messages] == ["3,999 元"]
+
+
+def test_a_message_that_could_not_be_stored_is_released_for_its_resend(agent):
+    async def failing(message) -> bool:
+        return False  # the guard's verdict: a reply went out, the tracker was not saved
+
+    with pytest.raises(delivery.NotHandled):
+        asyncio.run(delivery.handle_once(agent, rest_message(), "m-0000000001", failing))
+    # Released: the resend is handled at once, not after the 15 s takeover.
+    assert admit(agent) == delivery.PROCESS

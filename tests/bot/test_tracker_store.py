@@ -147,3 +147,31 @@ def test_it_writes_the_rows_rasas_store_writes(domain, tmp_path) -> None:
     full = asyncio.run(PooledSQLTrackerStore(domain=domain, host=f"sqlite:///{tmp_path}/a.db")
                        .retrieve_full_tracker("erin"))
     assert full is not None and user_texts(full) == texts
+
+
+def test_a_failed_save_is_noted_although_rasas_fail_safe_store_swallows_it(domain,
+                                                                          tmp_path) -> None:
+    """Rasa wraps the store in FailSafeTrackerStore, which logs a failed save and keeps
+    the tracker in memory: the message would be answered yet be in no shared store.
+    SAVE_FAILED lets the channel ask for it again (bot/channels/guard.py)."""
+    from rasa.core.tracker_store import FailSafeTrackerStore
+
+    from bot import tracker_store
+
+    path = tmp_path / "t.db"
+    store = PooledSQLTrackerStore(domain=domain, host=f"sqlite:///{path}")
+    safe = FailSafeTrackerStore(store)
+    tracker = DialogueStateTracker("carol", domain.slots)
+    turn(tracker, "你好")
+
+    async def save_then_read() -> bool:
+        tracker_store.SAVE_FAILED.set(False)
+        await safe.save(tracker)
+        return tracker_store.SAVE_FAILED.get()
+
+    assert asyncio.run(save_then_read()) is False
+    store.engine.dispose()
+    path.unlink()
+    path.mkdir()  # the database is gone: a directory where the file was
+    turn(tracker, "在吗")
+    assert asyncio.run(save_then_read()) is True

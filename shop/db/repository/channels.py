@@ -78,3 +78,12 @@ def retake_channel_message(
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount or 0) == 1
+
+
+def release_channel_message(*, session: Session, channel: str, msg_id: str) -> None:
+    """Forgets a claim whose message could not be handled: a resend is handled anew."""
+    session.execute(
+        delete(ChannelMessage)
+        .where(ChannelMessage.channel == channel, ChannelMessage.msg_id == msg_id)
+        .execution_options(synchronize_session=False)
+    )
