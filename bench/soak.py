@@ -15,8 +15,8 @@ scan). After it the run fails when
 - descriptors or database connections grow by more than a few (a leak grows without
   bound; a pool settles),
 - the p99 latency of the second half after warm-up is more than 20 % above the first
-  half's (and more than 25 ms: at tens of milliseconds a 20 % swing is scheduling
-  noise on two shared cores).
+  half's (and more than SOAK_P99_NOISE_MS, 25 ms: at tens of milliseconds a 20 % swing
+  is scheduling noise on two shared cores; the short CI run allows 50).
 Writes bench/results/<time>-soak.{json,md,png} and prints the table.
 """
 
@@ -47,7 +47,9 @@ MEMORY_GROWTH = 0.05
 DESCRIPTOR_GROWTH = 10
 CONNECTION_GROWTH = 2
 P99_DRIFT = 0.20
-P99_NOISE_MS = 25.0
+# The short run in CI (make test-soak) compares two 75-s halves: their p99s move by
+# 20 ms between runs on this machine with nothing changed, so it allows 50 ms.
+P99_NOISE_MS = float(os.environ.get("SOAK_P99_NOISE_MS", "25"))
 
 
 @dataclass

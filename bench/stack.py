@@ -75,6 +75,18 @@ def stop(process: Optional[subprocess.Popen]) -> None:
         process.wait(timeout=10)
 
 
+def chat_client(url: str) -> Tuple[Any, "queue.Queue[Any]"]:
+    """A socket.io client connected to the web chat (polling, no reconnection) and the
+    queue its `bot_uttered` messages arrive in."""
+    import socketio
+
+    replies: "queue.Queue[Any]" = queue.Queue()
+    client = socketio.Client(reconnection=False)
+    client.on("bot_uttered", replies.put)
+    client.connect(url, transports=["polling"], wait_timeout=10)
+    return client, replies
+
+
 def web_session(client: Any, session_id: Optional[str] = None, token: Optional[str] = None,
                 timeout: float = 30.0) -> Tuple[str, str]:
     """Asks a connected socket.io client's server for a web chat session (as the widget

@@ -216,3 +216,19 @@ def render(domain: Dict[str, Any], message: Dict[str, Any]) -> str:
     template = domain["responses"][message["response"]][0]["text"]
     values = {k: v for k, v in message.items() if k not in {"response", "template"}}
     return template.format(**values)
+
+
+@pytest.fixture
+def redis_server(tmp_path) -> Iterator["RedisServer"]:  # noqa: F821
+    """A private redis-server on a free port (the lock store and the shared rate-limit
+    windows are tested against a real one), stopped by PID after the test."""
+    from bench.services import RedisServer, ServiceUnavailable
+
+    try:
+        server = RedisServer(tmp_path).start()
+    except ServiceUnavailable as error:
+        pytest.fail(str(error))
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -5,12 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from pathlib import Path
-from typing import Any, Iterator, List
+from typing import Any, List
 
-import pytest
-
-from bench.services import RedisServer, ServiceUnavailable
 from bot.channels import redis_window
 from bot.channels.limits import MAX_KEYS, Limits, Window
 
@@ -66,18 +62,6 @@ def test_a_flood_of_fresh_addresses_keeps_memory_bounded():
 
 
 # ------------------------------------------------------------------ shared windows
-
-
-@pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    try:
-        server = RedisServer(tmp_path).start()
-    except ServiceUnavailable as error:
-        pytest.fail(str(error))
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def replicas(port: int, count: int = 2, clock: Any = None) -> List[Limits]:

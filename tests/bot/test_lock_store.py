@@ -5,28 +5,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from pathlib import Path
-from typing import Iterator, List
+from typing import List
 
 import pytest
 import redis
 from rasa.utils.endpoints import EndpointConfig
 
-from bench.services import RedisServer, ServiceUnavailable
+from bench.services import RedisServer
 from bench.stack import free_port
 from bot.lock_store import LockStoreUnavailable, ResilientRedisLockStore
-
-
-@pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    try:
-        server = RedisServer(tmp_path).start()
-    except ServiceUnavailable as error:
-        pytest.fail(str(error))
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 class Clock:

@@ -9,7 +9,7 @@ import uuid
 import pytest
 import requests
 
-from bench.stack import web_session
+from bench.stack import chat_client, web_session
 from e2e.conftest import STAFF_PASSWORD, STAFF_USER, TOKEN, Stack
 
 
@@ -125,14 +125,9 @@ def test_action_server_down_gets_an_apology_then_recovers(stack: Stack) -> None:
 
 
 def test_socketio_channel_answers(stack: Stack) -> None:
-    import queue
 
-    import socketio
 
-    replies: "queue.Queue[dict]" = queue.Queue()
-    client = socketio.Client(reconnection=False)
-    client.on("bot_uttered", lambda data: replies.put(data))
-    client.connect(stack.url, transports=["polling"], wait_timeout=10)
+    client, replies = chat_client(stack.url)
     try:
         session, _ = web_session(client)
         client.emit("user_uttered", {"message": "小米14多少钱", "session_id": session})
@@ -149,12 +144,8 @@ def test_a_resent_socketio_message_is_handled_once(stack: Stack) -> None:
     acknowledges it and does not handle it twice (bot/channels/delivery.py)."""
     import queue
 
-    import socketio
 
-    replies: "queue.Queue[dict]" = queue.Queue()
-    client = socketio.Client(reconnection=False)
-    client.on("bot_uttered", lambda data: replies.put(data))
-    client.connect(stack.url, transports=["polling"], wait_timeout=10)
+    client, replies = chat_client(stack.url)
     try:
         session, _ = web_session(client)
         payload = {"message": "小米14多少钱", "session_id": session,

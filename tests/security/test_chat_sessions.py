@@ -8,26 +8,20 @@ conversation. Now the server issues the id with a signature only that browser ho
 
 from __future__ import annotations
 
-import queue
 import time
 from typing import Any, Iterator, List
 
 import pytest
 import requests
 
-from bench.stack import TOKEN, Stack, web_session
+from bench.stack import TOKEN, Stack, chat_client, web_session
 
 
 class Browser:
     """A socket.io client as the widget uses it, collecting what the server sends."""
 
     def __init__(self, stack: Stack) -> None:
-        import socketio
-
-        self.replies: "queue.Queue[Any]" = queue.Queue()
-        self.client = socketio.Client(reconnection=False)
-        self.client.on("bot_uttered", self.replies.put)
-        self.client.connect(stack.url, transports=["polling"], wait_timeout=10)
+        self.client, self.replies = chat_client(stack.url)
 
     def say(self, session_id: str, text: str) -> str:
         """Every bubble of the answer (the first, then whatever follows within 1.5 s)."""

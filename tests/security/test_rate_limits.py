@@ -4,13 +4,12 @@ customers and other conversations carry on."""
 
 from __future__ import annotations
 
-import queue
 import time
 import uuid
 
 import requests
 
-from bench.stack import Stack, web_session
+from bench.stack import Stack, chat_client, web_session
 
 SLOW = "太快"
 
@@ -54,12 +53,8 @@ def test_ratings_and_logins_are_limited_per_address(stack: Stack) -> None:
 
 
 def test_a_socket_flood_gets_a_polite_refusal(stack: Stack) -> None:
-    import socketio
 
-    replies: "queue.Queue[dict]" = queue.Queue()
-    client = socketio.Client(reconnection=False)
-    client.on("bot_uttered", lambda data: replies.put(data))
-    client.connect(stack.url, transports=["polling"], wait_timeout=10)
+    client, replies = chat_client(stack.url)
     try:
         session, _ = web_session(client)
         for _ in range(31):
