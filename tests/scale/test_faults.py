@@ -9,17 +9,20 @@ after an error, and the servers handle each id once (bot/channels/delivery.py).
 
 from __future__ import annotations
 
-from bench.faults import Load, inject
+from bench.faults import Load, inject, meets_targets
 from scale.conftest import Cluster
 
 
 def test_a_killed_rasa_server_loses_and_doubles_nothing(cluster: Cluster) -> None:
-    load = Load(cluster.url, customers=8)
+    # Half in the web chat (socket.io over WebSocket, as the widget), half over REST.
+    load = Load(cluster.url, customers=8, sockets=4)
     load.start()
     results, stored = inject(cluster, load, ["rasa"], down_s=6.0, quiet_s=5.0)
     whole, fault = results["whole run"], results["rasa"]
     assert fault["sent"] >= 40, results
+    assert load.transports == {"websocket": 4}, load.transports
     assert whole["lost"] == 0 and whole["duplicated"] == 0, results
     assert whole["error_rate"] <= 0.01, results
     assert max(stored.values()) == 1
     assert fault["recovery_s"] is not None and fault["recovery_s"] <= 10, results
+    assert meets_targets("rasa", fault) and meets_targets("whole run", whole), results
