@@ -30,7 +30,7 @@ TRAIN_INPUTS := config.yml domain.yml knowledge/catalogue.yml knowledge/faq.yml 
   bot/nlu/normalizer.py bot/nlu/entity_ruler.py bot/nlu/userdict.py bot/nlu/features.py \
   bot/nlu/intent_classifier.py bot/nlu/faq_selector.py bot/nlu/linear_model.py $(shell find data -type f -name '*.yml')
 
-.PHONY: help install dictionary web browser seed train run shell practice practice-report report test lint pytest validate test-practice test-stories test-nlu test-e2e test-security test-scale test-deploy soak test-soak bench-faults nginx bench bench-pipelines backup restore forget retention review-scan review-export review-recheck clean
+.PHONY: help install dictionary web browser seed train run shell practice practice-report report test lint pytest validate test-practice test-stories test-nlu test-e2e test-security test-scale test-deploy soak test-soak bench-faults nginx bench bench-pipelines bench-thresholds backup restore forget retention review-scan review-export review-recheck clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -98,6 +98,9 @@ bench-faults: $(MODEL) nginx ## Faults under load in the production profile: los
 
 bench-pipelines: $(MODEL) ## Train each candidate NLU pipeline, score both held-out sets as served (~10 min)
 	@$(ENV) $(PY) -m bench.pipelines
+
+bench-thresholds: $(STAMP) $(DICT) ## Fallback thresholds by 5-fold cross-validation on the training data (~4 min)
+	@$(ENV) $(PY) -m bench.thresholds
 
 backup: $(STAMP) ## Back up the records and the tracker store into var/backups/<time>/
 	@$(ENV) $(PY) -m shop.db.backup backup

@@ -1,0 +1,186 @@
+"""The fallback thresholds chosen on the training data, not on a test set.
+
+The FallbackClassifier turns a low-confidence turn (top intent under `threshold`) or a
+close call (the top two within `ambiguity_threshold`) into a clarification question.
+Picking those two numbers on a held-out set would tune to it, so they are picked here
+by 5-fold cross-validation over data/nlu: each fold's model is trained by Rasa with
+config.yml on the other four fifths and parses its fifth. Every (threshold, ambiguity)
+pair is then scored by what the customer gets:
+
+    cost = wrong answers + CLARIFY_COST × clarifications (per in-scope message)
+
+A clarification costs half a wrong answer: the customer reads one question and taps a
+button, where a wrong answer has to be noticed, rephrased and sometimes undone (a form
+started, a ticket opened). Issue 13 also caps clarifications at 5 % of in-scope
+messages; pairs above the cap are shown but not chosen.
+
+    python -m bench.thresholds        # make bench-thresholds (~6 min)
+
+Results: results/nlu/thresholds.json and a Markdown table on stdout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any, Dict, List, Sequence, Tuple
+
+from bench.held_out import TRAIN_DIR, load_folder
+from bench.stack import BIN, PROJECT_ROOT
+
+FOLDS = 5
+SEED = 20261205
+CLARIFY_COST = 0.5
+MAX_CLARIFY_SHARE = 0.05
+THRESHOLDS = (0.15, 0.2, 0.25, 0.3, 0.35)
+AMBIGUITIES = (0.0, 0.02, 0.05, 0.1)
+OUT = PROJECT_ROOT / "results" / "nlu" / "thresholds.json"
+
+# target, top intent, its confidence, the runner-up's confidence, the runner-up
+Parse = Tuple[str, str, float, float, str]
+PAIR_MINIMUMS = (0.1, 0.15, 0.2)
+
+
+def folds(data: Any, count: int = FOLDS, seed: int = SEED) -> List[Tuple[Any, Any]]:
+    """Stratified folds of the intent examples; regexes, synonyms, lookups and the FAQ
+    answers go with every training part."""
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+    from sklearn.model_selection import StratifiedKFold
+
+    examples = data.intent_examples
+    labels = [example.get_full_intent() for example in examples]
+    splitter = StratifiedKFold(n_splits=count, shuffle=True, random_state=seed)
+    parts = []
+    for train_index, test_index in splitter.split(examples, labels):
+        shared = dict(entity_synonyms=data.entity_synonyms, regex_features=data.regex_features,
+                      lookup_tables=data.lookup_tables, responses=data.responses)
+        parts.append((TrainingData([examples[i] for i in train_index], **shared),
+                      TrainingData([examples[i] for i in test_index], **shared)))
+    return parts
+
+
+def train_fold(train: Any, folder: Path) -> Path:
+    nlu = folder / "nlu.yml"
+    nlu.write_text(train.nlu_as_yaml(), encoding="utf-8")
+    subprocess.run(
+        [str(BIN / "rasa"), "train", "nlu", "--config", "config.yml", "--nlu", str(nlu),
+         "--domain", "domain.yml", "--out", str(folder), "--fixed-model-name", "fold"],
+        cwd=PROJECT_ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    return folder / "fold.tar.gz"
+
+
+def parse_fold(model: Path, test: Any) -> List[Parse]:
+    """Each held-out example's intent ranking before the fallback."""
+    from rasa.core.agent import Agent
+    from rasa.nlu.classifiers.fallback_classifier import (
+        is_fallback_classifier_prediction,
+        undo_fallback_prediction,
+    )
+
+    agent = Agent.load(str(model))
+
+    async def parse_all() -> List[Parse]:
+        parsed: List[Parse] = []
+        for example in test.intent_examples:
+            result = await agent.parse_message(example.get("text"))
+            if is_fallback_classifier_prediction(result):
+                result = undo_fallback_prediction(result)
+            ranking = result.get("intent_ranking") or []
+            top = ranking[0] if ranking else {"name": "None", "confidence": 0.0}
+            second = ranking[1] if len(ranking) > 1 else {"name": "None", "confidence": 0.0}
+            parsed.append((example.get("intent"), top["name"], top["confidence"],
+                           second["confidence"], second["name"]))
+        return parsed
+
+    return asyncio.run(parse_all())
+
+
+def sweep(parses: Sequence[Parse]) -> List[Dict[str, Any]]:
+    """Cost, clarification share and accuracy of every (threshold, ambiguity) pair, on
+    the in-scope messages (out_of_scope has its own answer, not a clarification)."""
+    in_scope = [p for p in parses if p[0] != "out_of_scope"]
+    rows = []
+    for threshold in THRESHOLDS:
+        for ambiguity in AMBIGUITIES:
+            clarified = [p for p in in_scope if p[2] < threshold or p[2] - p[3] < ambiguity]
+            answered = [p for p in in_scope if not (p[2] < threshold or p[2] - p[3] < ambiguity)]
+            wrong = sum(1 for target, top, *_ in answered if top != target)
+            total = max(len(in_scope), 1)
+            rows.append({
+                "threshold": threshold, "ambiguity": ambiguity,
+                "clarify_share": round(len(clarified) / total, 4),
+                "wrong_share": round(wrong / total, 4),
+                "cost": round((wrong + CLARIFY_COST * len(clarified)) / total, 4),
+                # of the clarified turns, how many the model would have got wrong anyway
+                "clarified_were_wrong": round(
+                    sum(1 for target, top, *_ in clarified if top != target)
+                    / max(len(clarified), 1), 4),
+            })
+    return rows
+
+
+def pairs(parses: Sequence[Parse], threshold: float, ambiguity: float) -> List[Dict[str, Any]]:
+    """For the clarified turns: how often both likeliest intents reach each minimum
+    confidence (the bot then offers them as two buttons, actions/fallback.py) and how
+    often the customer's intent is one of the two offered."""
+    clarified = [p for p in parses if p[0] != "out_of_scope"
+                 and (p[2] < threshold or p[2] - p[3] < ambiguity)]
+    rows = []
+    for minimum in PAIR_MINIMUMS:
+        offered = [p for p in clarified if p[2] >= minimum and p[3] >= minimum]
+        hit = sum(1 for target, top, _, _, second in offered if target in (top, second))
+        rows.append({"min_confidence": minimum,
+                     "offered_share": round(len(offered) / max(len(clarified), 1), 4),
+                     "right_pair_share": round(hit / max(len(offered), 1), 4)})
+    return rows
+
+
+def choose(rows: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
+    allowed = [r for r in rows if r["clarify_share"] <= MAX_CLARIFY_SHARE] or list(rows)
+    return min(allowed, key=lambda r: (r["cost"], -r["threshold"]))
+
+
+def table(rows: Sequence[Dict[str, Any]], chosen: Dict[str, Any]) -> str:
+    lines = ["| threshold | ambiguity | clarified | answered wrong | cost | clarified that "
+             "were wrong |", "|---|---|---|---|---|---|"]
+    for r in rows:
+        mark = " ←" if r is chosen else ""
+        lines.append(f"| {r['threshold']} | {r['ambiguity']} | {r['clarify_share']:.1%} | "
+                     f"{r['wrong_share']:.1%} | {r['cost']:.3f}{mark} | "
+                     f"{r['clarified_were_wrong']:.0%} |")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    logging.disable(logging.WARNING)
+    data = load_folder(TRAIN_DIR)
+    parses: List[Parse] = []
+    for number, (train, test) in enumerate(folds(data), start=1):
+        with tempfile.TemporaryDirectory(prefix="fold-") as folder:
+            parses += parse_fold(train_fold(train, Path(folder)), test)
+        print(f"fold {number}/{FOLDS}: {len(parses)} messages parsed", file=sys.stderr)
+    rows = sweep(parses)
+    chosen = choose(rows)
+    pair_rows = pairs(parses, chosen["threshold"], chosen["ambiguity"])
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(json.dumps({"folds": FOLDS, "seed": SEED, "clarify_cost": CLARIFY_COST,
+                               "messages": len(parses), "chosen": chosen, "rows": rows,
+                               "pairs": pair_rows},
+                              indent=1), encoding="utf-8")
+    print(table(rows, chosen))
+    for row in pair_rows:
+        print(f"clarifying with two buttons at min_confidence {row['min_confidence']}: "
+              f"offered on {row['offered_share']:.0%} of clarified turns, the customer's "
+              f"intent among the two on {row['right_pair_share']:.0%}")
+    print(f"chosen: threshold {chosen['threshold']}, ambiguity {chosen['ambiguity']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
