@@ -222,13 +222,20 @@ def weakest(figures: Dict[str, Any], count: int = 5) -> str:
     return ", ".join(f"{intent} {f1:.2f}" for intent, f1 in ranked)
 
 
-def gate(result: Dict[str, Any], minimums: Dict[str, float], margins: Dict[str, float]) -> int:
+def gate(result: Dict[str, Any], minimums: Dict[str, float], margins: Dict[str, float],
+         max_fallback: Optional[Dict[str, float]] = None) -> int:
     """1 when a set's macro-F1 as served is under its minimum, or under the baseline's
-    plus the set's margin (negative: allowed below the baseline by that much)."""
+    plus the set's margin (negative: allowed below the baseline by that much), or when
+    more of its in-scope messages than allowed get the fallback (a clarification)."""
     failed = 0
     for name, figures in result["sets"].items():
         served = figures["model"]["as_served"]["macro_f1"]
         base = figures["baseline"]["macro_f1"]
+        share = figures["model"]["fallback_share_in_scope"]
+        if name in (max_fallback or {}) and share > max_fallback[name]:
+            print(f"FAIL: {name}: fallback on {share:.1%} of in-scope messages > "
+                  f"{max_fallback[name]:.1%}")
+            failed = 1
         if name in minimums and served < minimums[name]:
             print(f"FAIL: {name}: macro-F1 as served {served:.3f} < {minimums[name]:.3f}")
             failed = 1
@@ -254,6 +261,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                         help="fail when the set's macro-F1 as served is below F1")
     parser.add_argument("--vs-baseline", action="append", default=[], metavar="SET=MARGIN",
                         help="fail when the set's macro-F1 as served < baseline + MARGIN")
+    parser.add_argument("--max-fallback", action="append", default=[], metavar="SET=SHARE",
+                        help="fail when more than SHARE of the set's in-scope messages "
+                             "get the fallback")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     result = run(args.model)
@@ -267,7 +277,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     for name, figures in result["sets"].items():
         print(f"  {name}: weakest {weakest(figures)}; FAQ answers "
               f"{_fmt(figures['model']['faq_answer_accuracy'])}")
-    return gate(result, _pairs(args.min_f1), _pairs(args.vs_baseline))
+    return gate(result, _pairs(args.min_f1), _pairs(args.vs_baseline),
+                _pairs(args.max_fallback))
 
 
 def _fmt(value: Optional[float]) -> str:
