@@ -64,11 +64,11 @@ def folds(data: Any, count: int = FOLDS, seed: int = SEED) -> List[Tuple[Any, An
     return parts
 
 
-def train_fold(train: Any, folder: Path) -> Path:
+def train_fold(train: Any, folder: Path, config: Path = PROJECT_ROOT / "config.yml") -> Path:
     nlu = folder / "nlu.yml"
     nlu.write_text(train.nlu_as_yaml(), encoding="utf-8")
     subprocess.run(
-        [str(BIN / "rasa"), "train", "nlu", "--config", "config.yml", "--nlu", str(nlu),
+        [str(BIN / "rasa"), "train", "nlu", "--config", str(config), "--nlu", str(nlu),
          "--domain", "domain.yml", "--out", str(folder), "--fixed-model-name", "fold"],
         cwd=PROJECT_ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
