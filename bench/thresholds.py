@@ -11,8 +11,11 @@ pair is then scored by what the customer gets:
 
 A clarification costs half a wrong answer: the customer reads one question and taps a
 button, where a wrong answer has to be noticed, rephrased and sometimes undone (a form
-started, a ticket opened). Issue 13 also caps clarifications at 5 % of in-scope
-messages; pairs above the cap are shown but not chosen.
+started, a ticket opened). Issue 13 asks for clarifications on at most 5 % of in-scope
+messages; the table shows which pairs meet that. The cheapest pair is printed beside
+the configured one: the curve is flat (README, NLU pipeline), so the folds, in the
+training data's own voice, cannot tell the close pairs apart, and config.yml keeps
+the pair that fails safe on messages unlike the training data.
 
     python -m bench.thresholds        # make bench-thresholds (~6 min)
 
@@ -36,7 +39,6 @@ from bench.stack import BIN, PROJECT_ROOT
 FOLDS = 5
 SEED = 20261205
 CLARIFY_COST = 0.5
-MAX_CLARIFY_SHARE = 0.05
 THRESHOLDS = (0.15, 0.2, 0.25, 0.3, 0.35)
 AMBIGUITIES = (0.0, 0.02, 0.05, 0.1)
 OUT = PROJECT_ROOT / "results" / "nlu" / "thresholds.json"
@@ -142,8 +144,17 @@ def pairs(parses: Sequence[Parse], threshold: float, ambiguity: float) -> List[D
 
 
 def choose(rows: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
-    allowed = [r for r in rows if r["clarify_share"] <= MAX_CLARIFY_SHARE] or list(rows)
-    return min(allowed, key=lambda r: (r["cost"], -r["threshold"]))
+    """The cheapest pair; of equally cheap ones, the one that clarifies least."""
+    return min(rows, key=lambda r: (r["cost"], r["clarify_share"]))
+
+
+def configured() -> Tuple[float, float]:
+    """The FallbackClassifier's threshold and ambiguity margin in config.yml."""
+    from rasa.shared.utils.io import read_yaml_file
+
+    config = read_yaml_file(str(PROJECT_ROOT / "config.yml"))
+    fallback = next(c for c in config["pipeline"] if c["name"] == "FallbackClassifier")
+    return float(fallback["threshold"]), float(fallback["ambiguity_threshold"])
 
 
 def table(rows: Sequence[Dict[str, Any]], chosen: Dict[str, Any]) -> str:
@@ -178,7 +189,12 @@ def main() -> int:
         print(f"clarifying with two buttons at min_confidence {row['min_confidence']}: "
               f"offered on {row['offered_share']:.0%} of clarified turns, the customer's "
               f"intent among the two on {row['right_pair_share']:.0%}")
-    print(f"chosen: threshold {chosen['threshold']}, ambiguity {chosen['ambiguity']}")
+    print(f"cheapest: threshold {chosen['threshold']}, ambiguity {chosen['ambiguity']}")
+    served = configured()
+    for r in rows:
+        if (r["threshold"], r["ambiguity"]) == served:
+            print(f"configured: threshold {served[0]}, ambiguity {served[1]}: cost "
+                  f"{r['cost']:.3f}, {r['clarify_share']:.1%} clarified")
     return 0
 
 

@@ -30,15 +30,14 @@ def test_cost_counts_wrong_answers_and_half_of_each_clarification() -> None:
     assert high["clarified_were_wrong"] == 0.5
 
 
-def test_choice_respects_the_clarification_cap() -> None:
+def test_choice_is_the_cheapest_and_of_equals_the_one_that_clarifies_least() -> None:
     rows = [
-        {"threshold": 0.3, "ambiguity": 0.05, "clarify_share": 0.09, "cost": 0.18},
-        {"threshold": 0.25, "ambiguity": 0.0, "clarify_share": 0.04, "cost": 0.19},
-        {"threshold": 0.2, "ambiguity": 0.0, "clarify_share": 0.02, "cost": 0.21},
+        {"threshold": 0.35, "ambiguity": 0.0, "clarify_share": 0.10, "cost": 0.194},
+        {"threshold": 0.3, "ambiguity": 0.0, "clarify_share": 0.07, "cost": 0.194},
+        {"threshold": 0.25, "ambiguity": 0.0, "clarify_share": 0.04, "cost": 0.197},
     ]
-    assert choose(rows)["threshold"] == 0.25
-    # With every pair over the cap, the cheapest still wins rather than nothing.
-    assert choose(rows[:1])["threshold"] == 0.3
+    assert choose(rows)["threshold"] == 0.3
+    assert choose(rows[2:])["threshold"] == 0.25
 
 
 def test_pairs_show_how_often_the_right_intent_is_offered() -> None:
