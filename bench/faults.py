@@ -297,6 +297,18 @@ def inject(cluster: Cluster, load: Load, names: List[str], down_s: float,
     return results, stored
 
 
+# Faults nothing can route around: recovery is counted from the repair.
+OUTAGES = {"postgres"}
+
+
+def meets_targets(name: str, r: Dict[str, Any]) -> bool:
+    """Issue 16's targets: nothing lost or doubled, at most 1 % failed after the
+    client's retries, normal again within 10 s."""
+    recovery_s = r["recovery_after_repair_s"] if name in OUTAGES else r["recovery_s"]
+    return (not r["lost"] and not r["duplicated"] and r["error_rate"] <= 0.01
+            and (name == "whole run" or (recovery_s is not None and recovery_s <= 10)))
+
+
 def table(results: Dict[str, Any]) -> str:
     lines = ["| fault | sent | answered | retried | lost | duplicated | errors | p99 | "
              "recovery (after repair) |", "|---|---|---|---|---|---|---|---|---|"]
@@ -345,18 +357,6 @@ def main() -> int:
     if bad:
         print(f"targets missed: {', '.join(bad)}", file=sys.stderr)
     return 1 if bad else 0
-
-
-# Faults nothing can route around: recovery is counted from the repair.
-OUTAGES = {"postgres"}
-
-
-def meets_targets(name: str, r: Dict[str, Any]) -> bool:
-    """Issue 16's targets: nothing lost or doubled, at most 1 % failed after the
-    client's retries, normal again within 10 s."""
-    recovery_s = r["recovery_after_repair_s"] if name in OUTAGES else r["recovery_s"]
-    return (not r["lost"] and not r["duplicated"] and r["error_rate"] <= 0.01
-            and (name == "whole run" or (recovery_s is not None and recovery_s <= 10)))
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ the configured one: the curve is flat (README, NLU pipeline), so the folds, in t
 training data's own voice, cannot tell the close pairs apart, and config.yml keeps
 the pair that fails safe on messages unlike the training data.
 
-    python -m bench.thresholds        # make bench-thresholds (~6 min)
+    python -m bench.thresholds        # make bench-thresholds (~4 min)
 
 Results: results/nlu/thresholds.json and a Markdown table on stdout.
 """
@@ -103,6 +103,12 @@ def parse_fold(model: Path, test: Any) -> List[Parse]:
     return asyncio.run(parse_all())
 
 
+def clarified(parse: Parse, threshold: float, ambiguity: float) -> bool:
+    """Whether the FallbackClassifier turns this parse into a clarification."""
+    _, _, confidence, runner_up, _ = parse
+    return confidence < threshold or confidence - runner_up < ambiguity
+
+
 def sweep(parses: Sequence[Parse]) -> List[Dict[str, Any]]:
     """Cost, clarification share and accuracy of every (threshold, ambiguity) pair, on
     the in-scope messages (out_of_scope has its own answer, not a clarification)."""
@@ -110,19 +116,19 @@ def sweep(parses: Sequence[Parse]) -> List[Dict[str, Any]]:
     rows = []
     for threshold in THRESHOLDS:
         for ambiguity in AMBIGUITIES:
-            clarified = [p for p in in_scope if p[2] < threshold or p[2] - p[3] < ambiguity]
-            answered = [p for p in in_scope if not (p[2] < threshold or p[2] - p[3] < ambiguity)]
-            wrong = sum(1 for target, top, *_ in answered if top != target)
+            asked = [p for p in in_scope if clarified(p, threshold, ambiguity)]
+            wrong = sum(1 for p in in_scope
+                        if not clarified(p, threshold, ambiguity) and p[1] != p[0])
             total = max(len(in_scope), 1)
             rows.append({
                 "threshold": threshold, "ambiguity": ambiguity,
-                "clarify_share": round(len(clarified) / total, 4),
+                "clarify_share": round(len(asked) / total, 4),
                 "wrong_share": round(wrong / total, 4),
-                "cost": round((wrong + CLARIFY_COST * len(clarified)) / total, 4),
+                "cost": round((wrong + CLARIFY_COST * len(asked)) / total, 4),
                 # of the clarified turns, how many the model would have got wrong anyway
                 "clarified_were_wrong": round(
-                    sum(1 for target, top, *_ in clarified if top != target)
-                    / max(len(clarified), 1), 4),
+                    sum(1 for target, top, *_ in asked if top != target)
+                    / max(len(asked), 1), 4),
             })
     return rows
 
@@ -131,14 +137,13 @@ def pairs(parses: Sequence[Parse], threshold: float, ambiguity: float) -> List[D
     """For the clarified turns: how often both likeliest intents reach each minimum
     confidence (the bot then offers them as two buttons, actions/fallback.py) and how
     often the customer's intent is one of the two offered."""
-    clarified = [p for p in parses if p[0] != "out_of_scope"
-                 and (p[2] < threshold or p[2] - p[3] < ambiguity)]
+    asked = [p for p in parses if p[0] != "out_of_scope" and clarified(p, threshold, ambiguity)]
     rows = []
     for minimum in PAIR_MINIMUMS:
-        offered = [p for p in clarified if p[2] >= minimum and p[3] >= minimum]
+        offered = [p for p in asked if p[2] >= minimum and p[3] >= minimum]
         hit = sum(1 for target, top, _, _, second in offered if target in (top, second))
         rows.append({"min_confidence": minimum,
-                     "offered_share": round(len(offered) / max(len(clarified), 1), 4),
+                     "offered_share": round(len(offered) / max(len(asked), 1), 4),
                      "right_pair_share": round(hit / max(len(offered), 1), 4)})
     return rows
 
