@@ -80,6 +80,16 @@ def test_customer_phones_are_unique_mobile_numbers():
     assert all(re.fullmatch(phone_regex, phone) for phone in phones)
 
 
+
+@pytest.mark.parametrize("text, sells", [
+    ("你们卖手机吗", True), ("有没有卖吹风机", True), ("卖不卖笔记本电脑", True),
+    ("你们这卖冰箱不", True), ("你们店有扫地机器人吗", True), ("你家也卖耳机么", True),
+    ("这个卖多少钱", False), ("卖完了吗", False), ("你们靠谱吗", False),
+    ("你们卖的是原装的吗", False), ("你们有营业执照吗", False), ("京东才卖两千", False),
+])
+def test_the_sells_question_feature_marks_whether_the_shop_sells_something(text, sells):
+    # A feature for the classifier: "你们…吗" alone leans to objection_trust.
+    assert bool(re.search(nlu_regex("sells_question"), text)) is sells
 @pytest.mark.parametrize(
     "order_no, customer",
     [
