@@ -15,12 +15,12 @@ DEPLOY_STAMP := $(DEPLOY_VENV)/.installed
 # Macro-F1 as served (fallbacks count wrong) on each held-out set, and the margin over
 # the char n-gram baseline: set just under the last measured figures (README, NLU), so
 # a change that makes understanding worse fails `make test-nlu`.
-NLU_MIN_F1_IN_HOUSE ?= 0.89
+NLU_MIN_F1_IN_HOUSE ?= 0.90
 NLU_MIN_F1_REAL ?= 0.64
 NLU_VS_BASELINE_IN_HOUSE ?= 0.0
 NLU_VS_BASELINE_REAL ?= 0.05
 # Fallback or clarification on in-scope messages: issue 13 asks for 5 %; real text
-# is at 7.5 % (README, NLU pipeline), so its gate guards against getting worse.
+# is at 7.8 % (README, NLU pipeline), so its gate guards against getting worse.
 NLU_MAX_FALLBACK_IN_HOUSE ?= 0.05
 NLU_MAX_FALLBACK_REAL ?= 0.09
 TECHNIQUE_MIN_F1 ?= 0.85
@@ -32,7 +32,8 @@ DATA    := data knowledge/faq.yml
 TRAIN_INPUTS := config.yml domain.yml knowledge/catalogue.yml knowledge/faq.yml \
   knowledge/policies.yml knowledge/language.yml shop/knowledge.py bot/nlu/lexicon.py \
   bot/nlu/normalizer.py bot/nlu/entity_ruler.py bot/nlu/userdict.py bot/nlu/features.py \
-  bot/nlu/intent_classifier.py bot/nlu/faq_selector.py bot/nlu/linear_model.py $(shell find data -type f -name '*.yml')
+  bot/nlu/intent_classifier.py bot/nlu/ensemble.py bot/nlu/faq_selector.py \
+  bot/nlu/linear_model.py $(shell find data -type f -name '*.yml')
 
 .PHONY: help install dictionary web browser seed train run shell practice practice-report report test lint pytest validate test-practice test-stories test-nlu test-e2e test-security test-scale test-deploy soak test-soak bench-faults nginx bench bench-pipelines bench-thresholds backup restore forget retention review-scan review-export review-recheck clean
 
@@ -103,8 +104,8 @@ bench-faults: $(MODEL) nginx ## Faults under load in the production profile: los
 bench-pipelines: $(MODEL) ## Train each candidate NLU pipeline, score both held-out sets as served (~10 min)
 	@$(ENV) $(PY) -m bench.pipelines
 
-bench-thresholds: $(STAMP) $(DICT) ## Fallback thresholds by 5-fold cross-validation on the training data (~4 min)
-	@$(ENV) $(PY) -m bench.thresholds
+bench-thresholds: $(STAMP) $(DICT) ## Fallback thresholds and macro-F1 by 5-fold cross-validation on the training data; CONFIG=bench/pipelines/x.yml for a candidate (~5 min)
+	@$(ENV) $(PY) -m bench.thresholds --config $(or $(CONFIG),config.yml)
 
 backup: $(STAMP) ## Back up the records and the tracker store into var/backups/<time>/
 	@$(ENV) $(PY) -m shop.db.backup backup

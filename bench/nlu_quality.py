@@ -28,7 +28,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
 from bench.stack import MODEL, PROJECT_ROOT
 
@@ -183,11 +183,15 @@ def _set_figures(name: str, train: List[Example], model: Path) -> Dict[str, Any]
         "model": evaluate_model(test, model),
         "baseline": evaluate_baseline(train, test),
     }
-    in_scope = [i for i, (_, intent, _) in enumerate(test) if intent != "out_of_scope"]
-    fallbacks = figures["model"].pop("_fallback_rows")
-    figures["model"]["fallback_share_in_scope"] = round(
-        sum(1 for i in in_scope if i in fallbacks) / max(len(in_scope), 1), 4)
+    figures["model"]["fallback_share_in_scope"] = fallback_share(
+        test, figures["model"].pop("_fallback_rows"))
     return figures
+
+
+def fallback_share(test: List[Example], fallback_rows: Set[int]) -> float:
+    """The share of in-scope messages (not `out_of_scope`) that got the fallback."""
+    in_scope = [i for i, (_, intent, _) in enumerate(test) if intent != "out_of_scope"]
+    return round(sum(1 for i in in_scope if i in fallback_rows) / max(len(in_scope), 1), 4)
 
 
 def run(model: Path = MODEL, sets: Sequence[str] = HELD_OUT_SETS) -> Dict[str, Any]:

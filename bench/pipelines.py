@@ -2,8 +2,9 @@
 and score it on both held-out sets, as served (a fallback counts wrong).
 
 Candidates: today's config.yml and the configs in bench/pipelines/ (character
-n-grams only; DIET). Each is trained with Rasa itself into a temporary folder, then
-parsed in-process like `make test-nlu` does (bench/nlu_quality.py). Results go to
+n-grams only; DIET; an ensemble of today's classifier with a char TF-IDF model).
+Each is trained with Rasa itself into a temporary folder, then parsed in-process
+like `make test-nlu` does (bench/nlu_quality.py). Results go to
 results/nlu/pipelines.json and a Markdown table on stdout.
 
     python -m bench.pipelines [--only current,char_ngrams]
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
 from bench.held_out import HELD_OUT, TRAIN_DIR, unseen, yaml_files
-from bench.nlu_quality import evaluate_model, read_examples
+from bench.nlu_quality import evaluate_model, fallback_share, read_examples
 from bench.stack import BIN, PROJECT_ROOT
 
 CANDIDATES: Dict[str, Path] = {
@@ -48,22 +49,26 @@ def score(model: Path) -> Dict[str, Any]:
         test = [(m.get(TEXT), m.get(INTENT), m.get(INTENT_RESPONSE_KEY))
                 for m in held_out.intent_examples]
         result = evaluate_model(test, model)
-        result.pop("_fallback_rows", None)
+        share = fallback_share(test, result.pop("_fallback_rows"))
         figures[name] = {
             "as_served": result["as_served"],
             "fallback_reverted": {"accuracy": result["accuracy"], "macro_f1": result["macro_f1"]},
             "parse_ms_median": result["parse_ms_median"],
+            "fallback_share_in_scope": share,
         }
     return figures
 
 
 def table(results: Dict[str, Dict[str, Any]]) -> str:
     rows = ["| pipeline | in-house macro-F1 / acc. (as served) | real macro-F1 / acc. "
-            "(as served) | parse ms |", "|---|---|---|---|"]
+            "(as served) | fallback on in-scope (in-house / real) | parse ms |",
+            "|---|---|---|---|---|"]
     for name, sets in results.items():
         cells = [f"{sets[s]['as_served']['macro_f1']:.3f} / {sets[s]['as_served']['accuracy']:.3f}"
                  for s in HELD_OUT]
-        rows.append(f"| {name} | {' | '.join(cells)} | {sets['real']['parse_ms_median']} |")
+        fallback = " / ".join(f"{sets[s]['fallback_share_in_scope']:.1%}" for s in HELD_OUT)
+        rows.append(f"| {name} | {' | '.join(cells)} | {fallback} | "
+                    f"{sets['real']['parse_ms_median']} |")
     return "\n".join(rows)
 
 

@@ -18,12 +18,14 @@ training data's own voice, cannot tell the close pairs apart, and config.yml kee
 the pair that fails safe on messages unlike the training data.
 
     python -m bench.thresholds        # make bench-thresholds (~4 min)
+    python -m bench.thresholds --config bench/pipelines/ensemble.yml   # a candidate
 
 Results: results/nlu/thresholds.json and a Markdown table on stdout.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import logging
@@ -31,7 +33,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any, Dict, List, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from bench.held_out import TRAIN_DIR, load_folder
 from bench.stack import BIN, PROJECT_ROOT
@@ -173,22 +175,42 @@ def table(rows: Sequence[Dict[str, Any]], chosen: Dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def main() -> int:
+def fold_scores(parses: Sequence[Parse]) -> Dict[str, float]:
+    """Macro-F1 and accuracy of the folds' top intents (before the fallback): how a
+    candidate pipeline (--config) compares with config.yml without a test set."""
+    from sklearn.metrics import accuracy_score, f1_score
+
+    targets = [p[0] for p in parses]
+    predictions = [p[1] for p in parses]
+    return {"macro_f1": round(float(f1_score(targets, predictions, average="macro",
+                                             labels=sorted(set(targets)))), 4),
+            "accuracy": round(float(accuracy_score(targets, predictions)), 4)}
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", type=Path, default=PROJECT_ROOT / "config.yml",
+                        help="pipeline to cross-validate (default: config.yml)")
+    args = parser.parse_args(argv)
     logging.disable(logging.WARNING)
     data = load_folder(TRAIN_DIR)
     parses: List[Parse] = []
     for number, (train, test) in enumerate(folds(data), start=1):
         with tempfile.TemporaryDirectory(prefix="fold-") as folder:
-            parses += parse_fold(train_fold(train, Path(folder)), test)
+            parses += parse_fold(train_fold(train, Path(folder), args.config), test)
         print(f"fold {number}/{FOLDS}: {len(parses)} messages parsed", file=sys.stderr)
     rows = sweep(parses)
     chosen = choose(rows)
     pair_rows = pairs(parses, chosen["threshold"], chosen["ambiguity"])
     OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps({"folds": FOLDS, "seed": SEED, "clarify_cost": CLARIFY_COST,
-                               "messages": len(parses), "chosen": chosen, "rows": rows,
+    scores = fold_scores(parses)
+    OUT.write_text(json.dumps({"config": str(args.config), "folds": FOLDS, "seed": SEED,
+                               "clarify_cost": CLARIFY_COST, "messages": len(parses),
+                               "scores": scores, "chosen": chosen, "rows": rows,
                                "pairs": pair_rows},
                               indent=1), encoding="utf-8")
+    print(f"{args.config.name}: folds' macro-F1 {scores['macro_f1']:.3f}, "
+          f"accuracy {scores['accuracy']:.3f} (before the fallback)")
     print(table(rows, chosen))
     for row in pair_rows:
         print(f"clarifying with two buttons at min_confidence {row['min_confidence']}: "

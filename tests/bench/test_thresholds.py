@@ -3,7 +3,7 @@ made up for the purpose: the sweep's arithmetic, the 5 % cap and the two-button 
 
 from __future__ import annotations
 
-from bench.thresholds import choose, pairs, sweep
+from bench.thresholds import choose, fold_scores, pairs, sweep
 
 # target, top, its confidence, runner-up's confidence, runner-up
 RIGHT_SURE = ("ask_price", "ask_price", 0.9, 0.05, "ask_product")
@@ -46,3 +46,11 @@ def test_pairs_show_how_often_the_right_intent_is_offered() -> None:
     at = {r["min_confidence"]: r for r in result}
     assert at[0.1]["offered_share"] == 1.0 and at[0.1]["right_pair_share"] == 0.5
     assert at[0.2]["offered_share"] == 0.5 and at[0.2]["right_pair_share"] == 1.0
+
+
+def test_fold_scores_judge_the_top_intent_before_the_fallback() -> None:
+    # WRONG_UNSURE would be clarified when served; here its wrong top intent counts.
+    scores = fold_scores([RIGHT_SURE, RIGHT_SURE, WRONG_SURE, WRONG_UNSURE])
+    assert scores["accuracy"] == 0.5
+    # F1 over the targets: ask_price 1.0, complain 0, ask_product 0.
+    assert scores["macro_f1"] == round(1 / 3, 4)

@@ -21,7 +21,7 @@ OUR_MODEL = [
     "bot.nlu.normalizer.ChineseTextNormalizer",
     "rasa.nlu.tokenizers.jieba_tokenizer.JiebaTokenizer",
     "rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer.CountVectorsFeaturizer",
-    "bot.nlu.intent_classifier.IntentClassifier",
+    "bot.nlu.ensemble.EnsembleIntentClassifier",
     "bot.nlu.faq_selector.FaqSelector",
     "rasa.nlu.classifiers.fallback_classifier.FallbackClassifier",
     "rasa.core.policies.rule_policy.RulePolicy",

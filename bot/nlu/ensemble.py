@@ -1,0 +1,130 @@
+"""Candidate for `make bench-pipelines`: the served classifier averaged with a
+character n-gram model.
+
+Issue 13 asks for an ensemble among the pipelines compared. This one is the served
+IntentClassifier (logistic regression over the featurizers' word and character
+counts) whose probabilities are averaged with those of the baseline `make test-nlu`
+prints beside it: char 1–4-gram TF-IDF + logistic regression over the (normalised)
+text. The two make different mistakes (one sees jieba's words, the other only
+characters), which is what an average can use. `weight` is the character model's
+share. Both models are stored as arrays and JSON, loaded without running code.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Text
+
+import numpy as np
+from rasa.engine.graph import ExecutionContext
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import INTENT, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+
+from bot.nlu import linear_model
+from bot.nlu.features import has_sentence_features
+from bot.nlu.intent_classifier import IntentClassifier
+
+logger = logging.getLogger(__name__)
+
+VOCABULARY = "char_vocabulary.json"
+IDF = "char_idf.npz"
+CHARS = "char_model"
+
+
+def char_vectorizer(max_ngram: int) -> TfidfVectorizer:
+    return TfidfVectorizer(analyzer="char", ngram_range=(1, max_ngram), sublinear_tf=True,
+                           lowercase=True)
+
+
+def blend(first: Dict[str, float], second: Dict[str, float], weight: float) -> List[Dict[str, Any]]:
+    """`(1 - weight) * first + weight * second` over both label sets, best first; a
+    label one model does not know counts 0 there."""
+    labels = set(first) | set(second)
+    mixed = {label: (1 - weight) * first.get(label, 0.0) + weight * second.get(label, 0.0)
+             for label in labels}
+    return [{"name": name, "confidence": float(value)}
+            for name, value in sorted(mixed.items(), key=lambda item: -item[1])]
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True
+)
+class EnsembleIntentClassifier(IntentClassifier):
+    """IntentClassifier averaged with char 1–4-gram TF-IDF + logistic regression."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {**IntentClassifier.get_default_config(), "weight": 0.3, "char_C": 10.0,
+                "char_max_ngram": 4}
+
+    def __init__(self, config: Dict[Text, Any], name: Text, model_storage: ModelStorage,
+                 resource: Resource) -> None:
+        super().__init__(config, name, model_storage, resource)
+        self.vectorizer: Optional[TfidfVectorizer] = None
+        self.chars: Optional[LogisticRegression] = None
+
+    def train(self, training_data: TrainingData) -> Resource:
+        examples = [e for e in training_data.intent_examples if e.get(INTENT) and e.get(TEXT)]
+        if examples:
+            self.vectorizer = char_vectorizer(self.config["char_max_ngram"])
+            features = self.vectorizer.fit_transform([e.get(TEXT) for e in examples])
+            self.chars = LogisticRegression(C=self.config["char_C"], max_iter=2000)
+            self.chars.fit(features, [e.get(INTENT) for e in examples])
+        return super().train(training_data)  # fits the word model and persists both
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        featured = [m for m in messages if has_sentence_features(m)]
+        if self.vectorizer is None or self.chars is None or not featured:
+            return super().process(messages)  # the word model alone
+        super().process([m for m in messages if not has_sentence_features(m)])
+        words = self.clf.predict_proba(self._create_X(featured))
+        chars = self.chars.predict_proba(
+            self.vectorizer.transform([m.get(TEXT) for m in featured]))
+        for message, word_row, char_row in zip(featured, words, chars, strict=True):
+            ranking = blend(dict(zip(self.clf.classes_, word_row, strict=True)),
+                            dict(zip(self.chars.classes_, char_row, strict=True)),
+                            self.config["weight"])
+            message.set("intent", ranking[0], add_to_output=True)
+            message.set("intent_ranking", ranking[: self.config["ranking_length"]],
+                        add_to_output=True)
+        return messages
+
+    def persist(self) -> None:
+        super().persist()
+        if self.vectorizer is None or self.chars is None:
+            return
+        with self._model_storage.write_to(self._resource) as model_dir:
+            vocabulary = {term: int(index) for term, index in self.vectorizer.vocabulary_.items()}
+            (model_dir / VOCABULARY).write_text(json.dumps(vocabulary, ensure_ascii=False),
+                                                encoding="utf-8")
+            np.savez(model_dir / IDF, idf=self.vectorizer.idf_)
+            (model_dir / CHARS).mkdir(exist_ok=True)
+            linear_model.save(self.chars, model_dir / CHARS)
+
+    @classmethod
+    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+             execution_context: ExecutionContext, **kwargs: Any) -> "EnsembleIntentClassifier":
+        component = super().load(config, model_storage, resource, execution_context, **kwargs)
+        try:
+            with model_storage.read_from(resource) as model_dir:
+                component.vectorizer = _load_vectorizer(model_dir, component.config)
+                component.chars = linear_model.load(model_dir / CHARS)
+        except (ValueError, FileNotFoundError):
+            logger.warning("Character model of the ensemble not found: word model alone")
+        return component
+
+
+def _load_vectorizer(folder: Path, config: Dict[Text, Any]) -> TfidfVectorizer:
+    vectorizer = char_vectorizer(config["char_max_ngram"])
+    vectorizer.vocabulary_ = json.loads((folder / VOCABULARY).read_text(encoding="utf-8"))
+    with np.load(folder / IDF, allow_pickle=False) as arrays:
+        vectorizer.idf_ = arrays["idf"]
+    return vectorizer

@@ -1,0 +1,74 @@
+"""The ensemble candidate of `make bench-pipelines` (bot/nlu/ensemble.py): it averages
+the served classifier with a character model, and survives the model storage."""
+
+from __future__ import annotations
+
+import pytest
+from rasa.engine.storage.resource import Resource
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.nlu.ensemble import EnsembleIntentClassifier, blend
+from bot.nlu.intent_classifier import IntentClassifier
+from tests.bot.test_classifiers import CONTEXT, featurizer, storage_at, training_data  # noqa: F401
+
+
+def test_blend_averages_over_both_label_sets_best_first() -> None:
+    ranking = blend({"a": 0.6, "b": 0.4}, {"b": 0.9, "c": 0.1}, weight=0.5)
+    assert [e["name"] for e in ranking] == ["b", "a", "c"]
+    assert ranking[0]["confidence"] == pytest.approx(0.65)
+    assert ranking[1]["confidence"] == pytest.approx(0.3)
+    assert ranking[2]["confidence"] == pytest.approx(0.05)
+    assert sum(e["confidence"] for e in ranking) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("weight", [0.0, 1.0])
+def test_weight_zero_is_the_word_model_and_one_the_character_model(weight) -> None:
+    ranking = blend({"a": 0.7, "b": 0.3}, {"a": 0.2, "b": 0.8}, weight=weight)
+    assert ranking[0]["name"] == ("a" if weight == 0.0 else "b")
+
+
+def _trained(tmp_path, featurize, weight: float) -> EnsembleIntentClassifier:
+    config = {**EnsembleIntentClassifier.get_default_config(), "max_iter": 500, "weight": weight}
+    storage = storage_at(tmp_path / f"ens{weight}")
+    classifier = EnsembleIntentClassifier.create(config, storage, Resource("ens"), CONTEXT)
+    classifier.train(featurize(training_data(), train=True))
+    return EnsembleIntentClassifier.load(config, storage, Resource("ens"), CONTEXT)
+
+
+def test_weight_zero_ranks_exactly_as_the_served_classifier(tmp_path, featurizer) -> None:  # noqa: F811
+    featurize, message_for = featurizer
+    served = IntentClassifier.create(
+        {**IntentClassifier.get_default_config(), "max_iter": 500},
+        storage_at(tmp_path / "ic"), Resource("ic"), CONTEXT)
+    served.train(featurize(training_data(), train=True))
+    ensemble = _trained(tmp_path, featurize, weight=0.0)
+    first, second = message_for("发票 怎么 开"), message_for("发票 怎么 开")
+    served.process([first])
+    ensemble.process([second])
+    assert second.get("intent")["name"] == first.get("intent")["name"] == "faq"
+    for ours, theirs in zip(second.get("intent_ranking"), first.get("intent_ranking"),
+                            strict=True):
+        assert ours["name"] == theirs["name"]
+        assert ours["confidence"] == pytest.approx(theirs["confidence"])
+
+
+def test_the_character_model_is_stored_and_moves_the_ranking(tmp_path, featurizer) -> None:  # noqa: F811
+    featurize, message_for = featurizer
+    ensemble = _trained(tmp_path, featurize, weight=0.5)
+    assert ensemble.chars is not None and ensemble.vectorizer is not None
+    words_only = _trained(tmp_path, featurize, weight=0.0)
+    blended, plain = message_for("你好 在 吗"), message_for("你好 在 吗")
+    ensemble.process([blended])
+    words_only.process([plain])
+    assert blended.get("intent")["name"] == plain.get("intent")["name"] == "greet"
+    assert blended.get("intent")["confidence"] != pytest.approx(plain.get("intent")["confidence"])
+    assert sum(e["confidence"] for e in blended.get("intent_ranking")) == pytest.approx(1.0)
+
+
+def test_an_empty_message_still_gets_no_intent(tmp_path, featurizer) -> None:  # noqa: F811
+    featurize, message_for = featurizer
+    ensemble = _trained(tmp_path, featurize, weight=0.3)
+    empty, question = Message(data={"text": ""}), message_for("发票 能 开 吗")
+    ensemble.process([empty, question])
+    assert empty.get("intent") == {"name": None, "confidence": 0.0}
+    assert question.get("intent")["name"] == "faq"
