@@ -21,7 +21,7 @@ def test_a_killed_rasa_server_loses_and_doubles_nothing(cluster: Cluster) -> Non
     whole, fault = results["whole run"], results["rasa"]
     assert fault["sent"] >= 40, results
     assert load.transports == {"websocket": 4}, load.transports
-    assert whole["lost"] == 0 and whole["duplicated"] == 0, results
+    assert whole["lost"] == 0 and whole["duplicated"] == 0, (whole, fault)
     assert whole["error_rate"] <= 0.01, results
     assert max(stored.values()) == 1
     assert fault["recovery_s"] is not None and fault["recovery_s"] <= 10, results
