@@ -30,6 +30,7 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
@@ -98,6 +99,10 @@ class Load:
     started: float = 0.0
     # Web chat customers per transport they settled on ("websocket", "polling").
     transports: Counter = field(default_factory=Counter)
+    # A customer thread that died (its traceback): its last message counts as failed
+    # and lost although no server saw it, so a crash must show, not pass for a loss.
+    crashes: List[str] = field(default_factory=list)
+    stopped: float = 0.0
 
     def _send(self, http: requests.Session, message: Message, text: str) -> None:
         for attempt in attempts():
@@ -170,16 +175,26 @@ class Load:
                 self._stop.wait(THINK_SECONDS * (0.5 + rng.random()))
         client.disconnect()
 
+    def _run(self, customer: Callable[[int], None], seed: int) -> None:
+        try:
+            customer(seed)
+        except Exception:
+            self.crashes.append(f"customer {seed} at {self.now():.1f} s: "
+                                f"{traceback.format_exc()}")
+
     def start(self) -> None:
         self.started = time.perf_counter()
-        self._threads = [threading.Thread(target=self._customer, args=(n,), daemon=True)
+        self._threads = [threading.Thread(target=self._run, args=(self._customer, n),
+                                          daemon=True)
                          for n in range(self.customers - self.sockets)]
-        self._threads += [threading.Thread(target=self._socket_customer, args=(1000 + n,),
+        self._threads += [threading.Thread(target=self._run,
+                                           args=(self._socket_customer, 1000 + n),
                                            daemon=True) for n in range(self.sockets)]
         for thread in self._threads:
             thread.start()
 
     def stop(self) -> None:
+        self.stopped = self.now()
         self._stop.set()
         for thread in self._threads:
             thread.join(timeout=GIVE_UP_SECONDS + TIMEOUT_SECONDS)

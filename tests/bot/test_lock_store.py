@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import signal
+import subprocess
+import sys
 import threading
+import time
 from typing import List
 
 import pytest
@@ -54,10 +59,13 @@ def test_locks_live_in_redis(redis_server) -> None:
 
     async def hold() -> List[bytes]:
         async with store.lock("conversation-1"):
-            return client.keys("test:*")
+            return sorted(client.keys("test:*"))
 
-    assert asyncio.run(hold()) == [b"test:lock:conversation-1"]
-    assert client.keys("test:*") == []  # released
+    assert asyncio.run(hold()) == sorted([
+        f"test:lockmeta:alive:{store.server_id}".encode(), b"test:lock:conversation-1",
+        b"test:lockmeta:owners:conversation-1"])
+    # Released: only the server's heartbeat stays.
+    assert client.keys("test:*") == [f"test:lockmeta:alive:{store.server_id}".encode()]
 
 
 def test_refuses_to_start_without_redis(caplog) -> None:
@@ -128,3 +136,59 @@ def test_two_servers_taking_tickets_at_once_never_share_one(redis_server) -> Non
     for thread in threads:
         thread.join()
     assert sorted(tickets) == list(range(100))
+
+
+# A Rasa server's lock store in a process of its own: it takes the conversation's
+# ticket and then hangs in the middle of the turn, until it is killed.
+HOLDER = """
+import sys, time
+from rasa.utils.endpoints import EndpointConfig
+from bot.lock_store import ResilientRedisLockStore
+store = ResilientRedisLockStore(endpoint_config=EndpointConfig(
+    url="127.0.0.1", port=sys.argv[1], db="0", key_prefix="test"))
+print(store.issue_ticket("interrupted"), flush=True)
+time.sleep(600)
+"""
+
+
+def acquire_within(store: ResilientRedisLockStore, conversation_id: str,
+                   seconds: float) -> bool:
+    """Whether `store` gets the conversation's lock within `seconds`."""
+    async def take() -> None:
+        async with store.lock(conversation_id, wait_time_in_seconds=0.2):
+            pass
+
+    try:
+        asyncio.run(asyncio.wait_for(take(), seconds))
+        return True
+    except asyncio.TimeoutError:
+        return False
+
+
+def test_a_killed_servers_ticket_is_dropped_within_seconds(redis_server, caplog) -> None:
+    """Before: Rasa's tickets expire only after 60 s, so the conversation whose message
+    was being handled when its server was killed waited a minute."""
+    caplog.set_level(logging.WARNING)
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(redis_server.port)],
+                              stdout=subprocess.PIPE, text=True,
+                              env={**os.environ, "PYTHONPATH": os.getcwd()})
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "0"
+    finally:
+        os.kill(holder.pid, signal.SIGKILL)
+        holder.wait()
+    killed_at = time.monotonic()
+    store = store_for(redis_server.port, Clock())
+    assert acquire_within(store, "interrupted", 15)
+    # The dead server's heartbeat lasts ALIVE_SECONDS (5), then its ticket goes.
+    assert time.monotonic() - killed_at < 8
+    assert "stopped while holding it" in caplog.text
+
+
+def test_a_live_servers_ticket_is_kept_however_long_its_turn(redis_server) -> None:
+    holder, waiter = (store_for(redis_server.port, Clock()) for _ in range(2))
+    holder.issue_ticket("slow-turn")
+    # Longer than a dead server's heartbeat lasts (ALIVE_SECONDS): still its turn.
+    assert not acquire_within(waiter, "slow-turn", 7)
+    holder.close()  # as if killed: no more heartbeats
+    assert acquire_within(waiter, "slow-turn", 10)

@@ -9,6 +9,8 @@ after an error, and the servers handle each id once (bot/channels/delivery.py).
 
 from __future__ import annotations
 
+import json
+
 from bench.faults import Load, inject, meets_targets
 from scale.conftest import Cluster
 
@@ -19,6 +21,10 @@ def test_a_killed_rasa_server_loses_and_doubles_nothing(cluster: Cluster) -> Non
     load.start()
     results, stored = inject(cluster, load, ["rasa"], down_s=6.0, quiet_s=5.0)
     whole, fault = results["whole run"], results["rasa"]
+    # pytest shortens long assertion values: what a failure needs is printed whole.
+    print(json.dumps({"results": results, "stopped_at_s": round(load.stopped, 1),
+                      "crashes": load.crashes}, ensure_ascii=False, indent=1))
+    assert not load.crashes, load.crashes[0]
     assert fault["sent"] >= 40, results
     assert load.transports == {"websocket": 4}, load.transports
     assert whole["lost"] == 0 and whole["duplicated"] == 0, (whole, fault)
