@@ -35,7 +35,7 @@ TRAIN_INPUTS := config.yml domain.yml knowledge/catalogue.yml knowledge/faq.yml 
   bot/nlu/intent_classifier.py bot/nlu/ensemble.py bot/nlu/faq_selector.py \
   bot/nlu/linear_model.py $(shell find data -type f -name '*.yml')
 
-.PHONY: help install dictionary web browser seed train run shell practice practice-report report test lint pytest validate test-practice test-stories test-nlu test-e2e test-security test-scale test-deploy soak test-soak bench-faults nginx bench bench-pipelines bench-thresholds backup restore forget retention review-scan review-export review-recheck clean
+.PHONY: help install dictionary web browser seed train run shell practice practice-report report test lint pytest validate test-practice test-stories test-nlu test-e2e test-security test-scale test-deploy soak test-soak bench-faults nginx bench bench-pipelines bench-thresholds bench-source-out backup restore forget retention review-scan review-export review-recheck clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -106,6 +106,9 @@ bench-pipelines: $(MODEL) ## Train each candidate NLU pipeline, score both held-
 
 bench-thresholds: $(STAMP) $(DICT) ## Fallback thresholds and macro-F1 by 5-fold cross-validation on the training data; CONFIG=bench/pipelines/x.yml for a candidate (~5 min)
 	@$(ENV) $(PY) -m bench.thresholds --config $(or $(CONFIG),config.yml)
+
+bench-source-out: $(STAMP) $(DICT) ## Each real training source left out of training and parsed: a dev set in real customers' voice, not a test set; CONFIG=… for a candidate (~4 min)
+	@$(ENV) $(PY) -m bench.source_out --config $(or $(CONFIG),config.yml)
 
 backup: $(STAMP) ## Back up the records and the tracker store into var/backups/<time>/
 	@$(ENV) $(PY) -m shop.db.backup backup
