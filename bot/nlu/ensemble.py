@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Text
 
 import numpy as np
+import scipy.sparse
 from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -29,7 +30,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from bot.nlu import linear_model
-from bot.nlu.features import has_sentence_features
+from bot.nlu.features import dense_sentence_matrix, dense_width, has_sentence_features
 from bot.nlu.intent_classifier import IntentClassifier
 
 logger = logging.getLogger(__name__)
@@ -62,22 +63,27 @@ class EnsembleIntentClassifier(IntentClassifier):
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
+        # char_dense: the character model also reads the dense sentence features
+        # (pretrained word vectors, bot/nlu/word_vectors.py), beside its n-grams.
         return {**IntentClassifier.get_default_config(), "weight": 0.3, "char_C": 10.0,
-                "char_max_ngram": 4}
+                "char_max_ngram": 4, "char_dense": False}
 
     def __init__(self, config: Dict[Text, Any], name: Text, model_storage: ModelStorage,
                  resource: Resource) -> None:
         super().__init__(config, name, model_storage, resource)
         self.vectorizer: Optional[TfidfVectorizer] = None
         self.chars: Optional[LogisticRegression] = None
+        # How many dense features the character model reads (0: n-grams only).
+        self.dense_width = 0
 
     def train(self, training_data: TrainingData) -> Resource:
         examples = [e for e in training_data.intent_examples if e.get(INTENT) and e.get(TEXT)]
         if examples:
             self.vectorizer = char_vectorizer(self.config["char_max_ngram"])
-            features = self.vectorizer.fit_transform([e.get(TEXT) for e in examples])
+            self.vectorizer.fit([e.get(TEXT) for e in examples])
+            self.dense_width = dense_width(examples) if self.config["char_dense"] else 0
             self.chars = LogisticRegression(C=self.config["char_C"], max_iter=2000)
-            self.chars.fit(features, [e.get(INTENT) for e in examples])
+            self.chars.fit(self._char_X(examples), [e.get(INTENT) for e in examples])
         return super().train(training_data)  # fits the word model and persists both
 
     def process(self, messages: List[Message]) -> List[Message]:
@@ -86,8 +92,7 @@ class EnsembleIntentClassifier(IntentClassifier):
             return super().process(messages)  # the word model alone
         super().process([m for m in messages if not has_sentence_features(m)])
         words = self.clf.predict_proba(self._create_X(featured))
-        chars = self.chars.predict_proba(
-            self.vectorizer.transform([m.get(TEXT) for m in featured]))
+        chars = self.chars.predict_proba(self._char_X(featured))
         for message, word_row, char_row in zip(featured, words, chars, strict=True):
             ranking = blend(dict(zip(self.clf.classes_, word_row, strict=True)),
                             dict(zip(self.chars.classes_, char_row, strict=True)),
@@ -97,6 +102,14 @@ class EnsembleIntentClassifier(IntentClassifier):
                         add_to_output=True)
         return messages
 
+    def _char_X(self, messages: List[Message]) -> Any:
+        assert self.vectorizer is not None
+        grams = self.vectorizer.transform([m.get(TEXT) for m in messages])
+        if not self.dense_width:
+            return grams
+        return scipy.sparse.hstack(
+            [grams, dense_sentence_matrix(messages, self.dense_width)]).tocsr()
+
     def persist(self) -> None:
         super().persist()
         if self.vectorizer is None or self.chars is None:
@@ -105,7 +118,8 @@ class EnsembleIntentClassifier(IntentClassifier):
             vocabulary = {term: int(index) for term, index in self.vectorizer.vocabulary_.items()}
             (model_dir / VOCABULARY).write_text(json.dumps(vocabulary, ensure_ascii=False),
                                                 encoding="utf-8")
-            np.savez(model_dir / IDF, idf=self.vectorizer.idf_)
+            np.savez(model_dir / IDF, idf=self.vectorizer.idf_,
+                     dense_width=np.array(self.dense_width))
             (model_dir / CHARS).mkdir(exist_ok=True)
             linear_model.save(self.chars, model_dir / CHARS)
 
@@ -116,6 +130,9 @@ class EnsembleIntentClassifier(IntentClassifier):
         try:
             with model_storage.read_from(resource) as model_dir:
                 component.vectorizer = _load_vectorizer(model_dir, component.config)
+                with np.load(model_dir / IDF, allow_pickle=False) as arrays:
+                    component.dense_width = int(arrays["dense_width"]) \
+                        if "dense_width" in arrays else 0
                 component.chars = linear_model.load(model_dir / CHARS)
         except (ValueError, FileNotFoundError):
             logger.warning("Character model of the ensemble not found: word model alone")

@@ -52,6 +52,31 @@ def sentence_matrix(messages: Sequence[Message], attribute: str = TEXT) -> scipy
     )
 
 
+def dense_sentence_matrix(messages: Sequence[Message], width: int,
+                          attribute: str = TEXT) -> np.ndarray:
+    """One row per message: its dense sentence features (pretrained vectors), side by
+    side in pipeline order; zeros for a message that has none."""
+    matrix = np.zeros((len(messages), width), dtype=np.float32)
+    for row, message in enumerate(messages):
+        parts = [np.asarray(f.features).ravel() for f in message.features
+                 if f.attribute == attribute and f.type == FEATURE_TYPE_SENTENCE
+                 and f.is_dense()]
+        if parts:
+            values = np.concatenate(parts)
+            matrix[row, : min(width, len(values))] = values[:width]
+    return matrix
+
+
+def dense_width(messages: Sequence[Message], attribute: str = TEXT) -> int:
+    """How many dense sentence features the messages have (0: none)."""
+    for message in messages:
+        parts = [f for f in message.features if f.attribute == attribute
+                 and f.type == FEATURE_TYPE_SENTENCE and f.is_dense()]
+        if parts:
+            return int(sum(np.asarray(f.features).size for f in parts))
+    return 0
+
+
 def transposable_weights(classifier: Any) -> None:
     """Stores a fitted linear model's weights column-major, once.
 

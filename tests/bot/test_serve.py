@@ -21,6 +21,7 @@ OUR_MODEL = [
     "bot.nlu.normalizer.ChineseTextNormalizer",
     "rasa.nlu.tokenizers.jieba_tokenizer.JiebaTokenizer",
     "rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer.CountVectorsFeaturizer",
+    "bot.nlu.word_vectors.WordVectorFeaturizer",
     "bot.nlu.ensemble.EnsembleIntentClassifier",
     "bot.nlu.faq_selector.FaqSelector",
     "rasa.nlu.classifiers.fallback_classifier.FallbackClassifier",

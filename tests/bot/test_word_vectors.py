@@ -1,0 +1,121 @@
+"""The pretrained word vectors (bot/nlu/word_vectors.py): the table, its cache, the
+refusal of a table that names a class, and the features a message gets."""
+
+from __future__ import annotations
+
+import gzip
+import logging
+import os
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+from rasa.nlu.constants import TOKENS_NAMES
+from rasa.nlu.tokenizers.tokenizer import Token
+from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, FEATURE_TYPE_SEQUENCE, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.nlu import word_vectors
+from bot.nlu.word_vectors import WordVectorFeaturizer, WordVectors
+
+
+def small_table() -> WordVectors:
+    vectors = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1]], dtype=np.float32)
+    return WordVectors(["空调", "口", "红"], vectors)
+
+
+def test_a_word_gets_its_row_an_unknown_word_its_characters_mean_else_nothing() -> None:
+    table = small_table()
+    assert table.token("空调").tolist() == [1, 0, 0]
+    assert table.token("口红").tolist() == [0, 0.5, 0.5]  # not in the table: 口 and 红
+    assert table.token("xyz") is None
+    assert table.tokens(["空调", "xyz"]).tolist() == [[1, 0, 0], [0, 0, 0]]
+
+
+def test_the_packaged_table_places_related_words_near_each_other() -> None:
+    table = word_vectors.load()
+    assert table.vectors.shape == (55455, 200)
+    assert np.allclose(np.linalg.norm(table.vectors[:100], axis=1), 1, atol=1e-3)
+
+    def similarity(a: str, b: str) -> float:
+        return float(table.token(a) @ table.token(b))
+
+    # Words no training example needs to contain: the point of pretrained vectors.
+    assert similarity("便宜", "贵") > similarity("便宜", "快递")
+    assert similarity("退货", "退款") > similarity("退货", "谢谢")
+
+
+def message_with(texts: list) -> Message:
+    message = Message(data={TEXT: "".join(texts)})
+    position, tokens = 0, []
+    for text in texts:
+        tokens.append(Token(text, position))
+        position += len(text)
+    message.set(TOKENS_NAMES[TEXT], tokens)
+    return message
+
+
+def test_a_message_gets_one_row_per_token_and_their_mean() -> None:
+    featurizer = WordVectorFeaturizer(
+        {**WordVectorFeaturizer.get_default_config(), "alias": None}, "vectors")
+    featurizer.table = small_table()
+    message = message_with(["空调", "xyz", "红"])
+    featurizer.process([message])
+    sequence = next(f for f in message.features if f.type == FEATURE_TYPE_SEQUENCE)
+    sentence = next(f for f in message.features if f.type == FEATURE_TYPE_SENTENCE)
+    assert sequence.features.shape == (3, 3)
+    # The mean over the tokens that have a vector (xyz has none).
+    assert sentence.features.tolist() == [[0.5, 0, 0.5]]
+
+    empty = Message(data={TEXT: ""})
+    featurizer.process([empty])
+    assert empty.features == []  # left to the fallback, like the count featurizers
+
+
+def write_package_table(path: Path, payload: object) -> Path:
+    with gzip.open(path, "wb") as handle:
+        pickle.dump(payload, handle)
+    return path
+
+
+class Boom:
+    def __reduce__(self):
+        return (os.system, ("touch /tmp/word-vectors-pwned",))
+
+
+def test_a_table_that_names_a_class_is_refused_not_run(tmp_path) -> None:
+    path = write_package_table(tmp_path / "test.model", (["的 0.1 0.2"], {}, Boom()))
+    with pytest.raises(pickle.UnpicklingError):
+        word_vectors._read_package(path)
+    assert not Path("/tmp/word-vectors-pwned").exists()
+
+
+def test_the_table_is_cached_and_a_broken_cache_is_read_again(tmp_path, monkeypatch,
+                                                             caplog) -> None:
+    package = write_package_table(tmp_path / "test.model",
+                                  (["空调 3 4", "口 0 2"], {}, {}))
+    monkeypatch.setattr(word_vectors, "_package_table", lambda: package)
+    cache_dir = tmp_path / "cache"
+    word_vectors.load.cache_clear()
+    try:
+        table = word_vectors.load(cache_dir)
+        assert table.token("空调").tolist() == pytest.approx([0.6, 0.8])
+        cached = cache_dir / f"{word_vectors.PACKAGE}-{word_vectors.VERSION}.npz"
+        assert cached.exists()
+
+        # The next process reads the cache, not the package.
+        monkeypatch.setattr(word_vectors, "_package_table",
+                            lambda: pytest.fail("the package was read again"))
+        word_vectors.load.cache_clear()
+        assert word_vectors.load(cache_dir).token("口").tolist() == [0, 1]
+
+        # A damaged cache: a warning, then the package again (and a new cache).
+        cached.write_bytes(b"not a numpy file")
+        monkeypatch.setattr(word_vectors, "_package_table", lambda: package)
+        word_vectors.load.cache_clear()
+        caplog.set_level(logging.WARNING)
+        assert word_vectors.load(cache_dir).token("空调").tolist() == pytest.approx([0.6, 0.8])
+        assert "unreadable" in caplog.text
+    finally:
+        word_vectors.load.cache_clear()
