@@ -72,3 +72,33 @@ def test_an_empty_message_still_gets_no_intent(tmp_path, featurizer) -> None:  #
     ensemble.process([empty, question])
     assert empty.get("intent") == {"name": None, "confidence": 0.0}
     assert question.get("intent")["name"] == "faq"
+
+
+@pytest.mark.parametrize("char_dense", [False, True])
+def test_the_character_model_reads_the_word_vectors_when_told(tmp_path, featurizer,
+                                                              char_dense) -> None:  # noqa: F811
+    import numpy as np
+    from rasa.shared.nlu.constants import TEXT
+
+    from bot.nlu.word_vectors import WordVectorFeaturizer, WordVectors
+
+    featurize, message_for = featurizer
+    vectors = WordVectorFeaturizer(
+        {**WordVectorFeaturizer.get_default_config(), "alias": None}, "vectors")
+    vectors.table = WordVectors(["发票", "你好"], np.eye(2, 3, dtype=np.float32))
+
+    def with_vectors(data, train=False):
+        featurize(data, train)
+        return vectors.process_training_data(data)
+
+    config = {**EnsembleIntentClassifier.get_default_config(), "max_iter": 500,
+              "weight": 0.5, "char_dense": char_dense}
+    storage = storage_at(tmp_path / "dense")
+    classifier = EnsembleIntentClassifier.create(config, storage, Resource("e"), CONTEXT)
+    classifier.train(with_vectors(training_data(), train=True))
+    loaded = EnsembleIntentClassifier.load(config, storage, Resource("e"), CONTEXT)
+    assert loaded.dense_width == (3 if char_dense else 0)
+    assert loaded.chars.coef_.shape[1] == len(loaded.vectorizer.vocabulary_) + loaded.dense_width
+    message = vectors.process([message_for("发票 怎么 开")])[0]
+    loaded.process([message])
+    assert message.get(TEXT) and message.get("intent")["name"] == "faq"
