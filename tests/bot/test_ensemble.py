@@ -75,8 +75,8 @@ def test_an_empty_message_still_gets_no_intent(tmp_path, featurizer) -> None:  #
 
 
 @pytest.mark.parametrize("char_dense", [False, True])
-def test_the_character_model_reads_the_word_vectors_when_told(tmp_path, featurizer,
-                                                              char_dense) -> None:  # noqa: F811
+def test_the_character_model_reads_the_word_vectors_when_told(
+        tmp_path, featurizer, char_dense) -> None:  # noqa: F811
     import numpy as np
     from rasa.shared.nlu.constants import TEXT
 
