@@ -15,7 +15,11 @@ import requests
 
 from e2e.conftest import PROJECT_ROOT, STAFF_PASSWORD, STAFF_USER, Stack
 
-MISS = "热水器打不着火"
+# Fault reports about goods the shop does not sell, clearly 维修/售后. Which of them the
+# running model misses changes as it learns (with the word vectors it answers
+# 热水器打不着火 and 油烟机不转了, two earlier misses), so each test takes the misses
+# from its own pool (the queue keeps one item per text) and needs only some.
+MISS_POOL = ["浴霸不暖和", "地暖不热", "按摩椅卡住了", "燃气灶点不着火", "热水器打不着火"]
 LABEL = "after_sales"
 
 
@@ -35,16 +39,20 @@ def review_api(stack: Stack, token: str, path: str = "", method: str = "GET",
     return dict(answer.json())
 
 
-def send_misses(stack: Stack, texts: List[str]) -> Dict[str, str]:
-    """Each text from a new customer (two misses in a row would hand off); the bot's
-    answer shows the running model did not understand it."""
-    senders = {}
-    for text in texts:
+def send_misses(stack: Stack, pool: List[str], need: int) -> Dict[str, str]:
+    """Each text from a new customer (two misses in a row would hand off); the misses
+    (text → sender): those the bot answered with the fallback — a rephrase request or
+    "A or B?" (also a miss, queued too). At least `need` of them."""
+    senders, answered = {}, {}
+    for text in pool:
         sender = f"e2e-review-{uuid.uuid4().hex[:8]}"
         reply = stack.texts(sender, text)
-        # The fallback: a rephrase request, or "A or B?" (also a miss, queued too).
-        assert "没太理解" in reply or "我想确认一下" in reply, (text, reply)
-        senders[text] = sender
+        if "没太理解" in reply or "我想确认一下" in reply:
+            senders[text] = sender
+        else:
+            answered[text] = reply
+    assert len(senders) >= need, ("the model understood these; the pool needs harder "
+                                  "fault reports", answered)
     return senders
 
 
@@ -78,7 +86,9 @@ def run_cli(stack: Stack, *args: str, timeout: float = 600) -> str:
 def test_a_miss_is_queued_labelled_and_exported(stack: Stack, tmp_path: Path) -> None:
     token = staff_token(stack)
     assert requests.get(f"{stack.url}/webhooks/console/api/review", timeout=10).status_code == 401
-    senders = send_misses(stack, [MISS])
+    senders = send_misses(stack, MISS_POOL, need=1)
+    miss = next(iter(senders))
+    senders = {miss: senders[miss]}
     queue_and_label(stack, token, senders, LABEL)
     data = data_copy(tmp_path)
     before = (data / "nlu" / "after_sales.yml").read_bytes()
@@ -87,10 +97,10 @@ def test_a_miss_is_queued_labelled_and_exported(stack: Stack, tmp_path: Path) ->
     output = run_cli(stack, "export", "--data-dir", str(data),
                      "--topics", str(tmp_path / "topics.md"))
 
-    assert MISS in output
+    assert miss in output
     after = (data / "nlu" / "after_sales.yml").read_bytes()
-    assert after == before + f"- intent: {LABEL}\n  examples: |\n    - {MISS}\n".encode()
+    assert after == before + f"- intent: {LABEL}\n  examples: |\n    - {miss}\n".encode()
     assert (PROJECT_ROOT / "data" / "nlu" / "after_sales.yml").read_bytes() == real
-    items = review_api(stack, token, params={"conversation_id": senders[MISS]})["items"]
+    items = review_api(stack, token, params={"conversation_id": senders[miss]})["items"]
     assert items[0]["status"] == "exported"
     assert items[0]["export_note"] == "nlu/after_sales.yml"
