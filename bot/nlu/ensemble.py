@@ -1,5 +1,5 @@
-"""Candidate for `make bench-pipelines`: the served classifier averaged with a
-character n-gram model.
+"""The served intent classifier: the word model averaged with a character n-gram
+model (chosen by `make bench-pipelines`, README, NLU pipeline).
 
 Issue 13 asks for an ensemble among the pipelines compared. This one is the served
 IntentClassifier (logistic regression over the featurizers' word and character
@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional, Text, Tuple
 
 import numpy as np
 import scipy.sparse
@@ -129,19 +129,20 @@ class EnsembleIntentClassifier(IntentClassifier):
         component = super().load(config, model_storage, resource, execution_context, **kwargs)
         try:
             with model_storage.read_from(resource) as model_dir:
-                component.vectorizer = _load_vectorizer(model_dir, component.config)
-                with np.load(model_dir / IDF, allow_pickle=False) as arrays:
-                    component.dense_width = int(arrays["dense_width"]) \
-                        if "dense_width" in arrays else 0
+                component.vectorizer, component.dense_width = _load_vectorizer(
+                    model_dir, component.config)
                 component.chars = linear_model.load(model_dir / CHARS)
         except (ValueError, FileNotFoundError):
             logger.warning("Character model of the ensemble not found: word model alone")
         return component
 
 
-def _load_vectorizer(folder: Path, config: Dict[Text, Any]) -> TfidfVectorizer:
+def _load_vectorizer(folder: Path, config: Dict[Text, Any]) -> Tuple[TfidfVectorizer, int]:
+    """The character model's vectorizer and how many dense features it reads (0 in
+    models stored before `char_dense`)."""
     vectorizer = char_vectorizer(config["char_max_ngram"])
     vectorizer.vocabulary_ = json.loads((folder / VOCABULARY).read_text(encoding="utf-8"))
     with np.load(folder / IDF, allow_pickle=False) as arrays:
         vectorizer.idf_ = arrays["idf"]
-    return vectorizer
+        width = int(arrays["dense_width"]) if "dense_width" in arrays else 0
+    return vectorizer, width

@@ -52,15 +52,19 @@ def sentence_matrix(messages: Sequence[Message], attribute: str = TEXT) -> scipy
     )
 
 
+def _dense_sentence(message: Message, attribute: str) -> List[np.ndarray]:
+    """A message's dense sentence features (pretrained vectors), in pipeline order."""
+    return [np.asarray(f.features).ravel() for f in message.features
+            if f.attribute == attribute and f.type == FEATURE_TYPE_SENTENCE and f.is_dense()]
+
+
 def dense_sentence_matrix(messages: Sequence[Message], width: int,
                           attribute: str = TEXT) -> np.ndarray:
-    """One row per message: its dense sentence features (pretrained vectors), side by
-    side in pipeline order; zeros for a message that has none."""
+    """One row per message: its dense sentence features side by side; zeros for a
+    message that has none."""
     matrix = np.zeros((len(messages), width), dtype=np.float32)
     for row, message in enumerate(messages):
-        parts = [np.asarray(f.features).ravel() for f in message.features
-                 if f.attribute == attribute and f.type == FEATURE_TYPE_SENTENCE
-                 and f.is_dense()]
+        parts = _dense_sentence(message, attribute)
         if parts:
             values = np.concatenate(parts)
             matrix[row, : min(width, len(values))] = values[:width]
@@ -70,10 +74,9 @@ def dense_sentence_matrix(messages: Sequence[Message], width: int,
 def dense_width(messages: Sequence[Message], attribute: str = TEXT) -> int:
     """How many dense sentence features the messages have (0: none)."""
     for message in messages:
-        parts = [f for f in message.features if f.attribute == attribute
-                 and f.type == FEATURE_TYPE_SENTENCE and f.is_dense()]
+        parts = _dense_sentence(message, attribute)
         if parts:
-            return int(sum(np.asarray(f.features).size for f in parts))
+            return int(sum(part.size for part in parts))
     return 0
 
 
