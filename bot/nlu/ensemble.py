@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Text, Tuple
 
 import numpy as np
-import scipy.sparse
 from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -30,7 +29,12 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from bot.nlu import linear_model
-from bot.nlu.features import dense_sentence_matrix, dense_width, has_sentence_features
+from bot.nlu.features import (
+    append_dense,
+    dense_sentence_matrix,
+    dense_width,
+    has_sentence_features,
+)
 from bot.nlu.intent_classifier import IntentClassifier
 
 logger = logging.getLogger(__name__)
@@ -40,9 +44,9 @@ IDF = "char_idf.npz"
 CHARS = "char_model"
 
 
-def char_vectorizer(max_ngram: int) -> TfidfVectorizer:
+def char_vectorizer(max_ngram: int, min_df: int = 1) -> TfidfVectorizer:
     return TfidfVectorizer(analyzer="char", ngram_range=(1, max_ngram), sublinear_tf=True,
-                           lowercase=True)
+                           lowercase=True, min_df=min_df)
 
 
 def blend(first: Dict[str, float], second: Dict[str, float], weight: float) -> List[Dict[str, Any]]:
@@ -66,7 +70,7 @@ class EnsembleIntentClassifier(IntentClassifier):
         # char_dense: the character model also reads the dense sentence features
         # (pretrained word vectors, bot/nlu/word_vectors.py), beside its n-grams.
         return {**IntentClassifier.get_default_config(), "weight": 0.3, "char_C": 10.0,
-                "char_max_ngram": 4, "char_dense": False}
+                "char_max_ngram": 4, "char_min_df": 1, "char_dense": False}
 
     def __init__(self, config: Dict[Text, Any], name: Text, model_storage: ModelStorage,
                  resource: Resource) -> None:
@@ -79,7 +83,8 @@ class EnsembleIntentClassifier(IntentClassifier):
     def train(self, training_data: TrainingData) -> Resource:
         examples = [e for e in training_data.intent_examples if e.get(INTENT) and e.get(TEXT)]
         if examples:
-            self.vectorizer = char_vectorizer(self.config["char_max_ngram"])
+            self.vectorizer = char_vectorizer(self.config["char_max_ngram"],
+                                              self.config["char_min_df"])
             self.vectorizer.fit([e.get(TEXT) for e in examples])
             self.dense_width = dense_width(examples) if self.config["char_dense"] else 0
             self.chars = LogisticRegression(C=self.config["char_C"], max_iter=2000)
@@ -107,8 +112,7 @@ class EnsembleIntentClassifier(IntentClassifier):
         grams = self.vectorizer.transform([m.get(TEXT) for m in messages])
         if not self.dense_width:
             return grams
-        return scipy.sparse.hstack(
-            [grams, dense_sentence_matrix(messages, self.dense_width)]).tocsr()
+        return append_dense(grams, dense_sentence_matrix(messages, self.dense_width))
 
     def persist(self) -> None:
         super().persist()

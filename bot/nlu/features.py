@@ -80,6 +80,29 @@ def dense_width(messages: Sequence[Message], attribute: str = TEXT) -> int:
     return 0
 
 
+def append_dense(sparse: scipy.sparse.csr_matrix, dense: np.ndarray) -> scipy.sparse.csr_matrix:
+    """`scipy.sparse.hstack([sparse, dense])` as CSR, built row by row: hstack goes
+    through COO and took 0.25 ms of a message's ~3 ms parse (cProfile, 600 parses)."""
+    sparse = scipy.sparse.csr_matrix(sparse)
+    rows, width = dense.shape
+    if rows != sparse.shape[0]:
+        raise ValueError(f"{sparse.shape[0]} sparse rows and {rows} dense rows")
+    lengths = np.diff(sparse.indptr) + width
+    indptr = np.concatenate([[0], np.cumsum(lengths)])
+    indices = np.empty(indptr[-1], dtype=np.int32)
+    data = np.empty(indptr[-1], dtype=np.result_type(sparse.dtype, dense.dtype))
+    dense_columns = np.arange(sparse.shape[1], sparse.shape[1] + width, dtype=np.int32)
+    for row in range(rows):
+        start, end = sparse.indptr[row], sparse.indptr[row + 1]
+        at, split = indptr[row], indptr[row] + end - start
+        indices[at:split] = sparse.indices[start:end]
+        data[at:split] = sparse.data[start:end]
+        indices[split:indptr[row + 1]] = dense_columns
+        data[split:indptr[row + 1]] = dense[row]
+    return scipy.sparse.csr_matrix((data, indices, indptr),
+                                   shape=(rows, sparse.shape[1] + width))
+
+
 def transposable_weights(classifier: Any) -> None:
     """Stores a fitted linear model's weights column-major, once.
 

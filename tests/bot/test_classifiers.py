@@ -31,7 +31,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu.faq_selector import FaqSelector
-from bot.nlu.features import sentence_matrix
+from bot.nlu.features import append_dense, sentence_matrix
 
 CONTEXT = ExecutionContext(GraphSchema({}), "test")
 
@@ -81,6 +81,24 @@ def test_sentence_rows_refuse_mismatched_widths() -> None:
     b = featured("b", [("sentence", "words", random_sparse(1, 9, 2))])
     with pytest.raises(ValueError):
         sentence_matrix([a, b])
+
+
+@pytest.mark.parametrize("rows", [0, 1, 5])
+def test_dense_columns_are_appended_as_scipy_would(rows: int) -> None:
+    grams = scipy.sparse.random(rows, 30, density=0.2, format="lil", random_state=rows)
+    if rows:
+        grams[0, :] = 0  # a message without any known n-gram
+    grams = grams.tocsr()
+    dense = np.random.default_rng(rows).random((rows, 4), dtype=np.float32)
+    ours = append_dense(grams, dense)
+    theirs = scipy.sparse.hstack([grams, scipy.sparse.csr_matrix(dense)]).tocsr()
+    assert ours.shape == theirs.shape == (rows, 34)
+    assert np.array_equal(ours.toarray(), theirs.toarray())
+
+
+def test_dense_columns_refuse_a_different_row_count() -> None:
+    with pytest.raises(ValueError):
+        append_dense(scipy.sparse.csr_matrix((2, 3)), np.zeros((3, 4)))
 
 
 # ================================================================ FAQ selector

@@ -102,3 +102,24 @@ def test_the_character_model_reads_the_word_vectors_when_told(
     message = vectors.process([message_for("发票 怎么 开")])[0]
     loaded.process([message])
     assert message.get(TEXT) and message.get("intent")["name"] == "faq"
+
+
+@pytest.mark.parametrize("min_df", [1, 2])
+def test_character_n_grams_seen_once_can_be_left_out(tmp_path, featurizer, min_df) -> None:  # noqa: F811
+    featurize, message_for = featurizer
+    config = {**EnsembleIntentClassifier.get_default_config(), "max_iter": 500,
+              "char_min_df": min_df}
+    storage = storage_at(tmp_path / "e")
+    classifier = EnsembleIntentClassifier.create(config, storage, Resource("e"), CONTEXT)
+    data = training_data()
+    classifier.train(featurize(data, train=True))
+    loaded = EnsembleIntentClassifier.load(config, storage, Resource("e"), CONTEXT)
+    vocabulary = loaded.vectorizer.vocabulary_
+    assert loaded.chars.coef_.shape[1] == len(vocabulary)
+    texts = [m.get("text") for m in data.training_examples]
+    in_one = {term for term in vocabulary if sum(term in text for text in texts) == 1}
+    # 2: the training set (27 texts) has such n-grams, and none of them is kept.
+    assert bool(in_one) is (min_df == 1)
+    message = message_for("发票 怎么 开")
+    loaded.process([message])
+    assert message.get("intent")["name"] == "faq"

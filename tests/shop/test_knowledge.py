@@ -331,3 +331,30 @@ def test_real_sources_of_training_and_held_out_never_overlap():
     training = repositories(PROJECT_ROOT / "data" / "nlu" / "real" / "sources.tsv")
     held_out = repositories(PROJECT_ROOT / "tests" / "nlu" / "real" / "sources.tsv")
     assert training and held_out and not training & held_out
+
+
+@pytest.mark.parametrize("text, wants", [
+    ("我要买口红", True), ("想买薄的手机", True), ("我想要一条背带裤", True),
+    ("想找一款包", True), ("准备入手一台空调", True), ("我想要买香水", True),
+    ("不想买了", False), ("没必要买这么好的", False), ("不需要买", False),
+    ("我不想要买", False), ("想把冰箱退了", False), ("我要找客服", False),
+    ("我想要退货", False), ("已经买了", False),
+])
+def test_the_wants_to_buy_feature_leaves_out_negated_wishes(text, wants):
+    # With the shopping-assistant queries left out, 我要买X went to objection_no_need.
+    assert bool(re.search(nlu_regex("wants_to_buy"), text)) is wants
+
+
+@pytest.mark.parametrize("name, text, marked", [
+    ("asks_recommendation", "帮我推荐婴儿毛线帽子", True),
+    ("asks_recommendation", "哪款好用", True),
+    ("asks_recommendation", "这个多少钱", False),
+    ("thanks_praise", "送餐很快，这么冷的天气辛苦了", True),
+    ("thanks_praise", "骑士很好，赞一个", True),
+    ("thanks_praise", "送餐太慢了", False),
+    ("anger", "超慢的5天了还没到", True),
+    ("anger", "什么鬼快递！！", True),
+    ("anger", "我的快递到哪了", False),
+])
+def test_the_recommendation_thanks_and_anger_features(name, text, marked):
+    assert bool(re.search(nlu_regex(name), text)) is marked
