@@ -30,7 +30,15 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from bench.held_out import TRAIN_DIR, load_folder
 from bench.stack import PROJECT_ROOT
-from bench.thresholds import Parse, clarified, configured, fold_scores, parse_fold, train_fold
+from bench.thresholds import (
+    Parse,
+    clarified,
+    configured,
+    fold_scores,
+    parse_fold,
+    sweep,
+    train_fold,
+)
 
 SOURCES = TRAIN_DIR / "real" / "sources.tsv"
 OUT = PROJECT_ROOT / "results" / "nlu" / "source_out.json"
@@ -74,6 +82,23 @@ def served_scores(parses: Sequence[Parse], threshold: float,
             "clarified": round(asked / max(len(in_scope), 1), 4)}
 
 
+def served_sweep(parses: Sequence[Parse]) -> List[Dict[str, Any]]:
+    """Every (threshold, ambiguity) pair of the cross-validation's sweep, with its
+    cost there and the scores as served here: what moving the thresholds would do to
+    customers of an unseen source."""
+    return [{"threshold": row["threshold"], "ambiguity": row["ambiguity"],
+             "cost": row["cost"], **served_scores(parses, row["threshold"], row["ambiguity"])}
+            for row in sweep(parses)]
+
+
+def sweep_table(rows: Sequence[Dict[str, Any]]) -> str:
+    lines = ["| threshold | ambiguity | as served | clarified, in-scope | cost |",
+             "|---|---|---|---|---|"]
+    lines += [f"| {r['threshold']} | {r['ambiguity']} | {r['macro_f1']:.3f} / "
+              f"{r['accuracy']:.3f} | {r['clarified']:.1%} | {r['cost']:.3f} |" for r in rows]
+    return "\n".join(lines)
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", type=Path, default=PROJECT_ROOT / "config.yml",
@@ -90,8 +115,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             parses = parse_fold(train_fold(train, Path(folder), args.config), test)
         pooled += parses
         readings += [{"source": source, "text": example.get("text"), "intent": target,
-                      "top": top, "confidence": round(confidence, 3), "second": second}
-                     for example, (target, top, confidence, _, second)
+                      "top": top, "confidence": round(confidence, 3), "second": second,
+                      "second_confidence": round(runner_up, 3)}
+                     for example, (target, top, confidence, runner_up, second)
                      in zip(test.intent_examples, parses, strict=True)]
         rows.append({"source": source, "messages": len(parses), "raw": fold_scores(parses),
                      "served": served_scores(parses, threshold, ambiguity)})
@@ -102,6 +128,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps({"config": str(args.config), "threshold": threshold,
                                "ambiguity": ambiguity, "rows": rows,
+                               "sweep": served_sweep(pooled),
                                "readings": readings}, ensure_ascii=False, indent=1),
                    encoding="utf-8")
     print(f"{args.config.name}, each real source left out of training:")
@@ -112,6 +139,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"| {row['source']} | {row['messages']} | {raw['macro_f1']:.3f} / "
               f"{raw['accuracy']:.3f} | {served['macro_f1']:.3f} / {served['accuracy']:.3f}"
               f" | {served['clarified']:.1%} |")
+    print(f"\nAll real sources at other fallback thresholds (configured: {threshold} / "
+          f"{ambiguity}):\n{sweep_table(served_sweep(pooled))}")
     return 0
 
 

@@ -4,7 +4,7 @@ project's own data, the scores on parses made up for the purpose."""
 from __future__ import annotations
 
 from bench.held_out import TRAIN_DIR, load_folder
-from bench.source_out import served_scores, source_of_text, splits
+from bench.source_out import served_scores, served_sweep, source_of_text, splits, sweep_table
 
 
 def test_each_real_source_is_parsed_by_a_model_that_never_saw_it() -> None:
@@ -34,3 +34,18 @@ def test_served_scores_count_a_clarification_wrong_and_exclude_out_of_scope() ->
     assert scores["clarified"] == round(1 / 3, 4)
     # ask_price: 1 of 2 found, precision 1 → F1 2/3; complain and out_of_scope 0.
     assert scores["macro_f1"] == round((2 / 3) / 3, 4)
+
+
+def test_the_sweep_scores_every_threshold_pair_as_served() -> None:
+    parses = [
+        ("ask_price", "ask_price", 0.9, 0.05, "ask_product"),
+        ("ask_price", "ask_price", 0.27, 0.1, "ask_product"),   # clarified from 0.3 up
+        ("complain", "after_sales", 0.8, 0.1, "complain"),
+    ]
+    rows = {(r["threshold"], r["ambiguity"]): r for r in served_sweep(parses)}
+    assert rows[(0.25, 0.0)]["clarified"] == 0.0
+    assert rows[(0.25, 0.0)]["accuracy"] == round(2 / 3, 4)
+    assert rows[(0.3, 0.0)]["clarified"] == round(1 / 3, 4)
+    assert rows[(0.3, 0.0)]["accuracy"] == round(1 / 3, 4)
+    assert rows[(0.3, 0.0)]["cost"] == round((1 + 0.5) / 3, 4)
+    assert "| 0.3 | 0.0 | " in sweep_table(list(rows.values()))
