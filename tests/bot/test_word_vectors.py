@@ -188,3 +188,38 @@ def test_a_model_without_an_offset_is_served_uncentred(tmp_path, monkeypatch, ca
     loaded.process([message])
     sentence = next(f for f in message.features if f.type == FEATURE_TYPE_SENTENCE)
     assert sentence.features.tolist() == [[1, 0, 0]]
+
+
+def test_idf_weighting_lets_rare_words_lead_the_mean(tmp_path, monkeypatch) -> None:
+    from rasa.engine.storage.resource import Resource
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    from tests.bot.test_classifiers import CONTEXT, storage_at
+
+    monkeypatch.setattr(word_vectors, "load", small_table)
+    config = {**WordVectorFeaturizer.get_default_config(), "alias": None, "weighting": "idf"}
+    storage = storage_at(tmp_path / "model")
+    featurizer = WordVectorFeaturizer.create(config, storage, Resource("wv"), CONTEXT)
+    featurizer.train(TrainingData([message_with(["空调", "口"]), message_with(["空调"])]))
+
+    loaded = WordVectorFeaturizer.load(config, storage, Resource("wv"), CONTEXT)
+    # Two messages: 空调 in both (idf 1), 口 in one (1 + ln 1.5), an unseen word 1 + ln 3.
+    assert loaded.idf == pytest.approx({"空调": 1.0, "口": 1 + np.log(1.5)})
+    assert loaded.unseen_idf == pytest.approx(1 + np.log(3))
+    message = message_with(["空调", "红"])
+    loaded.process([message])
+    sentence = next(f for f in message.features if f.type == FEATURE_TYPE_SENTENCE).features[0]
+    weighted = np.array([1, 0, 1 + np.log(3)]) / (2 + np.log(3))  # 空调 [1,0,0], 红 [0,0,1]
+    first = np.array([1, 1 + np.log(1.5), 0]) / (2 + np.log(1.5))
+    offset = (first + np.array([1, 0, 0])) / 2
+    assert sentence == pytest.approx(weighted - offset, abs=1e-6)
+
+    unweighted = WordVectorFeaturizer.load({**config, "weighting": "none"}, storage,
+                                           Resource("wv"), CONTEXT)
+    assert unweighted.idf is None
+
+
+def test_an_unknown_weighting_is_refused() -> None:
+    with pytest.raises(ValueError, match="weighting"):
+        WordVectorFeaturizer({**WordVectorFeaturizer.get_default_config(), "alias": None,
+                              "weighting": "tfidf"}, "vectors")
