@@ -27,6 +27,7 @@ import logging
 import os
 import pickle
 import tempfile
+from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Text, Type
@@ -192,15 +193,13 @@ class WordVectorFeaturizer(DenseFeaturizer, GraphComponent):
         return cls(config, execution_context.node_name, model_storage, resource)
 
     def train(self, training_data: TrainingData) -> Resource:
-        """Stores the mean sentence vector of the training messages."""
+        """Stores the training messages' IDF weights (with `weighting: idf`) and their
+        mean sentence vector, which every message's is then centred on."""
         texts = [[t.text for t in tokens] for tokens in
                  (m.get(TOKENS_NAMES[TEXT]) for m in training_data.training_examples)
                  if tokens]
         if self._config["weighting"] == "idf":
-            counts: Dict[str, int] = {}
-            for words in texts:
-                for word in set(words):
-                    counts[word] = counts.get(word, 0) + 1
+            counts = Counter(word for words in texts for word in set(words))
             self.idf = {w: float(np.log((1 + len(texts)) / (1 + c)) + 1) for w, c in counts.items()}
             self.unseen_idf = float(np.log(1 + len(texts)) + 1)
         rows = [self._sentence_of(words) for words in texts]
@@ -233,7 +232,7 @@ class WordVectorFeaturizer(DenseFeaturizer, GraphComponent):
                            "not centred, not weighted", error)
             return component
         component.idf, component.unseen_idf = idf, unseen
-        if offset.shape != component._sentence([]).shape:
+        if offset.shape != component._sentence_of([]).shape:
             logger.warning("Word vectors: the model's offset has %s values; not centred",
                            offset.shape)
             return component
@@ -272,11 +271,8 @@ class WordVectorFeaturizer(DenseFeaturizer, GraphComponent):
             return None
         return np.array([self.idf.get(w, self.unseen_idf) for w in words], dtype=np.float32)
 
-    def _sentence(self, tokens: List[Any]) -> np.ndarray:
-        """The message's sentence vector before centring."""
-        return self._sentence_of([t.text for t in tokens])
-
     def _sentence_of(self, words: List[str]) -> np.ndarray:
+        """The message's sentence vector before centring."""
         return self._pool(self._sequence(words), self._weights(words))
 
     def _centred(self, sentence: np.ndarray) -> np.ndarray:
