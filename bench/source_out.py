@@ -125,10 +125,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     rows.append({"source": "all real sources", "messages": len(pooled),
                  "raw": fold_scores(pooled),
                  "served": served_scores(pooled, threshold, ambiguity)})
+    swept = served_sweep(pooled)
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps({"config": str(args.config), "threshold": threshold,
                                "ambiguity": ambiguity, "rows": rows,
-                               "sweep": served_sweep(pooled),
+                               "sweep": swept,
                                "readings": readings}, ensure_ascii=False, indent=1),
                    encoding="utf-8")
     print(f"{args.config.name}, each real source left out of training:")
@@ -140,7 +141,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
               f"{raw['accuracy']:.3f} | {served['macro_f1']:.3f} / {served['accuracy']:.3f}"
               f" | {served['clarified']:.1%} |")
     print(f"\nAll real sources at other fallback thresholds (configured: {threshold} / "
-          f"{ambiguity}):\n{sweep_table(served_sweep(pooled))}")
+          f"{ambiguity}):\n{sweep_table(swept)}")
     return 0
 
 
