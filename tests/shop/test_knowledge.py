@@ -355,6 +355,24 @@ def test_the_wants_to_buy_feature_leaves_out_negated_wishes(text, wants):
     ("anger", "超慢的5天了还没到", True),
     ("anger", "什么鬼快递！！", True),
     ("anger", "我的快递到哪了", False),
+    ("anger", "查也需要这么久吗我也是醉了", True),
+    ("asks_recommendation", "女生115斤穿什么衣服好看", True),
+    ("fault_report", "按摩椅卡住了", True),
+    ("fault_report", "空调不制冷", True),
+    ("fault_report", "咨询一下怎么安上去的", True),
+    ("fault_report", "不转人工吗", False),
+    ("fault_report", "我要退货", False),
+    ("price_figure", "6袋是不是47元", True),
+    ("price_figure", "3包只需299是什么意思", True),
+    ("price_figure", "尾号3366", False),
+    ("price_figure", "DD202611050012", False),
+    ("price_figure", "下单3天了还没发", False),
+    ("pre_order_delivery", "今天还能发货吗", True),
+    ("pre_order_delivery", "拍下什么时候发货", True),
+    ("pre_order_delivery", "现在下单几天能到", True),
+    ("pre_order_delivery", "我的快递到哪了", False),
+    ("pre_order_delivery", "下单三天了还没发货 什么情况", False),
+    ("pre_order_delivery", "退的钱几天能到账", False),
 ])
-def test_the_recommendation_thanks_and_anger_features(name, text, marked):
+def test_the_shape_features_mark_what_they_name(name, text, marked):
     assert bool(re.search(nlu_regex(name), text)) is marked
