@@ -376,3 +376,20 @@ def test_the_wants_to_buy_feature_leaves_out_negated_wishes(text, wants):
 ])
 def test_the_shape_features_mark_what_they_name(name, text, marked):
     assert bool(re.search(nlu_regex(name), text)) is marked
+
+
+def test_every_real_training_message_has_its_provenance_row():
+    """data/nlu/real/sources.tsv names the repository and path of each real message,
+    with the same label: the manifest is what makes the data usable (SOURCES.md)."""
+    import csv
+
+    from bench.held_out import load_folder
+
+    real = PROJECT_ROOT / "data" / "nlu" / "real"
+    with (real / "sources.tsv").open(encoding="utf-8", newline="") as handle:
+        rows = [(row["text"], row["intent"]) for row in csv.DictReader(
+            handle, delimiter="\t", quoting=csv.QUOTE_NONE)]
+    examples = [(e.get("text"), e.get_full_intent())
+                for e in load_folder(real).intent_examples]
+    assert len(examples) > 1000
+    assert sorted(rows) == sorted(examples)
