@@ -34,7 +34,7 @@ TRAIN_INPUTS := config.yml domain.yml knowledge/catalogue.yml knowledge/faq.yml 
   knowledge/policies.yml knowledge/language.yml shop/knowledge.py bot/nlu/lexicon.py \
   bot/nlu/normalizer.py bot/nlu/entity_ruler.py bot/nlu/userdict.py bot/nlu/features.py \
   bot/nlu/intent_classifier.py bot/nlu/ensemble.py bot/nlu/faq_selector.py \
-  bot/nlu/linear_model.py bot/nlu/word_vectors.py $(shell find data -type f -name '*.yml') \
+  bot/nlu/linear_model.py bot/nlu/word_vectors.py bot/nlu/pinyin.py $(shell find data -type f -name '*.yml') \
   $(shell find data -type d)
 
 .PHONY: help install dictionary web browser seed train run shell practice practice-report report test lint pytest validate test-practice test-stories test-nlu test-e2e test-security test-scale test-deploy soak test-soak bench-faults nginx bench bench-pipelines bench-thresholds bench-source-out backup restore forget retention review-scan review-export review-recheck clean

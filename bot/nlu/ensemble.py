@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Text, Tuple
 
 import numpy as np
+import scipy.sparse
 from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -36,17 +37,26 @@ from bot.nlu.features import (
     has_sentence_features,
 )
 from bot.nlu.intent_classifier import IntentClassifier
+from bot.nlu.pinyin import syllables
 
 logger = logging.getLogger(__name__)
 
 VOCABULARY = "char_vocabulary.json"
 IDF = "char_idf.npz"
 CHARS = "char_model"
+PINYIN_VOCABULARY = "pinyin_vocabulary.json"
+PINYIN_IDF = "pinyin_idf.npy"
 
 
 def char_vectorizer(max_ngram: int, min_df: int = 1) -> TfidfVectorizer:
     return TfidfVectorizer(analyzer="char", ngram_range=(1, max_ngram), sublinear_tf=True,
                            lowercase=True, min_df=min_df)
+
+
+def pinyin_vectorizer(min_df: int = 1) -> TfidfVectorizer:
+    """Syllable 1–2-grams of the text's pinyin (bot/nlu/pinyin.py)."""
+    return TfidfVectorizer(analyzer="word", token_pattern=r"\S+", ngram_range=(1, 2),
+                           sublinear_tf=True, lowercase=True, min_df=min_df)
 
 
 def blend(first: Dict[str, float], second: Dict[str, float], weight: float) -> List[Dict[str, Any]]:
@@ -69,14 +79,17 @@ class EnsembleIntentClassifier(IntentClassifier):
     def get_default_config() -> Dict[Text, Any]:
         # char_dense: the character model also reads the dense sentence features
         # (pretrained word vectors, bot/nlu/word_vectors.py), beside its n-grams.
+        # char_pinyin: and the pinyin syllables of the text, beside its characters.
         return {**IntentClassifier.get_default_config(), "weight": 0.3, "char_C": 10.0,
-                "char_max_ngram": 4, "char_min_df": 1, "char_dense": False}
+                "char_max_ngram": 4, "char_min_df": 1, "char_dense": False,
+                "char_pinyin": False}
 
     def __init__(self, config: Dict[Text, Any], name: Text, model_storage: ModelStorage,
                  resource: Resource) -> None:
         super().__init__(config, name, model_storage, resource)
         self.vectorizer: Optional[TfidfVectorizer] = None
         self.chars: Optional[LogisticRegression] = None
+        self.pinyin: Optional[TfidfVectorizer] = None
         # How many dense features the character model reads (0: n-grams only).
         self.dense_width = 0
 
@@ -86,6 +99,9 @@ class EnsembleIntentClassifier(IntentClassifier):
             self.vectorizer = char_vectorizer(self.config["char_max_ngram"],
                                               self.config["char_min_df"])
             self.vectorizer.fit([e.get(TEXT) for e in examples])
+            if self.config["char_pinyin"]:
+                self.pinyin = pinyin_vectorizer(self.config["char_min_df"])
+                self.pinyin.fit([syllables(e.get(TEXT)) for e in examples])
             self.dense_width = dense_width(examples) if self.config["char_dense"] else 0
             self.chars = LogisticRegression(C=self.config["char_C"], max_iter=2000)
             self.chars.fit(self._char_X(examples), [e.get(INTENT) for e in examples])
@@ -110,6 +126,10 @@ class EnsembleIntentClassifier(IntentClassifier):
     def _char_X(self, messages: List[Message]) -> Any:
         assert self.vectorizer is not None
         grams = self.vectorizer.transform([m.get(TEXT) for m in messages])
+        if self.pinyin is not None:
+            grams = scipy.sparse.hstack(
+                [grams, self.pinyin.transform([syllables(m.get(TEXT)) for m in messages])],
+                format="csr")
         if not self.dense_width:
             return grams
         return append_dense(grams, dense_sentence_matrix(messages, self.dense_width))
@@ -124,6 +144,11 @@ class EnsembleIntentClassifier(IntentClassifier):
                                                 encoding="utf-8")
             np.savez(model_dir / IDF, idf=self.vectorizer.idf_,
                      dense_width=np.array(self.dense_width))
+            if self.pinyin is not None:
+                (model_dir / PINYIN_VOCABULARY).write_text(json.dumps(
+                    {term: int(index) for term, index in self.pinyin.vocabulary_.items()},
+                    ensure_ascii=False), encoding="utf-8")
+                np.save(model_dir / PINYIN_IDF, self.pinyin.idf_, allow_pickle=False)
             (model_dir / CHARS).mkdir(exist_ok=True)
             linear_model.save(self.chars, model_dir / CHARS)
 
@@ -136,6 +161,8 @@ class EnsembleIntentClassifier(IntentClassifier):
                 component.vectorizer, component.dense_width = _load_vectorizer(
                     model_dir, component.config)
                 component.chars = linear_model.load(model_dir / CHARS)
+                if component.config["char_pinyin"]:
+                    component.pinyin = _load_pinyin(model_dir)
         except (ValueError, FileNotFoundError):
             logger.warning("Character model of the ensemble not found: word model alone")
         return component
@@ -150,3 +177,11 @@ def _load_vectorizer(folder: Path, config: Dict[Text, Any]) -> Tuple[TfidfVector
         vectorizer.idf_ = arrays["idf"]
         width = int(arrays["dense_width"]) if "dense_width" in arrays else 0
     return vectorizer, width
+
+
+def _load_pinyin(folder: Path) -> TfidfVectorizer:
+    vectorizer = pinyin_vectorizer()
+    vectorizer.vocabulary_ = json.loads((folder / PINYIN_VOCABULARY).read_text(
+        encoding="utf-8"))
+    vectorizer.idf_ = np.load(folder / PINYIN_IDF, allow_pickle=False)
+    return vectorizer

@@ -123,3 +123,31 @@ def test_character_n_grams_seen_once_can_be_left_out(tmp_path, featurizer, min_d
     message = message_for("发票 怎么 开")
     loaded.process([message])
     assert message.get("intent")["name"] == "faq"
+
+
+def test_the_character_model_reads_the_pinyin_when_told(tmp_path, featurizer) -> None:  # noqa: F811
+    """A homophone typo (发漂 for 发票) shares no character n-gram with 发票 but the
+    same syllables: the pinyin columns carry it."""
+    featurize, message_for = featurizer
+    config = {**EnsembleIntentClassifier.get_default_config(), "max_iter": 500,
+              "char_pinyin": True}
+    storage = storage_at(tmp_path / "py")
+    classifier = EnsembleIntentClassifier.create(config, storage, Resource("e"), CONTEXT)
+    classifier.train(featurize(training_data(), train=True))
+    loaded = EnsembleIntentClassifier.load(config, storage, Resource("e"), CONTEXT)
+    assert loaded.pinyin is not None
+    chars = len(loaded.vectorizer.vocabulary_)
+    assert loaded.chars.coef_.shape[1] == chars + len(loaded.pinyin.vocabulary_)
+    row = loaded._char_X([message_for("发漂")])
+    assert row[0, chars + loaded.pinyin.vocabulary_["fa piao"]] > 0
+    assert row[0, loaded.vectorizer.vocabulary_["发"]] > 0
+    assert "漂" not in loaded.vectorizer.vocabulary_
+    message = message_for("发票 怎么 开")
+    loaded.process([message])
+    assert message.get("intent")["name"] == "faq"
+
+
+def test_without_pinyin_the_character_model_reads_characters_only(tmp_path, featurizer) -> None:  # noqa: F811
+    ensemble = _trained(tmp_path, featurizer[0], weight=0.3)
+    assert ensemble.pinyin is None
+    assert ensemble.chars.coef_.shape[1] == len(ensemble.vectorizer.vocabulary_)
