@@ -164,6 +164,9 @@ class EnsembleIntentClassifier(IntentClassifier):
                 if component.config["char_pinyin"]:
                     component.pinyin = _load_pinyin(model_dir)
         except (ValueError, FileNotFoundError):
+            # All or nothing: a character model without its pinyin reads rows of the
+            # wrong width.
+            component.vectorizer, component.chars, component.pinyin = None, None, None
             logger.warning("Character model of the ensemble not found: word model alone")
         return component
 

@@ -151,3 +151,21 @@ def test_without_pinyin_the_character_model_reads_characters_only(tmp_path, feat
     ensemble = _trained(tmp_path, featurizer[0], weight=0.3)
     assert ensemble.pinyin is None
     assert ensemble.chars.coef_.shape[1] == len(ensemble.vectorizer.vocabulary_)
+
+
+def test_a_model_missing_its_pinyin_serves_the_word_model_alone(tmp_path, featurizer) -> None:  # noqa: F811
+    """A half-present character model (its pinyin file gone) is dropped whole, with a
+    warning, instead of failing every parse on rows of the wrong width."""
+    featurize, message_for = featurizer
+    config = {**EnsembleIntentClassifier.get_default_config(), "max_iter": 500,
+              "char_pinyin": True}
+    storage = storage_at(tmp_path / "half")
+    classifier = EnsembleIntentClassifier.create(config, storage, Resource("e"), CONTEXT)
+    classifier.train(featurize(training_data(), train=True))
+    with storage.read_from(Resource("e")) as folder:
+        (folder / "pinyin_idf.npy").unlink()
+    loaded = EnsembleIntentClassifier.load(config, storage, Resource("e"), CONTEXT)
+    assert loaded.chars is None and loaded.vectorizer is None and loaded.pinyin is None
+    message = message_for("发票 怎么 开")
+    loaded.process([message])
+    assert message.get("intent")["name"] == "faq"
