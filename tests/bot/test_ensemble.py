@@ -125,16 +125,21 @@ def test_character_n_grams_seen_once_can_be_left_out(tmp_path, featurizer, min_d
     assert message.get("intent")["name"] == "faq"
 
 
+def _stored_with_pinyin(tmp_path, featurize):
+    """An ensemble with `char_pinyin` trained and stored: the arguments of `load`."""
+    config = {**EnsembleIntentClassifier.get_default_config(), "max_iter": 500,
+              "char_pinyin": True}
+    storage = storage_at(tmp_path / "pinyin")
+    classifier = EnsembleIntentClassifier.create(config, storage, Resource("e"), CONTEXT)
+    classifier.train(featurize(training_data(), train=True))
+    return config, storage, Resource("e"), CONTEXT
+
+
 def test_the_character_model_reads_the_pinyin_when_told(tmp_path, featurizer) -> None:  # noqa: F811
     """A homophone typo (发漂 for 发票) shares no character n-gram with 发票 but the
     same syllables: the pinyin columns carry it."""
     featurize, message_for = featurizer
-    config = {**EnsembleIntentClassifier.get_default_config(), "max_iter": 500,
-              "char_pinyin": True}
-    storage = storage_at(tmp_path / "py")
-    classifier = EnsembleIntentClassifier.create(config, storage, Resource("e"), CONTEXT)
-    classifier.train(featurize(training_data(), train=True))
-    loaded = EnsembleIntentClassifier.load(config, storage, Resource("e"), CONTEXT)
+    loaded = EnsembleIntentClassifier.load(*_stored_with_pinyin(tmp_path, featurize))
     assert loaded.pinyin is not None
     chars = len(loaded.vectorizer.vocabulary_)
     assert loaded.chars.coef_.shape[1] == chars + len(loaded.pinyin.vocabulary_)
@@ -157,14 +162,10 @@ def test_a_model_missing_its_pinyin_serves_the_word_model_alone(tmp_path, featur
     """A half-present character model (its pinyin file gone) is dropped whole, with a
     warning, instead of failing every parse on rows of the wrong width."""
     featurize, message_for = featurizer
-    config = {**EnsembleIntentClassifier.get_default_config(), "max_iter": 500,
-              "char_pinyin": True}
-    storage = storage_at(tmp_path / "half")
-    classifier = EnsembleIntentClassifier.create(config, storage, Resource("e"), CONTEXT)
-    classifier.train(featurize(training_data(), train=True))
-    with storage.read_from(Resource("e")) as folder:
+    stored = _stored_with_pinyin(tmp_path, featurize)
+    with stored[1].read_from(stored[2]) as folder:
         (folder / "pinyin_idf.npy").unlink()
-    loaded = EnsembleIntentClassifier.load(config, storage, Resource("e"), CONTEXT)
+    loaded = EnsembleIntentClassifier.load(*stored)
     assert loaded.chars is None and loaded.vectorizer is None and loaded.pinyin is None
     message = message_for("发票 怎么 开")
     loaded.process([message])
