@@ -13,6 +13,7 @@ import sqlite3
 from playwright.sync_api import Browser, Page, expect
 
 from e2e.conftest import AGENT_USER, PROJECT_ROOT, STAFF_PASSWORD, STAFF_USER, Stack
+from e2e.test_review import send_misses
 
 SHOTS = PROJECT_ROOT / "results" / "browser"
 XSS = '<img src=x onerror="window.__xss=1">'
@@ -217,9 +218,13 @@ def test_manager_reads_the_report_page(stack: Stack, browser: Browser) -> None:
     page.screenshot(path=str(SHOTS / "reports.png"), full_page=True)
 
 
+# Its own pool of fault reports (the other review tests have theirs): with more fault
+# words in data/nlu/regex.yml the model answers 燃气灶打不着, which was a miss before.
+MISS_POOL = ["燃气灶打不着", "个电饭煲嘅掣撳唔落", "个电磁炉成日跳掣", "部扫地机成日撞墙"]
+
+
 def test_staff_work_the_review_queue(stack: Stack, browser: Browser) -> None:
-    miss = "燃气灶打不着"
-    stack.texts(f"e2e-review-page-{stack.rasa_port}", miss)
+    miss = next(iter(send_misses(stack, MISS_POOL, need=1)))
     page = staff_page(stack, browser, "review")
     page.click("#scan")
     expect(page.locator("#notice")).to_contain_text("新加入")

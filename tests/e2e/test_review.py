@@ -17,9 +17,13 @@ from e2e.conftest import PROJECT_ROOT, STAFF_PASSWORD, STAFF_USER, Stack
 
 # Fault reports about goods the shop does not sell, clearly 维修/售后. Which of them the
 # running model misses changes as it learns (with the word vectors it answers
-# 热水器打不着火 and 油烟机不转了, two earlier misses), so each test takes the misses
-# from its own pool (the queue keeps one item per text) and needs only some.
-MISS_POOL = ["浴霸不暖和", "地暖不热", "按摩椅卡住了", "燃气灶点不着火", "热水器打不着火"]
+# 热水器打不着火 and 油烟机不转了, two earlier misses; with more fault words in
+# data/nlu/regex.yml and real after-sales chats, all the Mandarin ones but 地暖不热), so
+# each test takes the misses from its own pool (the queue keeps one item per text) and
+# needs only some. Cantonese ones (the washing machine won't move, the fridge hums all
+# day) stay misses longest: no training message is in Cantonese.
+MISS_POOL = ["浴霸不暖和", "地暖不热", "按摩椅卡住了", "燃气灶点不着火", "热水器打不着火",
+             "部洗衣机唔郁", "部雪柜成日嗡嗡声", "个抽湿机唔抽水"]
 LABEL = "after_sales"
 
 
