@@ -16,11 +16,11 @@ DEPLOY_STAMP := $(DEPLOY_VENV)/.installed
 # the char n-gram baseline: set just under the last measured figures (README, NLU), so
 # a change that makes understanding worse fails `make test-nlu`.
 NLU_MIN_F1_IN_HOUSE ?= 0.90
-NLU_MIN_F1_REAL ?= 0.69
+NLU_MIN_F1_REAL ?= 0.72
 NLU_VS_BASELINE_IN_HOUSE ?= 0.0
 NLU_VS_BASELINE_REAL ?= 0.05
 # Fallback or clarification on in-scope messages: issue 13 asks for 5 %; real text
-# is at 5.2 % (README, NLU pipeline), so its gate guards against getting worse.
+# is at 6.0 % (README, NLU pipeline), so its gate guards against getting worse.
 NLU_MAX_FALLBACK_IN_HOUSE ?= 0.05
 NLU_MAX_FALLBACK_REAL ?= 0.07
 TECHNIQUE_MIN_F1 ?= 0.85
