@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Text, Tuple
 
@@ -92,6 +93,8 @@ class EnsembleIntentClassifier(IntentClassifier):
         self.pinyin: Optional[TfidfVectorizer] = None
         # How many dense features the character model reads (0: n-grams only).
         self.dense_width = 0
+        # The character model's fit while the word model's runs (train()).
+        self._chars_fit: Optional[Future] = None
 
     def train(self, training_data: TrainingData) -> Resource:
         examples = [e for e in training_data.intent_examples if e.get(INTENT) and e.get(TEXT)]
@@ -104,8 +107,14 @@ class EnsembleIntentClassifier(IntentClassifier):
                 self.pinyin.fit([syllables(e.get(TEXT)) for e in examples])
             self.dense_width = dense_width(examples) if self.config["char_dense"] else 0
             self.chars = LogisticRegression(C=self.config["char_C"], max_iter=2000)
-            self.chars.fit(self._char_X(examples), [e.get(INTENT) for e in examples])
-        return super().train(training_data)  # fits the word model and persists both
+            # The two fits overlap on a second core (numpy, BLAS and scipy's sparse
+            # products release the GIL): on 2 cores the ensemble's fit 54 → 66 s with
+            # the Meituan chats, one after the other (README, Performance).
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                self._chars_fit = pool.submit(self.chars.fit, self._char_X(examples),
+                                              [e.get(INTENT) for e in examples])
+                return super().train(training_data)  # the word model; persist() waits
+        return super().train(training_data)
 
     def process(self, messages: List[Message]) -> List[Message]:
         featured = [m for m in messages if has_sentence_features(m)]
@@ -135,6 +144,9 @@ class EnsembleIntentClassifier(IntentClassifier):
         return append_dense(grams, dense_sentence_matrix(messages, self.dense_width))
 
     def persist(self) -> None:
+        if self._chars_fit is not None:
+            self._chars_fit.result()  # the character model's fit, or its exception
+            self._chars_fit = None
         super().persist()
         if self.vectorizer is None or self.chars is None:
             return

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from rasa.engine.storage.resource import Resource
+from sklearn.linear_model import LogisticRegression
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlu.ensemble import EnsembleIntentClassifier, blend
@@ -170,3 +171,25 @@ def test_a_model_missing_its_pinyin_serves_the_word_model_alone(tmp_path, featur
     message = message_for("发票 怎么 开")
     loaded.process([message])
     assert message.get("intent")["name"] == "faq"
+
+
+def test_a_failed_character_fit_fails_training_and_stores_nothing(
+        tmp_path, featurizer, monkeypatch) -> None:  # noqa: F811
+    """The character model is fitted on a second thread while the word model is: its
+    failure must reach the caller, not leave a model stored without it."""
+    featurize, _ = featurizer
+
+    class BrokenFit(LogisticRegression):  # the character model's class only
+        def fit(self, X, y, sample_weight=None):
+            raise ValueError("character fit failed")
+
+    monkeypatch.setattr("bot.nlu.ensemble.LogisticRegression", BrokenFit)
+    storage = storage_at(tmp_path / "broken")
+    classifier = EnsembleIntentClassifier.create(
+        {**EnsembleIntentClassifier.get_default_config(), "max_iter": 500}, storage,
+        Resource("e"), CONTEXT)
+    with pytest.raises(ValueError, match="character fit failed"):
+        classifier.train(featurize(training_data(), train=True))
+    with pytest.raises(ValueError):
+        with storage.read_from(Resource("e")):
+            pass
