@@ -108,8 +108,8 @@ class EnsembleIntentClassifier(IntentClassifier):
             self.dense_width = dense_width(examples) if self.config["char_dense"] else 0
             self.chars = LogisticRegression(C=self.config["char_C"], max_iter=2000)
             # The two fits overlap on a second core (numpy, BLAS and scipy's sparse
-            # products release the GIL): on 2 cores the ensemble's fit 54 → 66 s with
-            # the Meituan chats, one after the other (README, Performance).
+            # products release the GIL): with the Meituan chats the ensemble's fit took
+            # 66 s one after the other, 43 s overlapped (README, Performance).
             with ThreadPoolExecutor(max_workers=1) as pool:
                 self._chars_fit = pool.submit(self.chars.fit, self._char_X(examples),
                                               [e.get(INTENT) for e in examples])

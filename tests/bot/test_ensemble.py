@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 from rasa.engine.storage.resource import Resource
-from sklearn.linear_model import LogisticRegression
 from rasa.shared.nlu.training_data.message import Message
+from sklearn.linear_model import LogisticRegression
 
 from bot.nlu.ensemble import EnsembleIntentClassifier, blend
 from bot.nlu.intent_classifier import IntentClassifier

@@ -96,8 +96,7 @@ def test_conversations_spread_over_two_servers_lose_nothing(cluster: Cluster) ->
     assert sum(served.values()) >= total
     for port in cluster.rasa_ports:
         assert served[f"127.0.0.1:{port}"] >= total * 0.3, served
-    actions = Counter(re.findall(r'"POST /webhook[^"]*" 200 (\S+)',
-                                 cluster.log("nginx-access.log")))
+    actions = _upstreams(cluster.log("nginx-access.log"), "POST /webhook")
     for port in cluster.action_ports:
         assert actions[f"127.0.0.1:{port}"] > 0, actions
 
