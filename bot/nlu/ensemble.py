@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import warnings
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Text, Tuple
@@ -27,6 +28,7 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
@@ -113,8 +115,24 @@ class EnsembleIntentClassifier(IntentClassifier):
             with ThreadPoolExecutor(max_workers=1) as pool:
                 self._chars_fit = pool.submit(self.chars.fit, self._char_X(examples),
                                               [e.get(INTENT) for e in examples])
-                return super().train(training_data)  # the word model; persist() waits
-        return super().train(training_data)
+                return self._train_words(training_data)  # persist() waits for the other
+        return self._train_words(training_data)
+
+    def _train_words(self, training_data: TrainingData) -> Resource:
+        """The word model. config.yml stops its L-BFGS at `max_iter` on purpose (as good
+        on the dev set in half the time), so sklearn's ConvergenceWarning for that stop
+        becomes one log line; any other warning passes through."""
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            resource = super().train(training_data)
+        for warning in caught:
+            if issubclass(warning.category, ConvergenceWarning):
+                logger.info("Word model stopped at max_iter=%s, as configured",
+                            self.config["max_iter"])
+            else:
+                warnings.warn_explicit(warning.message, warning.category, warning.filename,
+                                       warning.lineno)
+        return resource
 
     def process(self, messages: List[Message]) -> List[Message]:
         featured = [m for m in messages if has_sentence_features(m)]

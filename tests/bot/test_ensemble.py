@@ -3,9 +3,12 @@ the served classifier with a character model, and survives the model storage."""
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 from rasa.engine.storage.resource import Resource
 from rasa.shared.nlu.training_data.message import Message
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 
 from bot.nlu.ensemble import EnsembleIntentClassifier, blend
@@ -193,3 +196,38 @@ def test_a_failed_character_fit_fails_training_and_stores_nothing(
     with pytest.raises(ValueError):
         with storage.read_from(Resource("e")):
             pass
+
+
+def test_the_word_models_stop_at_max_iter_is_logged_not_warned(
+        tmp_path, featurizer, caplog, recwarn) -> None:  # noqa: F811
+    """config.yml stops the word model's L-BFGS early on purpose: sklearn's
+    ConvergenceWarning for that stop becomes one INFO line, and training goes on."""
+    featurize, message_for = featurizer
+    config = {**EnsembleIntentClassifier.get_default_config(), "max_iter": 1}
+    classifier = EnsembleIntentClassifier.create(config, storage_at(tmp_path / "stop"),
+                                                 Resource("stop"), CONTEXT)
+    with caplog.at_level("INFO", logger="bot.nlu.ensemble"):
+        classifier.train(featurize(training_data(), train=True))
+    classifier.persist()
+    assert "Word model stopped at max_iter=1" in caplog.text
+    assert classifier.clf.n_iter_[0] == 1
+    assert not [w for w in recwarn if w.category is ConvergenceWarning]
+    message = message_for("多少 钱")
+    classifier.process([message])
+    assert message.get("intent")["name"]
+
+
+def test_other_warnings_of_the_word_models_fit_pass_through(
+        tmp_path, featurizer, monkeypatch) -> None:  # noqa: F811
+    featurize, _ = featurizer
+
+    def warn_and_train(self, training_data):
+        warnings.warn("something else", UserWarning, stacklevel=2)
+        return Resource("other")
+
+    monkeypatch.setattr(IntentClassifier, "train", warn_and_train)
+    classifier = EnsembleIntentClassifier.create(
+        EnsembleIntentClassifier.get_default_config(), storage_at(tmp_path / "other"),
+        Resource("other"), CONTEXT)
+    with pytest.warns(UserWarning, match="something else"):
+        classifier.train(featurize(training_data(), train=True))
