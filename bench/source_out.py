@@ -44,10 +44,17 @@ SOURCES = TRAIN_DIR / "real" / "sources.tsv"
 OUT = PROJECT_ROOT / "results" / "nlu" / "source_out.json"
 
 
+# Repositories holding copies of one corpus are one source: left out together, or the
+# model would have seen the same chats' customers (two copies of Taobao's ECD).
+SAME_CORPUS = {"LinzheLai/ecommerce-customer-service-posttrain":
+               "cooelf/DeepUtteranceAggregation"}
+
+
 def source_of_text(path: Path = SOURCES) -> Dict[str, str]:
-    """Each real training message's text → the repository it came from."""
+    """Each real training message's text → the corpus it came from, named by the
+    repository of its first copy."""
     with path.open(encoding="utf-8", newline="") as handle:
-        return {row["text"]: row["source_repo"]
+        return {row["text"]: SAME_CORPUS.get(row["source_repo"], row["source_repo"])
                 for row in csv.DictReader(handle, delimiter="\t")}
 
 

@@ -3,6 +3,8 @@ project's own data, the scores on parses made up for the purpose."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from bench.held_out import TRAIN_DIR, load_folder
 from bench.source_out import served_scores, served_sweep, source_of_text, splits, sweep_table
 
@@ -20,6 +22,21 @@ def test_each_real_source_is_parsed_by_a_model_that_never_saw_it() -> None:
         assert len(train.intent_examples) + len(test.intent_examples) \
             == len(data.intent_examples)
         assert train.regex_features == data.regex_features
+
+
+def test_copies_of_one_corpus_are_one_source(tmp_path: Path) -> None:
+    # Two repositories hold Taobao's ECD chats: left out apart, the model would have
+    # seen the very chats it is scored on.
+    manifest = tmp_path / "sources.tsv"
+    manifest.write_text("text\tintent\tsource_repo\tpath\n"
+                        "包邮吗\task_price\tcooelf/DeepUtteranceAggregation\tECD_sample/train\n"
+                        "能便宜点吗\tobjection_price\tLinzheLai/ecommerce-customer-service-posttrain"
+                        "\tdata/raw/dev.txt\n"
+                        "有发票吗\tfaq/invoice\tclshenNLP/QASC\tShoe_domain.txt\n",
+                        encoding="utf-8")
+    sources = source_of_text(manifest)
+    assert sources["能便宜点吗"] == sources["包邮吗"] == "cooelf/DeepUtteranceAggregation"
+    assert sources["有发票吗"] == "clshenNLP/QASC"
 
 
 def test_served_scores_count_a_clarification_wrong_and_exclude_out_of_scope() -> None:
