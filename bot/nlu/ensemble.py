@@ -85,7 +85,7 @@ class EnsembleIntentClassifier(IntentClassifier):
         # char_pinyin: and the pinyin syllables of the text, beside its characters.
         return {**IntentClassifier.get_default_config(), "weight": 0.3, "char_C": 10.0,
                 "char_max_ngram": 4, "char_min_df": 1, "char_dense": False,
-                "char_pinyin": False}
+                "char_pinyin": False, "char_max_iter": 2000}
 
     def __init__(self, config: Dict[Text, Any], name: Text, model_storage: ModelStorage,
                  resource: Resource) -> None:
@@ -99,42 +99,46 @@ class EnsembleIntentClassifier(IntentClassifier):
         self._chars_fit: Optional[Future] = None
 
     def train(self, training_data: TrainingData) -> Resource:
-        examples = [e for e in training_data.intent_examples if e.get(INTENT) and e.get(TEXT)]
-        if examples:
-            self.vectorizer = char_vectorizer(self.config["char_max_ngram"],
-                                              self.config["char_min_df"])
-            self.vectorizer.fit([e.get(TEXT) for e in examples])
-            if self.config["char_pinyin"]:
-                self.pinyin = pinyin_vectorizer(self.config["char_min_df"])
-                self.pinyin.fit([syllables(e.get(TEXT)) for e in examples])
-            self.dense_width = dense_width(examples) if self.config["char_dense"] else 0
-            self.chars = LogisticRegression(C=self.config["char_C"], max_iter=2000)
-            # The two fits overlap on a second core (numpy, BLAS and scipy's sparse
-            # products release the GIL): with the Meituan chats the ensemble's fit took
-            # 66 s one after the other, 43 s overlapped (README, Performance).
-            with ThreadPoolExecutor(max_workers=1) as pool:
-                self._chars_fit = pool.submit(self.chars.fit, self._char_X(examples),
-                                              [e.get(INTENT) for e in examples])
-                return self._train_words(training_data)  # persist() waits for the other
-        return self._train_words(training_data)
-
-    def _train_words(self, training_data: TrainingData) -> Resource:
-        """The word model. config.yml stops its L-BFGS at `max_iter` on purpose (as good
-        on the dev set in half the time), so sklearn's ConvergenceWarning for that stop
-        becomes one log line; any other warning passes through. The character model
-        fits meanwhile on the other thread and converges (about 150 of its 2,000
-        iterations), so a ConvergenceWarning caught here is the word model's."""
+        """Both models. config.yml stops their L-BFGS early on purpose (`max_iter`,
+        `char_max_iter`: as good on the dev set in less time), so sklearn's
+        ConvergenceWarning for such a stop becomes one log line per model; any other
+        warning passes through. The block opens before the character model's fit starts
+        on the other thread and closes after it ends (persist() waits for it), so its
+        warnings are caught too."""
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            resource = super().train(training_data)
+            resource = self._train_both(training_data)
         for warning in caught:
-            if issubclass(warning.category, ConvergenceWarning):
-                logger.info("Word model stopped at max_iter=%s, as configured",
-                            self.config["max_iter"])
-            else:
+            if not issubclass(warning.category, ConvergenceWarning):
                 warnings.warn_explicit(warning.message, warning.category, warning.filename,
                                        warning.lineno)
+        if any(issubclass(w.category, ConvergenceWarning) for w in caught):
+            for name, model, cap in (("Word", self.clf, self.config["max_iter"]),
+                                     ("Character", self.chars, self.config["char_max_iter"])):
+                if model is not None and int(np.max(model.n_iter_)) >= cap:
+                    logger.info("%s model stopped at max_iter=%s, as configured", name, cap)
         return resource
+
+    def _train_both(self, training_data: TrainingData) -> Resource:
+        examples = [e for e in training_data.intent_examples if e.get(INTENT) and e.get(TEXT)]
+        if not examples:
+            return super().train(training_data)
+        self.vectorizer = char_vectorizer(self.config["char_max_ngram"],
+                                          self.config["char_min_df"])
+        self.vectorizer.fit([e.get(TEXT) for e in examples])
+        if self.config["char_pinyin"]:
+            self.pinyin = pinyin_vectorizer(self.config["char_min_df"])
+            self.pinyin.fit([syllables(e.get(TEXT)) for e in examples])
+        self.dense_width = dense_width(examples) if self.config["char_dense"] else 0
+        self.chars = LogisticRegression(C=self.config["char_C"],
+                                        max_iter=self.config["char_max_iter"])
+        # The two fits overlap on a second core (numpy, BLAS and scipy's sparse
+        # products release the GIL): with the Meituan chats the ensemble's fit took
+        # 66 s one after the other, 43 s overlapped (README, Performance).
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            self._chars_fit = pool.submit(self.chars.fit, self._char_X(examples),
+                                          [e.get(INTENT) for e in examples])
+            return super().train(training_data)  # persist() waits for the other
 
     def process(self, messages: List[Message]) -> List[Message]:
         featured = [m for m in messages if has_sentence_features(m)]

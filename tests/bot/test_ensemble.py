@@ -217,6 +217,26 @@ def test_the_word_models_stop_at_max_iter_is_logged_not_warned(
     assert message.get("intent")["name"]
 
 
+def test_the_character_models_stop_is_logged_too_and_only_its_own(
+        tmp_path, featurizer, caplog, recwarn) -> None:  # noqa: F811
+    """Its fit runs on the other thread and ends inside the word model's block: its
+    ConvergenceWarning is caught there and named after the model that stopped."""
+    featurize, message_for = featurizer
+    config = {**EnsembleIntentClassifier.get_default_config(), "max_iter": 500,
+              "char_max_iter": 1}
+    classifier = EnsembleIntentClassifier.create(config, storage_at(tmp_path / "chars"),
+                                                 Resource("chars"), CONTEXT)
+    with caplog.at_level("INFO", logger="bot.nlu.ensemble"):
+        classifier.train(featurize(training_data(), train=True))
+    assert classifier.chars is not None and classifier.chars.n_iter_[0] == 1
+    assert "Character model stopped at max_iter=1" in caplog.text
+    assert "Word model stopped" not in caplog.text
+    assert not [w for w in recwarn if w.category is ConvergenceWarning]
+    message = message_for("多少 钱")
+    classifier.process([message])
+    assert message.get("intent")["name"]
+
+
 def test_other_warnings_of_the_word_models_fit_pass_through(
         tmp_path, featurizer, monkeypatch) -> None:  # noqa: F811
     featurize, _ = featurizer
