@@ -219,8 +219,9 @@ def test_the_word_models_stop_at_max_iter_is_logged_not_warned(
 
 def test_the_character_models_stop_is_logged_too_and_only_its_own(
         tmp_path, featurizer, caplog, recwarn) -> None:  # noqa: F811
-    """Its fit runs on the other thread and ends inside the word model's block: its
-    ConvergenceWarning is caught there and named after the model that stopped."""
+    """Its fit runs on the other thread, inside the block train() opens before it
+    starts: its ConvergenceWarning is caught there and named after the model that
+    stopped."""
     featurize, message_for = featurizer
     config = {**EnsembleIntentClassifier.get_default_config(), "max_iter": 500,
               "char_max_iter": 1}
