@@ -28,6 +28,10 @@ from shop.config import PROJECT_ROOT
 logger = logging.getLogger(__name__)
 
 _WHITESPACE = re.compile(r"\s+")
+# A stretch of 2–50 characters said three or more times in a row (快点快点快点, a fault
+# report pasted 125 times): once is what it means. Without it 我的冰箱不制冷了 ×125 read as
+# objection_no_need (0.71), the word counts ×125. 2.4 ms on 1,000 random characters.
+_REPEATS = re.compile(r"(.{2,50}?)\1{2,}", re.S)
 
 
 @DefaultV1Recipe.register(
@@ -35,7 +39,7 @@ _WHITESPACE = re.compile(r"\s+")
 )
 class ChineseTextNormalizer(GraphComponent):
     """Length cap, full-width → half-width (NFKC), Traditional → Simplified (OpenCC),
-    colloquial forms → canonical ones (knowledge/language.yml)."""
+    repeats collapsed, colloquial forms → canonical ones (knowledge/language.yml)."""
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
@@ -50,6 +54,8 @@ class ChineseTextNormalizer(GraphComponent):
             "max_chars": 1000,
             # Rewrite table (relative to the project); "" turns it off.
             "lexicon": "knowledge/language.yml",
+            # A stretch repeated three or more times in a row is kept once.
+            "collapse_repeats": True,
         }
 
     @staticmethod
@@ -92,6 +98,8 @@ class ChineseTextNormalizer(GraphComponent):
         if self._converter is not None:
             text = self._converter.convert(text)
         text = _WHITESPACE.sub(" ", text).strip()
+        if self._config["collapse_repeats"]:
+            text = _REPEATS.sub(r"\1", text)
         if self._lexicon is not None:
             text = self._lexicon.apply(text)
         # NFKC can expand a character (㍿ → 株式会社): the cap holds after it too.

@@ -64,6 +64,25 @@ def lexicon() -> Lexicon:
     ("ok", "好的"),
     ("OK!", "好的"),
     ("在么", "在吗"),
+    # bargaining said with 优惠 / 少 reads as with 便宜 (rule 2 of data/LABELLING.md)
+    ("能优惠点吗", "能便宜点吗"),
+    ("再少点啦", "再便宜点啦"),
+    ("有优惠吗", "有优惠吗"),
+    # Cantonese, after Traditional → Simplified
+    ("部洗衣机唔郁", "部洗衣机不动"),
+    ("个焗炉唔热", "个烤箱不热"),
+    ("雪柜唔冻", "冰箱不冷"),
+    ("系咪正货", "是不是正货"),
+    ("点解仲未到", "为什么还没到"),
+    ("有冇货", "有没有货"),
+    ("几多钱", "多少钱"),
+    ("平啲得唔得", "便宜点行不行"),
+    ("收唔到货", "收不到货"),
+    ("唔该晒", "谢谢"),
+    # … not the Mandarin look-alikes
+    ("唔好的", "唔好的"),
+    ("这款好耐用", "这款好耐用"),
+    ("要一点样品", "要一点样品"),
     # already canonical or nothing to do
     ("美的风尊空调多少钱", "美的风尊空调多少钱"),
     ("😂😂😂", "😂😂😂"),
@@ -86,6 +105,7 @@ def test_the_normaliser_applies_it_after_width_and_script() -> None:
     component = ChineseTextNormalizer(ChineseTextNormalizer.get_default_config())
     assert component.normalize("請問包郵不？") == "请问包邮吗?"
     assert component.normalize("ＸＩＥＸＩＥ") == "谢谢"
+    assert component.normalize("部洗衣機唔郁") == "部洗衣机不动"
     off = ChineseTextNormalizer({**ChineseTextNormalizer.get_default_config(), "lexicon": ""})
     assert off.normalize("請問包郵不？") == "请问包邮不?"
 
@@ -94,3 +114,18 @@ def test_the_length_cap_comes_first() -> None:
     component = ChineseTextNormalizer({**ChineseTextNormalizer.get_default_config(),
                                        "max_chars": 5})
     assert component.normalize("咋" * 100) == "怎么怎么怎"
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("我的冰箱不制冷了" * 125, "我的冰箱不制冷了"),
+    ("快点快点快点", "快点"),
+    ("在吗在吗在吗 有人吗", "在吗 有人吗"),
+    ("好的好的", "好的好的"),  # twice is still speech
+    ("谢谢谢谢", "谢谢"),  # the lexicon's entry, not a collapse
+])
+def test_the_normaliser_keeps_a_repeated_stretch_once(raw: str, expected: str) -> None:
+    component = ChineseTextNormalizer(ChineseTextNormalizer.get_default_config())
+    assert component.normalize(raw) == expected
+    off = ChineseTextNormalizer({**ChineseTextNormalizer.get_default_config(),
+                                 "collapse_repeats": False})
+    assert off.normalize("快点快点快点") == "快点快点快点"

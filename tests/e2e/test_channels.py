@@ -82,6 +82,14 @@ def test_ten_thousand_characters(stack: Stack) -> None:
     assert reply.strip()
 
 
+def test_a_message_pasted_over_and_over_reads_as_said_once(stack: Stack) -> None:
+    # 125 copies fill the 1,000-character cap; before the normaliser kept a repeated
+    # stretch once, the word counts ×125 read this fault report as objection_no_need.
+    once = stack.texts(sender(), "我的冰箱不制冷了")
+    assert "订单号" in once
+    assert stack.texts(sender(), "我的冰箱不制冷了" * 125) == once
+
+
 def test_http_api_requires_the_token(stack: Stack) -> None:
     me = sender()
     stack.texts(me, "你好")

@@ -392,6 +392,23 @@ def test_the_wants_to_buy_feature_leaves_out_negated_wishes(text, wants):
     ("pre_order_delivery", "我的快递到哪了", False),
     ("pre_order_delivery", "下单三天了还没发货 什么情况", False),
     ("pre_order_delivery", "退的钱几天能到账", False),
+    ("fault_report", "饭里面有虫子", True),
+    ("fault_report", "筷子发霉", True),
+    ("fault_report", "亲湿巾有两包是漏的", False),
+    ("fault_report", "瓶子漏了", True),
+    ("fault_report", "这个新鲜吗", False),
+    ("bargain", "能优惠点吗", True),
+    ("bargain", "再少点啦我要40个呢", True),
+    ("bargain", "后面零头抹一下啊掌柜", True),
+    ("bargain", "有没有便宜点的", False),
+    ("bargain", "有优惠吗", False),
+    ("asks_person", "帮我升级专员处理", True),
+    ("asks_person", "你尽快给我回电", True),
+    ("asks_person", "我希望现在就打电话给我", True),
+    ("asks_person", "我的快递到哪了", False),
+    ("price_terms", "还有肥皂秒杀吗", True),
+    ("price_terms", "买什么东西满99减30呢", True),
+    ("price_terms", "这款有黑色吗", False),
 ])
 def test_the_shape_features_mark_what_they_name(name, text, marked):
     assert bool(re.search(nlu_regex(name), text)) is marked
