@@ -24,11 +24,13 @@ from e2e.conftest import PROJECT_ROOT, STAFF_PASSWORD, STAFF_USER, Stack
 # day) stay misses longest: no training message is in Cantonese (the hair dryer joined
 # when the Taobao questions left this pool 2 misses; with the Taobao shop chats it had
 # 1, so the air conditioner leaking and the dishwasher taking no water joined; with
-# the second pool of them, 1 again: the coffee machine, the vacuum, the rice cooker).
+# the second pool of them, 1 again: the coffee machine, the vacuum, the rice cooker;
+# with Cantonese in knowledge/language.yml the washing machine that won't move is read,
+# so the soy-milk maker and the treadmill joined: 5 misses).
 MISS_POOL = ["浴霸不暖和", "地暖不热", "按摩椅卡住了", "燃气灶点不着火", "热水器打不着火",
              "部洗衣机唔郁", "部雪柜成日嗡嗡声", "个抽湿机唔抽水", "个风筒吹唔出热风",
              "部冷气机漏晒水", "部洗碗机唔入水", "部咖啡机出唔到水", "个吸尘机嘈到死",
-             "个电饭煲成日跳掣"]
+             "个电饭煲成日跳掣", "个豆浆机出唔到浆", "部跑步机嘈到死"]
 LABEL = "after_sales"
 
 
