@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
 from bench.held_out import HELD_OUT, TRAIN_DIR, unseen, yaml_files
-from bench.nlu_quality import evaluate_model, fallback_share, read_examples
+from bench.nlu_quality import evaluate_model, fallback_share, quiet_logs, read_examples
 from bench.stack import BIN, PROJECT_ROOT
 
 CANDIDATES: Dict[str, Path] = {
@@ -76,6 +76,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", default="", help="comma-separated candidate names")
     args = parser.parse_args(argv)
+    quiet_logs()  # the held-out sets are parsed: their texts stay off the terminal
     names: List[str] = [n for n in args.only.split(",") if n] or list(CANDIDATES)
     train_examples = len(read_examples(yaml_files(TRAIN_DIR)))
     results: Dict[str, Dict[str, Any]] = {}
