@@ -68,6 +68,15 @@ def test_growth_of_the_assistants_own_still_fails_when_the_machine_is_steady() -
     assert check["limit"] == "≤ 115 ms"
 
 
+def test_the_machine_allowance_stops_at_twice() -> None:
+    # A probe 3× slower (the assistant itself taking both cores) buys at most 2×.
+    probe = [5.0] * 8 + [15.0] * 6
+    check = verdict(*run([500, 500] + [90] * 6 + [300] * 6, probe_ms=probe),
+                    warmup=0.15)["p99 drift"]
+    assert not check["ok"], check
+    assert check["limit"] == "≤ 230 ms"
+
+
 def test_the_speed_probe_times_its_loop_and_stops() -> None:
     probe = SpeedProbe()
     try:
