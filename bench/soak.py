@@ -56,7 +56,7 @@ P99_DRIFT = 0.20
 # The short run in CI (make test-soak) compares two 75-s halves: their p99s move by
 # 20 ms between runs on this machine with nothing changed, so it allows 50 ms.
 P99_NOISE_MS = float(os.environ.get("SOAK_P99_NOISE_MS", "25"))
-# The speed probe: a child process that times a fixed pure-Python loop (~5 ms here) five
+# The speed probe: a child process that times a fixed pure-Python loop (~4 ms here) five
 # times for each line it reads and prints the median in ms. Its own process, so the
 # loop neither waits for nor holds up the load thread's interpreter lock.
 PROBE = """
