@@ -429,3 +429,15 @@ def test_every_real_training_message_has_its_provenance_row():
                 for e in load_folder(real).intent_examples]
     assert len(examples) > 700
     assert sorted(rows) == sorted(examples)
+
+
+def test_no_training_message_carries_a_corpus_speaker_marker():
+    """Rule 9 of data/LABELLING.md: a message is kept verbatim or left out. One of the
+    Taobao chat files writes 用户：/客服： before some turns (its cleaning script's role
+    markers, not the customer's words); two such turns were in training until
+    2026-12-06."""
+    from bench.held_out import TRAIN_DIR, load_folder
+
+    marked = [e.get("text") for e in load_folder(TRAIN_DIR).intent_examples
+              if re.match(r"\s*(用户|客服|顾客|客户)\s*[：:]", e.get("text") or "")]
+    assert marked == []
