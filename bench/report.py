@@ -292,10 +292,22 @@ def level_label(entry: Dict[str, Any]) -> str:
     return str(entry["customers"])
 
 
+def unused_stem(directory: Path, stem: str) -> str:
+    """`stem`, or `stem-2`, `stem-3` … when a run of the same day and label is already
+    there: runs compared within one session (before, now, now, before) share a label,
+    and a second run used to overwrite the first."""
+    candidate, number = stem, 1
+    while (directory / f"{candidate}.json").exists():
+        number += 1
+        candidate = f"{stem}-{number}"
+    return candidate
+
+
 def write(results: Dict[str, Any], latencies: Dict[str, List[float]], directory: Path,
           stem: str) -> Dict[str, Path]:
-    """bench/results/<stem>.json, .md and .png."""
+    """bench/results/<stem>.json, .md and .png (never over an earlier run's files)."""
     directory.mkdir(parents=True, exist_ok=True)
+    stem = unused_stem(directory, stem)
     paths = {"json": directory / f"{stem}.json", "md": directory / f"{stem}.md",
              "png": directory / f"{stem}.png"}
     if results.get("load", {}).get("levels"):

@@ -5,7 +5,7 @@
 
 Starts its own stack (bench/stack.py: Rasa server + action server on free ports,
 own SQLite records and tracker store in a temporary directory), writes
-bench/results/<date>.json, .md and .png, and prints the targets met or missed.
+bench/results/<date>[-<label>][-<n>].json, .md and .png, and prints the targets met or missed.
 Exit code 0 whatever the figures (it is a measurement); nonzero only when the
 benchmark itself fails.
 
