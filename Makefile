@@ -37,7 +37,7 @@ TRAIN_INPUTS := config.yml domain.yml knowledge/catalogue.yml knowledge/faq.yml 
   bot/nlu/linear_model.py bot/nlu/word_vectors.py bot/nlu/pinyin.py $(shell find data -type f -name '*.yml') \
   $(shell find data -type d)
 
-.PHONY: help install dictionary web browser seed train run shell practice practice-report report test lint pytest validate test-practice test-stories test-nlu test-e2e test-security test-scale test-deploy soak test-soak bench-faults nginx bench bench-pipelines bench-thresholds bench-source-out backup restore forget retention review-scan review-export review-recheck clean
+.PHONY: help install dictionary web browser seed train run shell practice practice-report report test lint pytest validate test-practice test-stories test-nlu test-e2e test-security test-scale test-deploy soak test-soak bench-faults nginx bench bench-pipelines bench-thresholds bench-source-out bench-compare backup restore forget retention review-scan review-export review-recheck clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -110,7 +110,10 @@ bench-thresholds: $(STAMP) $(DICT) ## Fallback thresholds and macro-F1 by 5-fold
 	@$(ENV) $(PY) -m bench.thresholds --config $(or $(CONFIG),config.yml)
 
 bench-source-out: $(STAMP) $(DICT) ## Each real training source left out of training and parsed: a dev set in real customers' voice, not a test set; CONFIG=… for a candidate (~4 min)
-	@$(ENV) $(PY) -m bench.source_out --config $(or $(CONFIG),config.yml)
+	@$(ENV) $(PY) -m bench.source_out --config $(or $(CONFIG),config.yml) $(if $(OUT),--out $(OUT))
+
+bench-compare: $(STAMP) ## Two bench-source-out runs message by message, with a sign test and a bootstrap interval: make bench-compare A=before.json B=after.json
+	@$(ENV) $(PY) -m bench.compare $(A) $(B) --examples $(or $(EXAMPLES),0)
 
 backup: $(STAMP) ## Back up the records and the tracker store into var/backups/<time>/
 	@$(ENV) $(PY) -m shop.db.backup backup

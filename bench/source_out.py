@@ -12,6 +12,7 @@ clarification counted wrong, at config.yml's thresholds), and the clarified shar
 
     python -m bench.source_out                      # make bench-source-out (~4 min)
     python -m bench.source_out --config bench/pipelines/word_char_lr.yml
+    python -m bench.compare before.json results/nlu/source_out.json   # message by message
 
 Results: results/nlu/source_out.json and a Markdown table on stdout.
 """
@@ -110,6 +111,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", type=Path, default=PROJECT_ROOT / "config.yml",
                         help="pipeline to train (default: config.yml)")
+    parser.add_argument("--out", type=Path, default=OUT,
+                        help="where the readings go, for python -m bench.compare "
+                             "(default: results/nlu/source_out.json)")
     args = parser.parse_args(argv)
     logging.disable(logging.WARNING)
     threshold, ambiguity = configured()
@@ -133,8 +137,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                  "raw": fold_scores(pooled),
                  "served": served_scores(pooled, threshold, ambiguity)})
     swept = served_sweep(pooled)
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps({"config": str(args.config), "threshold": threshold,
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({"config": str(args.config), "threshold": threshold,
                                "ambiguity": ambiguity, "rows": rows,
                                "sweep": swept,
                                "readings": readings}, ensure_ascii=False, indent=1),

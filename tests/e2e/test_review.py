@@ -4,6 +4,7 @@ export CLI writes it into a temporary copy of the training data."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
 import requests
+import yaml
 
 from e2e.conftest import PROJECT_ROOT, STAFF_PASSWORD, STAFF_USER, Stack
 
@@ -47,7 +49,19 @@ def review_api(stack: Stack, token: str, path: str = "", method: str = "GET",
 # What a customer says when an answer did not help: the scan then queues the message
 # the answer was for (reason asked_human), whatever the model made of it.
 ASK_PERSON = "转人工"
-FALLBACK_REPLIES = ("没太理解", "我想确认一下")
+
+
+def fallback_openings() -> Tuple[str, ...]:
+    """How the two fallback answers begin (domain.yml: the rephrase request and "A or
+    B?"), up to their first blank or slot: what tells them from any other reply, the
+    same for sending the misses and for checking what staff see."""
+    responses = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
+    texts = [responses["responses"][name][0]["text"]
+             for name in ("utter_default", "utter_clarify")]
+    return tuple(re.split(r"[ {]", text, maxsplit=1)[0] for text in texts)
+
+
+FALLBACK_OPENINGS = fallback_openings()
 
 
 def send_misses(stack: Stack, pool: List[str], need: int, label: str = LABEL) -> Dict[str, str]:
@@ -63,7 +77,7 @@ def send_misses(stack: Stack, pool: List[str], need: int, label: str = LABEL) ->
     for text in pool:
         sender = f"e2e-review-{uuid.uuid4().hex[:8]}"
         reply = stack.texts(sender, text)
-        if not any(marker in reply for marker in FALLBACK_REPLIES):
+        if not any(opening in reply for opening in FALLBACK_OPENINGS):
             stack.texts(sender, ASK_PERSON)
         senders[text] = sender
     review_api(stack, token, "/scan", "POST")
@@ -91,7 +105,7 @@ def queue_and_label(stack: Stack, token: str, senders: Dict[str, str], label: st
         item = items[0]
         # What staff see beside it: the reply the customer got, and what came next.
         if item["reason"] == "nlu_fallback":
-            assert item["context"]["bot_reply"].startswith(("不好意思", "我想确认一下"))
+            assert item["context"]["bot_reply"].startswith(FALLBACK_OPENINGS)
         else:
             assert item["reason"] in ("low_confidence", "asked_human"), item
             assert item["context"]["customer_next"] == ASK_PERSON, item
