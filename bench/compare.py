@@ -37,13 +37,16 @@ Readings = Dict[Tuple[str, str], Tuple[str, str]]
 
 
 def served_readings(document: Dict[str, Any]) -> Readings:
-    """The readings of a results/nlu/source_out.json document, as served."""
+    """The readings of a results/nlu/source_out.json document, as served (with the
+    intents' own thresholds, bot/nlu/fallback.py, when the run had any)."""
     threshold, ambiguity = float(document["threshold"]), float(document["ambiguity"])
+    floors = document.get("intent_thresholds") or {}
     readings: Readings = {}
     for row in document["readings"]:
         confidence = float(row["confidence"])
         unsure = (confidence < threshold
-                  or confidence - float(row["second_confidence"]) < ambiguity)
+                  or confidence - float(row["second_confidence"]) < ambiguity
+                  or confidence < float(floors.get(row["top"], 0.0)))
         readings[(row["source"], row["text"])] = (row["intent"],
                                                   CLARIFIED if unsure else row["top"])
     return readings

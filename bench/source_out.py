@@ -35,6 +35,7 @@ from bench.thresholds import (
     Parse,
     clarified,
     configured,
+    configured_floors,
     fold_scores,
     parse_fold,
     sweep,
@@ -74,28 +75,31 @@ def splits(data: Any, sources: Dict[str, str]) -> List[Tuple[str, Any, Any]]:
             for source in sorted(s for s in by_source if s)]
 
 
-def served_scores(parses: Sequence[Parse], threshold: float,
-                  ambiguity: float) -> Dict[str, float]:
+def served_scores(parses: Sequence[Parse], threshold: float, ambiguity: float,
+                  floors: Optional[Dict[str, float]] = None) -> Dict[str, float]:
     """Macro-F1 and accuracy as served (a clarification is wrong) and the share of
-    in-scope messages clarified."""
+    in-scope messages clarified; `floors`: the intents' own thresholds."""
     from sklearn.metrics import accuracy_score, f1_score
 
     targets = [p[0] for p in parses]
-    answers = ["clarified" if clarified(p, threshold, ambiguity) else p[1] for p in parses]
+    answers = ["clarified" if clarified(p, threshold, ambiguity, floors) else p[1]
+               for p in parses]
     in_scope = [p for p in parses if p[0] != "out_of_scope"]
-    asked = sum(1 for p in in_scope if clarified(p, threshold, ambiguity))
+    asked = sum(1 for p in in_scope if clarified(p, threshold, ambiguity, floors))
     return {"macro_f1": round(float(f1_score(targets, answers, average="macro",
                                              labels=sorted(set(targets)))), 4),
             "accuracy": round(float(accuracy_score(targets, answers)), 4),
             "clarified": round(asked / max(len(in_scope), 1), 4)}
 
 
-def served_sweep(parses: Sequence[Parse]) -> List[Dict[str, Any]]:
+def served_sweep(parses: Sequence[Parse],
+                 floors: Optional[Dict[str, float]] = None) -> List[Dict[str, Any]]:
     """Every (threshold, ambiguity) pair of the cross-validation's sweep, with its
     cost there and the scores as served here: what moving the thresholds would do to
     customers of an unseen source."""
     return [{"threshold": row["threshold"], "ambiguity": row["ambiguity"],
-             "cost": row["cost"], **served_scores(parses, row["threshold"], row["ambiguity"])}
+             "cost": row["cost"],
+             **served_scores(parses, row["threshold"], row["ambiguity"], floors)}
             for row in sweep(parses)]
 
 
@@ -117,6 +121,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parser.parse_args(argv)
     logging.disable(logging.WARNING)
     threshold, ambiguity = configured()
+    floors = configured_floors()
     rows: List[Dict[str, Any]] = []
     pooled: List[Parse] = []
     # Every dev message's reading, to study the errors (training data, not a test set).
@@ -131,18 +136,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                      for example, (target, top, confidence, runner_up, second)
                      in zip(test.intent_examples, parses, strict=True)]
         rows.append({"source": source, "messages": len(parses), "raw": fold_scores(parses),
-                     "served": served_scores(parses, threshold, ambiguity)})
+                     "served": served_scores(parses, threshold, ambiguity, floors)})
         print(f"{source}: {len(parses)} messages parsed", file=sys.stderr)
     rows.append({"source": "all real sources", "messages": len(pooled),
                  "raw": fold_scores(pooled),
-                 "served": served_scores(pooled, threshold, ambiguity)})
-    swept = served_sweep(pooled)
+                 "served": served_scores(pooled, threshold, ambiguity, floors)})
+    swept = served_sweep(pooled, floors)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"config": str(args.config), "threshold": threshold,
-                               "ambiguity": ambiguity, "rows": rows,
-                               "sweep": swept,
-                               "readings": readings}, ensure_ascii=False, indent=1),
-                   encoding="utf-8")
+                                    "ambiguity": ambiguity, "intent_thresholds": floors,
+                                    "rows": rows, "sweep": swept, "readings": readings},
+                                   ensure_ascii=False, indent=1), encoding="utf-8")
     print(f"{args.config.name}, each real source left out of training:")
     print("| source left out | messages | macro-F1 / acc. (before fallback) | "
           "as served | clarified, in-scope |\n|---|---|---|---|---|")

@@ -33,7 +33,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from bench.held_out import TRAIN_DIR, load_folder
 from bench.stack import BIN, PROJECT_ROOT
@@ -105,10 +105,13 @@ def parse_fold(model: Path, test: Any) -> List[Parse]:
     return asyncio.run(parse_all())
 
 
-def clarified(parse: Parse, threshold: float, ambiguity: float) -> bool:
-    """Whether the FallbackClassifier turns this parse into a clarification."""
-    _, _, confidence, runner_up, _ = parse
-    return confidence < threshold or confidence - runner_up < ambiguity
+def clarified(parse: Parse, threshold: float, ambiguity: float,
+              floors: Optional[Mapping[str, float]] = None) -> bool:
+    """Whether the FallbackClassifier turns this parse into a clarification (`floors`:
+    the intents' own thresholds, bot/nlu/fallback.py)."""
+    _, top, confidence, runner_up, _ = parse
+    return (confidence < threshold or confidence - runner_up < ambiguity
+            or confidence < (floors or {}).get(top, 0.0))
 
 
 def sweep(parses: Sequence[Parse]) -> List[Dict[str, Any]]:
@@ -155,13 +158,24 @@ def choose(rows: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
     return min(rows, key=lambda r: (r["cost"], r["clarify_share"]))
 
 
-def configured() -> Tuple[float, float]:
-    """The FallbackClassifier's threshold and ambiguity margin in config.yml."""
+def _fallback_config() -> Dict[str, Any]:
+    """config.yml's FallbackClassifier (Rasa's, or ours with intent floors)."""
     from rasa.shared.utils.io import read_yaml_file
 
     config = read_yaml_file(str(PROJECT_ROOT / "config.yml"))
-    fallback = next(c for c in config["pipeline"] if c["name"] == "FallbackClassifier")
+    return next(c for c in config["pipeline"] if c["name"].endswith("FallbackClassifier"))
+
+
+def configured() -> Tuple[float, float]:
+    """The FallbackClassifier's threshold and ambiguity margin in config.yml."""
+    fallback = _fallback_config()
     return float(fallback["threshold"]), float(fallback["ambiguity_threshold"])
+
+
+def configured_floors() -> Dict[str, float]:
+    """The intents' own thresholds in config.yml (bot/nlu/fallback.py), if any."""
+    return {intent: float(floor) for intent, floor
+            in (_fallback_config().get("intent_thresholds") or {}).items()}
 
 
 def table(rows: Sequence[Dict[str, Any]], chosen: Dict[str, Any]) -> str:

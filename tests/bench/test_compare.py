@@ -67,6 +67,15 @@ def test_an_unsure_reading_is_served_as_a_clarification() -> None:
     assert readings[("ecd", "稳")] == ("ask_price", "ask_price")
 
 
+def test_a_run_with_intent_floors_is_read_with_them() -> None:
+    doc = document([reading("稳", "ask_price", "ask_price", confidence=0.9),
+                    reading("争", "complain", "objection_competitor", confidence=0.6)])
+    doc["intent_thresholds"] = {"objection_competitor": 0.7}
+    readings = served_readings(doc)
+    assert readings[("ecd", "稳")] == ("ask_price", "ask_price")
+    assert readings[("ecd", "争")] == ("complain", CLARIFIED)
+
+
 def test_the_same_run_twice_differs_in_nothing() -> None:
     answers = ["ask_price", "complain", "ask_price", "out_of_scope"] * 10
     readings = served_readings(run(answers))

@@ -24,7 +24,7 @@ OUR_MODEL = [
     "bot.nlu.word_vectors.WordVectorFeaturizer",
     "bot.nlu.ensemble.EnsembleIntentClassifier",
     "bot.nlu.faq_selector.FaqSelector",
-    "rasa.nlu.classifiers.fallback_classifier.FallbackClassifier",
+    "bot.nlu.fallback.IntentFloorFallbackClassifier",
     "rasa.core.policies.rule_policy.RulePolicy",
     "rasa.core.policies.ensemble.DefaultPolicyPredictionEnsemble",
 ]
