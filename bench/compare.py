@@ -28,6 +28,8 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from bench.clarify import clarified
+
 CLARIFIED = "clarified"
 BOOTSTRAP_ROUNDS = 1000
 SEED = 20261206
@@ -40,15 +42,15 @@ def served_readings(document: Dict[str, Any]) -> Readings:
     """The readings of a results/nlu/source_out.json document, as served (with the
     intents' own thresholds, bot/nlu/fallback.py, when the run had any)."""
     threshold, ambiguity = float(document["threshold"]), float(document["ambiguity"])
-    floors = document.get("intent_thresholds") or {}
+    floors = {intent: float(floor)
+              for intent, floor in (document.get("intent_thresholds") or {}).items()}
     readings: Readings = {}
     for row in document["readings"]:
-        confidence = float(row["confidence"])
-        unsure = (confidence < threshold
-                  or confidence - float(row["second_confidence"]) < ambiguity
-                  or confidence < float(floors.get(row["top"], 0.0)))
-        readings[(row["source"], row["text"])] = (row["intent"],
-                                                  CLARIFIED if unsure else row["top"])
+        parse = (row["intent"], row["top"], float(row["confidence"]),
+                 float(row["second_confidence"]), row["second"])
+        readings[(row["source"], row["text"])] = (
+            row["intent"], CLARIFIED if clarified(parse, threshold, ambiguity, floors)
+            else row["top"])
     return readings
 
 

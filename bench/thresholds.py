@@ -33,8 +33,9 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
+from bench.clarify import Parse, clarified
 from bench.held_out import TRAIN_DIR, load_folder
 from bench.stack import BIN, PROJECT_ROOT
 
@@ -45,8 +46,6 @@ THRESHOLDS = (0.15, 0.2, 0.25, 0.3, 0.35)
 AMBIGUITIES = (0.0, 0.02, 0.05, 0.1)
 OUT = PROJECT_ROOT / "results" / "nlu" / "thresholds.json"
 
-# target, top intent, its confidence, the runner-up's confidence, the runner-up
-Parse = Tuple[str, str, float, float, str]
 PAIR_MINIMUMS = (0.1, 0.15, 0.2)
 
 
@@ -103,15 +102,6 @@ def parse_fold(model: Path, test: Any) -> List[Parse]:
         return parsed
 
     return asyncio.run(parse_all())
-
-
-def clarified(parse: Parse, threshold: float, ambiguity: float,
-              floors: Optional[Mapping[str, float]] = None) -> bool:
-    """Whether the FallbackClassifier turns this parse into a clarification (`floors`:
-    the intents' own thresholds, bot/nlu/fallback.py)."""
-    _, top, confidence, runner_up, _ = parse
-    return (confidence < threshold or confidence - runner_up < ambiguity
-            or confidence < (floors or {}).get(top, 0.0))
 
 
 def sweep(parses: Sequence[Parse]) -> List[Dict[str, Any]]:
