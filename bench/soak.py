@@ -17,7 +17,9 @@ scan). After it the run fails when
 - the p99 latency of the second half after warm-up (the median of its sample windows'
   p99s) is more than 20 % above the first half's (and more than SOAK_P99_NOISE_MS, 25 ms:
   at tens of milliseconds a 20 % swing is scheduling noise on two shared cores; the
-  short CI run allows 50). The allowance grows with the machine: a fixed CPU loop, timed
+  short CI run allows 50; and more than three standard deviations of the first half's
+  own window p99s: a machine that scattered that much already). The allowance grows
+  with the machine: a fixed CPU loop, timed
   in a separate process in every window, says how much slower the machine itself got
   between the halves (this machine's speed varies 2× within an hour; a CI run failed
   137 → 198 ms against 187 allowed with both halves twice their usual p99). A slowdown
@@ -56,6 +58,9 @@ P99_DRIFT = 0.20
 # The short run in CI (make test-soak) compares two 75-s halves: their p99s move by
 # 20 ms between runs on this machine with nothing changed, so it allows 50 ms.
 P99_NOISE_MS = float(os.environ.get("SOAK_P99_NOISE_MS", "25"))
+# The second half's typical p99 may also sit this many standard deviations of the
+# first half's own window p99s above it: a slowdown within what the first half showed.
+SCATTER_SIGMAS = 3.0
 # The speed probe: a child process that times a fixed pure-Python loop (~4 ms here) five
 # times for each line it reads and prints the median in ms. Its own process, so the
 # loop neither waits for nor holds up the load thread's interpreter lock.
@@ -156,6 +161,18 @@ def _typical_p99(points: List[Point]) -> float:
     return statistics.median(values) if values else 0.0
 
 
+def scatter_ms(points: List[Point]) -> float:
+    """The spread of a half's window p99s as a standard deviation, from their median
+    absolute deviation (×1.4826), so one stalled window does not widen it. The 5-minute
+    CI soak passed by 1 ms (138 → 187 ms, probe ×1.00) on 2026-12-06: a slowdown the CPU
+    loop does not see (disk, neighbours) that a half already this scattered is within."""
+    values = [p.p99_ms for p in points if p.p99_ms is not None]
+    if len(values) < 2:
+        return 0.0
+    middle = statistics.median(values)
+    return 1.4826 * statistics.median(abs(v - middle) for v in values)
+
+
 def machine_slowdown(first: List[Point], second: List[Point]) -> float:
     """How much slower the speed probe ran in the second half than in the first (the
     medians of its windows; 1.0 when either half has no probe time)."""
@@ -192,9 +209,11 @@ def verdict(points: List[Point], level: LevelResult, warmup: float) -> Dict[str,
     slower = machine_slowdown(*halves)
     # At most 2× (the machine's range): a runaway assistant that takes both cores slows
     # the loop too, and must not buy itself an unbounded allowance.
-    allowed = max(p99s[0] * (1 + P99_DRIFT), p99s[0] + P99_NOISE_MS) * min(2.0, max(1.0, slower))
+    spread = scatter_ms(halves[0])
+    allowed = max(p99s[0] * (1 + P99_DRIFT), p99s[0] + P99_NOISE_MS,
+                  p99s[0] + SCATTER_SIGMAS * spread) * min(2.0, max(1.0, slower))
     checks["p99 drift"] = {"value": f"{p99s[0]:.0f} → {p99s[1]:.0f} ms "
-                                    f"(machine ×{slower:.2f})",
+                                    f"(machine ×{slower:.2f}, scatter {spread:.0f} ms)",
                            "limit": f"≤ {allowed:.0f} ms", "ok": p99s[1] <= allowed}
     errors = sum(1 for s in window if s.error)
     checks["errors"] = {"value": f"{errors} of {len(window)}", "limit": "0", "ok": errors == 0}
