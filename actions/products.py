@@ -16,7 +16,7 @@ from actions.base import (
     latest_text,
     remember_lookup,
 )
-from shop import knowledge
+from shop import knowledge, shipping
 from shop.db import repository
 from shop.db.engine import session_scope
 from shop.db.models import Product
@@ -119,7 +119,14 @@ class ActionAnswerProduct(ShopAction):
             # A follow-up like "多少钱" refers to the product talked about last.
             names = [tracker.get_slot("product")] if tracker.get_slot("product") else []
         if wanted is not None and wanted.key == "shipping":
-            # The same for every product: no need to know which one.
+            # The same for every product: no need to know which one; with a place named
+            # (新疆包邮吗), that place's fee.
+            mentions = shipping.mentions(tracker.latest_message.get("entities") or [])
+            if mentions:
+                place = shipping.most_specific(mentions)
+                written = shipping.as_written(latest_text(tracker), place)
+                dispatcher.utter_message(text=shipping.reply(written, fee_only=True))
+                return []
             dispatcher.utter_message(response="utter_shop_fee", attribute=wanted.name,
                                      value=knowledge.policies()["fees"]["shipping"])
             return []

@@ -23,6 +23,7 @@ from bot.channels.rest import GuardedRestInput
 from bot.nlu import userdict
 from bot.nlu.entity_ruler import CatalogueEntityExtractor, build_patterns
 from bot.nlu.normalizer import ChineseTextNormalizer
+from bot.nlu.places import PlaceEntityExtractor
 from shop import knowledge
 
 # ====================================================================== normalizer
@@ -189,6 +190,34 @@ def test_train_stores_patterns_and_load_restores_them(tmp_path: Path):
     assert [e["value"] for e in loaded.extract("美的风尊空调多少钱")] == ["美的风尊空调"]
     missing = CatalogueEntityExtractor.load(config, storage, Resource("nothing"), context)
     assert missing.extract("美的风尊空调") == []
+
+
+# ==================================================================== places
+
+
+def test_places_are_found_stored_in_the_model_and_restored(tmp_path: Path):
+    storage = LocalModelStorage(tmp_path)
+    resource = Resource("place_entity_extractor")
+    context = ExecutionContext(GraphSchema({}), "test")
+    untrained = PlaceEntityExtractor.create({}, storage, resource, context)
+    assert untrained.extract("到武汉大概多少天") == []
+    untrained.train(TrainingData())
+    loaded = PlaceEntityExtractor.load({}, storage, resource, context)
+    found = loaded.extract("寄到乌鲁木齐市要几天")
+    assert [(e["entity"], e["value"], e["start"], e["end"]) for e in found] == [
+        ("place", "乌鲁木齐", 2, 7)]
+    assert found[0]["extractor"] == "PlaceEntityExtractor"
+    assert loaded.extract("开封了能退吗") == []
+    missing = PlaceEntityExtractor.load({}, storage, Resource("nothing"), context)
+    assert missing.extract("杭州") == []
+    assert len(PlaceEntityExtractor.fingerprint_addon({}) or "") == 64
+
+
+def test_places_join_the_other_entities():
+    extractor = PlaceEntityExtractor(None, None, gazetteer={"杭州": "杭州"})  # type: ignore[arg-type]
+    message = Message(data={TEXT: "发杭州的风尊空调", ENTITIES: [{"entity": "product"}]})
+    extractor.process([message])
+    assert [e["entity"] for e in message.get(ENTITIES)] == ["product", "place"]
 
 
 # ===================================================================== dictionary

@@ -27,6 +27,20 @@ def test_traditional_price_question(stack: Stack) -> None:
     assert "3,999" in reply
 
 
+def test_delivery_to_a_named_place(stack: Stack) -> None:
+    # The place's own answer: remote (3-7 days, 30 yuan), or not served.
+    reply = stack.texts(sender(), "寄到乌鲁木齐要几天")
+    assert "乌鲁木齐" in reply and "3-7天" in reply and "30元" in reply
+    assert "暂不支持配送到香港" in stack.texts(sender(), "发到香港吗")
+    # A city named alone after the general answer is the same question, for that city.
+    me = sender()
+    assert "1-3天" in stack.texts(me, "一般几天能到")
+    assert "发往杭州" in stack.texts(me, "杭州")
+    # More than a place: one answer, the one its reading would have had.
+    replies = stack.say(sender(), "我在杭州上学")
+    assert len(replies) == 1 and "杭州" not in replies[0].get("text", ""), replies
+
+
 def test_verified_order_lookup(stack: Stack) -> None:
     me = sender()
     assert "订单号" in stack.texts(me, "帮我查下快递到哪了")
