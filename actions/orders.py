@@ -23,6 +23,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from sqlalchemy.exc import SQLAlchemyError
 
+from actions import order_requests
 from actions.base import (
     DomainDict,
     ShopAction,
@@ -34,14 +35,19 @@ from actions.handoff import open_handoff
 from shop import deadlines, knowledge
 from shop.db import repository
 from shop.db.engine import session_scope
-from shop.db.models import Order
-from shop.tickets import handoff_reason, ticket_summary
+from shop.product_facts import policy_explanation
+from shop.tickets import handoff_reason
 
 logger = logging.getLogger(__name__)
 
 INTENT_TO_KIND = {"order_status": "status", "return_refund": "return", "after_sales": "repair"}
 RESET_SLOTS = ("order_no", "phone_last4", "form_failures", "service_kind", "verified_order",
                "verification_locked")
+
+
+def asks_price_difference(text: str) -> bool:
+    """降价了能退差价吗, 申请价保: money back for a price drop, not a return."""
+    return any(word in text for word in knowledge.policies()["price_protection"]["words"])
 
 
 def client_of(tracker: Tracker) -> str:
@@ -134,7 +140,11 @@ class ActionBeginOrderRequest(ShopAction):
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         kind = INTENT_TO_KIND.get(intent or "", "status")
         policies = knowledge.policies()
-        if kind == "return":
+        if kind == "return" and asks_price_difference(latest_text(tracker)):
+            kind = "price_diff"
+            dispatcher.utter_message(response="utter_shop_fee", attribute="价保",
+                                     value=policy_explanation("price_protection"))
+        elif kind == "return":
             dispatcher.utter_message(text=policies["returns"]["explain"])
         elif kind == "repair":
             dispatcher.utter_message(text=policies["after_sales"]["explain"])
@@ -273,102 +283,12 @@ class ActionReportOrder(ShopAction):
             if order is None:  # deleted between validation and now
                 dispatcher.utter_message(response="utter_order_not_found")
                 return reset_events()
-            if kind == "return":
-                self._request_return(dispatcher, tracker, session, order)
-            elif kind == "repair":
-                self._request_repair(dispatcher, tracker, session, order)
+            handle = order_requests.REQUESTS.get(kind)
+            if handle:
+                handle(dispatcher, tracker, session, order)
             else:
-                self._tell_status(dispatcher, order)
+                order_requests.tell_status(dispatcher, order)
         return [*reset_events(), remember_lookup(tracker, order_no)]
-
-    @staticmethod
-    def _status_label(order: Order) -> str:
-        return knowledge.policies()["order_statuses"].get(order.status, order.status)
-
-    def _tell_status(self, dispatcher: CollectingDispatcher, order: Order) -> None:
-        items = "、".join(f"{item.product.name}×{item.qty}" for item in order.items)
-        dispatcher.utter_message(
-            response="utter_order_status",
-            order_no=order.order_no,
-            items=items,
-            status=self._status_label(order),
-        )
-        if order.carrier and order.shipped_at:
-            dispatcher.utter_message(
-                response="utter_order_shipping",
-                carrier=order.carrier,
-                tracking_no=order.tracking_no or "",
-                shipped_at=deadlines.format_local(order.shipped_at),
-            )
-        if order.status == "delivered" and order.delivered_at:
-            dispatcher.utter_message(
-                response="utter_order_delivered",
-                delivered_at=deadlines.format_local(order.delivered_at),
-            )
-
-    @staticmethod
-    def _open_ticket(kind: str, session: Any, tracker: Tracker, order: Order, reason: str) -> Any:
-        return repository.tickets.create_ticket(
-            session=session,
-            kind=kind,
-            conversation_id=tracker.sender_id,
-            summary=ticket_summary(kind, order_no=order.order_no, reason=reason),
-            customer_id=order.customer_id,
-            order_no=order.order_no,
-        )
-
-    def _request_return(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, session: Any, order: Order
-    ) -> None:
-        returns = knowledge.policies()["returns"]
-        if order.status in {"cancelled", "refunding", "refunded"}:
-            dispatcher.utter_message(
-                response="utter_return_closed", status=self._status_label(order)
-            )
-            return
-        if order.status not in returns["returnable_statuses"] or order.delivered_at is None:
-            dispatcher.utter_message(
-                response="utter_return_not_delivered", status=self._status_label(order)
-            )
-            return
-        age = deadlines.utcnow() - order.delivered_at
-        if age <= timedelta(days=returns["no_reason_days"]):
-            reason = returns["reasons"]["no_reason"].format(days=returns["no_reason_days"])
-        elif age <= timedelta(days=returns["fault_exchange_days"]):
-            reason = returns["reasons"]["fault_exchange"].format(
-                days=returns["fault_exchange_days"]
-            )
-        else:
-            dispatcher.utter_message(
-                response="utter_return_expired", days=returns["fault_exchange_days"]
-            )
-            return
-        ticket = self._open_ticket("return", session, tracker, order, reason)
-        dispatcher.utter_message(
-            response="utter_return_ticket",
-            ticket=ticket.number,
-            reason=reason,
-            respond_due=deadlines.format_local(ticket.respond_due),
-            resolve_due=deadlines.format_local(ticket.resolve_due),
-            refund_days=returns["refund_working_days"],
-        )
-
-    def _request_repair(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, session: Any, order: Order
-    ) -> None:
-        start = order.delivered_at or order.placed_at
-        months = max((item.product.warranty_months for item in order.items), default=0)
-        in_warranty = deadlines.utcnow() <= start + timedelta(days=months * 30)
-        states = knowledge.policies()["after_sales"]["warranty_states"]
-        warranty_state = states["in_warranty" if in_warranty else "out_of_warranty"]
-        ticket = self._open_ticket("repair", session, tracker, order, warranty_state)
-        dispatcher.utter_message(
-            response="utter_repair_ticket",
-            ticket=ticket.number,
-            warranty_state=warranty_state,
-            respond_due=deadlines.format_local(ticket.respond_due),
-            resolve_due=deadlines.format_local(ticket.resolve_due),
-        )
 
 
 class ActionCancelRequest(ShopAction):

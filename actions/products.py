@@ -20,7 +20,13 @@ from shop import knowledge, shipping
 from shop.db import repository
 from shop.db.engine import session_scope
 from shop.db.models import Product
-from shop.product_facts import Attribute, asked_attribute, attribute, attribute_value
+from shop.product_facts import (
+    Attribute,
+    asked_attribute,
+    attribute,
+    attribute_value,
+    shop_wide_value,
+)
 
 MAX_CANDIDATES = 6
 # Remembers which fact was asked while the customer picks the product (buttons).
@@ -118,17 +124,17 @@ class ActionAnswerProduct(ShopAction):
         if not named and asked is None:
             # A follow-up like "多少钱" refers to the product talked about last.
             names = [tracker.get_slot("product")] if tracker.get_slot("product") else []
-        if wanted is not None and wanted.key == "shipping":
+        if wanted is not None and wanted.shop_wide:
             # The same for every product: no need to know which one; with a place named
             # (新疆包邮吗), that place's fee.
             mentions = shipping.mentions(tracker.latest_message.get("entities") or [])
-            if mentions:
+            if mentions and wanted.key == "shipping":
                 place = shipping.most_specific(mentions)
                 written = shipping.as_written(latest_text(tracker), place)
                 dispatcher.utter_message(text=shipping.reply(written, fee_only=True))
                 return []
             dispatcher.utter_message(response="utter_shop_fee", attribute=wanted.name,
-                                     value=knowledge.policies()["fees"]["shipping"])
+                                     value=shop_wide_value(wanted))
             return []
 
         unsold = [n for n in names if n in not_sold_names()]

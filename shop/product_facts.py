@@ -20,12 +20,14 @@ class Attribute:
     name: str
     sources: List[str]
     words: List[str]
+    # The same answer for every product (shipping fee, price protection).
+    shop_wide: bool = False
 
 
 def attributes() -> List[Attribute]:
     return [
         Attribute(str(a["key"]), str(a["name"]), [str(s) for s in a["from"]],
-                  [str(w) for w in a["words"]])
+                  [str(w) for w in a["words"]], bool(a.get("shop_wide")))
         for a in knowledge.catalogue().get("attributes", [])
     ]
 
@@ -43,6 +45,27 @@ def asked_attribute(text: str) -> Optional[Attribute]:
 def _installation(product: Product) -> str:
     fees = knowledge.policies()["fees"]["installation"]
     return str(fees.get(product.category) or fees["default"])
+
+
+def policy_explanation(key: str) -> str:
+    """A policy's `explain` from knowledge/policies.yml, its figures filled in."""
+    policy = knowledge.policies().get(key) or {}
+    return str(policy.get("explain") or "").format(**policy).strip()
+
+
+def shop_wide_value(wanted: Attribute) -> Optional[str]:
+    """The answer of a shop-wide attribute: a fee or a policy's explanation."""
+    for source in wanted.sources:
+        kind, _, key = source.partition(".")
+        if kind == "fees" and key != "installation":
+            value = knowledge.policies()["fees"].get(key)
+        elif kind == "policy":
+            value = policy_explanation(key)
+        else:
+            raise ValueError(f"{source!r} is not shop-wide in knowledge/catalogue.yml")
+        if value:
+            return str(value).strip()
+    return None
 
 
 def _source(source: str, product: Product, stock_state: Callable[[Product], str]) -> Any:

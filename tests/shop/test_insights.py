@@ -167,7 +167,7 @@ def test_volume_per_day_and_week(records):
     assert [per_day[d]["total"] for d in per_day] == [1, 0, 1, 1, 1, 0, 1]
     per_week = rows(built.tables["tickets_per_week"], "period")
     assert per_week["2026-W47"] == {"period": "2026-W47", "complaint": 2, "handoff": 0,
-                                    "return": 1, "repair": 1, "total": 4}
+                                    "return": 1, "price_diff": 0, "repair": 1, "total": 4}
     assert per_week["2026-W48"]["total"] == 1
     assert built.tables["tickets_per_day"].headers()[1:3] == ["投诉", "人工服务"]
 
