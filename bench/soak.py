@@ -18,12 +18,12 @@ scan). After it the run fails when
   p99s) is more than 20 % above the first half's (and more than SOAK_P99_NOISE_MS, 25 ms:
   at tens of milliseconds a 20 % swing is scheduling noise on two shared cores; the
   short CI run allows 50; and more than three standard deviations of the first half's
-  own window p99s: a machine that scattered that much already). The allowance grows
-  with the machine: a fixed CPU loop, timed
-  in a separate process in every window, says how much slower the machine itself got
-  between the halves (this machine's speed varies 2× within an hour; a CI run failed
-  137 → 198 ms against 187 allowed with both halves twice their usual p99). A slowdown
-  of the assistant's own (a leak, a table scanned whole) does not slow the loop.
+  own window p99s, up to twice its p99: a machine that scattered that much already).
+  The allowance grows with the machine: a fixed CPU loop, timed in a separate process
+  in every window, says how much slower the machine itself got between the halves
+  (this machine's speed varies 2× within an hour; a CI run failed 137 → 198 ms against
+  187 allowed with both halves twice their usual p99). A slowdown of the assistant's
+  own (a leak, a table scanned whole) does not slow the loop.
 Writes bench/results/<time>-soak.{json,md,png} and prints the table.
 """
 
@@ -210,8 +210,11 @@ def verdict(points: List[Point], level: LevelResult, warmup: float) -> Dict[str,
     # At most 2× (the machine's range): a runaway assistant that takes both cores slows
     # the loop too, and must not buy itself an unbounded allowance.
     spread = scatter_ms(halves[0])
+    # The scatter allowance stops at twice the first half (a doubling is never noise):
+    # a CI run's noisy first half (σ 74 ms on 141) had bought 363 ms (2026-12-06).
+    scattered = min(p99s[0] + SCATTER_SIGMAS * spread, 2 * p99s[0])
     allowed = max(p99s[0] * (1 + P99_DRIFT), p99s[0] + P99_NOISE_MS,
-                  p99s[0] + SCATTER_SIGMAS * spread) * min(2.0, max(1.0, slower))
+                  scattered) * min(2.0, max(1.0, slower))
     checks["p99 drift"] = {"value": f"{p99s[0]:.0f} → {p99s[1]:.0f} ms "
                                     f"(machine ×{slower:.2f}, scatter {spread:.0f} ms)",
                            "limit": f"≤ {allowed:.0f} ms", "ok": p99s[1] <= allowed}

@@ -90,6 +90,14 @@ def test_a_second_half_within_the_first_halfs_own_scatter_passes() -> None:
     assert not check["ok"], check
 
 
+def test_the_scatter_allowance_stops_at_twice_the_first_half() -> None:
+    # CI, 2026-12-06: a first half scattered by 74 ms on 141 had allowed 363 ms.
+    first = [60, 90, 141, 200, 250, 70, 180]
+    check = verdict(*run([400, 400] + first + [290] * 7), warmup=0.15)["p99 drift"]
+    assert not check["ok"], check
+    assert check["limit"] == "≤ 282 ms"
+
+
 def test_one_stalled_window_in_the_first_half_does_not_widen_the_allowance() -> None:
     # A steady first half with one 600-ms stall: its scatter stays 0, so latency that
     # grows through the second half still fails.
