@@ -93,7 +93,7 @@ def test_report_price_difference(db, domain, order_no, response):
 
 
 def test_asked_before_buying_the_policy_is_told(db, domain):
-    for text in ("你们保价吗", "买了以后降价会退差价吗"):
+    for text in ("你们保价吗", "买了以后降价会退差价吗", "降价了补差价吗"):
         dispatcher = CollectingDispatcher()
         tracker = make_tracker(domain, text=text, intent="ask_price")
         events = run_action(ActionAnswerProduct(), dispatcher, tracker, domain)
