@@ -8,23 +8,11 @@ EntityRuler built from `knowledge/catalogue.yml` finds `product`, `brand` and
 
 from __future__ import annotations
 
-import hashlib
-import json
-import logging
 from typing import Any, Dict, List, Optional, Text
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
-from rasa.nlu.extractors.extractor import EntityExtractorMixin
-from rasa.shared.nlu.constants import ENTITIES, TEXT
-from rasa.shared.nlu.training_data.message import Message
-from rasa.shared.nlu.training_data.training_data import TrainingData
 
-logger = logging.getLogger(__name__)
-
-PATTERNS_FILE = "patterns.json"
+from bot.nlu.stored_extractor import StoredDataExtractor
 
 
 def build_patterns() -> List[Dict[str, str]]:
@@ -45,8 +33,10 @@ def build_patterns() -> List[Dict[str, str]]:
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=True
 )
-class CatalogueEntityExtractor(GraphComponent, EntityExtractorMixin):
+class CatalogueEntityExtractor(StoredDataExtractor):
     """Extracts product/brand/category entities with a spaCy EntityRuler."""
+
+    FILE = "patterns.json"
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
@@ -62,24 +52,12 @@ class CatalogueEntityExtractor(GraphComponent, EntityExtractorMixin):
         return ["spacy", "jieba"]
 
     @classmethod
-    def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
-        """Retrains when the catalogue changes, not only when the config does."""
-        return hashlib.sha256(
-            json.dumps(build_patterns(), ensure_ascii=False).encode()
-        ).hexdigest()
+    def build(cls) -> List[Dict[str, str]]:
+        return build_patterns()
 
-    def __init__(
-        self,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        patterns: Optional[List[Dict[str, str]]] = None,
-    ) -> None:
+    def setup(self, data: Optional[List[Dict[str, str]]]) -> None:
         """Builds the spaCy pipeline once (at training or model load time)."""
-        self._config = config
-        self._model_storage = model_storage
-        self._resource = resource
-        self._patterns = patterns or []
+        self._patterns = data or []
         self._nlp = self._build_pipeline(self._patterns) if self._patterns else None
 
     def _build_pipeline(self, patterns: List[Dict[str, str]]) -> Any:
@@ -100,45 +78,6 @@ class CatalogueEntityExtractor(GraphComponent, EntityExtractorMixin):
         ruler.add_patterns(patterns)
         return nlp
 
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> CatalogueEntityExtractor:
-        """Creates an untrained component (see parent class for full docstring)."""
-        return cls(config, model_storage, resource)
-
-    def train(self, training_data: TrainingData) -> Resource:
-        """Builds the patterns from the catalogue and stores them in the model."""
-        self._patterns = build_patterns()
-        self._nlp = self._build_pipeline(self._patterns)
-        with self._model_storage.write_to(self._resource) as directory:
-            (directory / PATTERNS_FILE).write_text(
-                json.dumps(self._patterns, ensure_ascii=False), encoding="utf-8"
-            )
-        return self._resource
-
-    @classmethod
-    def load(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-        **kwargs: Any,
-    ) -> CatalogueEntityExtractor:
-        """Loads the patterns saved at training time (the model is self-contained)."""
-        try:
-            with model_storage.read_from(resource) as directory:
-                patterns = json.loads((directory / PATTERNS_FILE).read_text("utf-8"))
-        except (ValueError, FileNotFoundError):
-            logger.warning("No catalogue patterns in the model; extractor disabled.")
-            patterns = []
-        return cls(config, model_storage, resource, patterns)
-
     def extract(self, text: Text) -> List[Dict[str, Any]]:
         """Returns Rasa entity dicts for the catalogue mentions in `text`."""
         if not self._nlp or not text:
@@ -155,13 +94,3 @@ class CatalogueEntityExtractor(GraphComponent, EntityExtractorMixin):
             }
             for span in doc.ents
         ]
-
-    def process(self, messages: List[Message]) -> List[Message]:
-        """Adds catalogue entities to each message."""
-        for message in messages:
-            entities = self.extract(message.get(TEXT) or "")
-            if entities:
-                message.set(
-                    ENTITIES, message.get(ENTITIES, []) + entities, add_to_output=True
-                )
-        return messages

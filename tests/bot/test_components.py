@@ -108,7 +108,7 @@ def test_process_training_data_matches_live_messages(default_normalizer):
 @pytest.fixture(scope="module")
 def extractor() -> CatalogueEntityExtractor:
     config = CatalogueEntityExtractor.get_default_config()
-    return CatalogueEntityExtractor(config, None, None, patterns=build_patterns())
+    return CatalogueEntityExtractor(config, None, None, data=build_patterns())
 
 
 @pytest.mark.parametrize(
@@ -214,7 +214,7 @@ def test_places_are_found_stored_in_the_model_and_restored(tmp_path: Path):
 
 
 def test_places_join_the_other_entities():
-    extractor = PlaceEntityExtractor(None, None, gazetteer={"杭州": "杭州"})  # type: ignore[arg-type]
+    extractor = PlaceEntityExtractor({}, None, None, data={"杭州": "杭州"})  # type: ignore[arg-type]
     message = Message(data={TEXT: "发杭州的风尊空调", ENTITIES: [{"entity": "product"}]})
     extractor.process([message])
     assert [e["entity"] for e in message.get(ENTITIES)] == ["product", "place"]
