@@ -14,9 +14,14 @@ from shop.db import repository
 from shop.db.models import Order
 from shop.tickets import ticket_summary
 
+# Orders past any request: nothing to return or refund.
+CLOSED = frozenset({"cancelled", "refunding", "refunded"})
+
 
 def status_label(order: Order) -> str:
+    """The order's status as the customer is told it (knowledge/policies.yml)."""
     return knowledge.policies()["order_statuses"].get(order.status, order.status)
+
 
 def tell_status(dispatcher: CollectingDispatcher, order: Order) -> None:
     items = "、".join(f"{item.product.name}×{item.qty}" for item in order.items)
@@ -39,6 +44,7 @@ def tell_status(dispatcher: CollectingDispatcher, order: Order) -> None:
             delivered_at=deadlines.format_local(order.delivered_at),
         )
 
+
 def open_ticket(kind: str, session: Any, tracker: Tracker, order: Order, reason: str) -> Any:
     return repository.tickets.create_ticket(
         session=session,
@@ -49,11 +55,12 @@ def open_ticket(kind: str, session: Any, tracker: Tracker, order: Order, reason:
         order_no=order.order_no,
     )
 
+
 def request_return(
     dispatcher: CollectingDispatcher, tracker: Tracker, session: Any, order: Order
 ) -> None:
     returns = knowledge.policies()["returns"]
-    if order.status in {"cancelled", "refunding", "refunded"}:
+    if order.status in CLOSED:
         dispatcher.utter_message(
             response="utter_return_closed", status=status_label(order)
         )
@@ -85,11 +92,12 @@ def request_return(
         refund_days=returns["refund_working_days"],
     )
 
+
 def request_price_difference(
     dispatcher: CollectingDispatcher, tracker: Tracker, session: Any, order: Order
 ) -> None:
     policy = knowledge.policies()["price_protection"]
-    if order.status in {"cancelled", "refunding", "refunded"} or order.paid_at is None:
+    if order.status in CLOSED or order.paid_at is None:
         dispatcher.utter_message(
             response="utter_price_diff_closed", status=status_label(order))
         return
@@ -103,6 +111,7 @@ def request_price_difference(
         respond_due=deadlines.format_local(ticket.respond_due),
         refund_days=policy["refund_working_days"],
     )
+
 
 def request_repair(
     dispatcher: CollectingDispatcher, tracker: Tracker, session: Any, order: Order

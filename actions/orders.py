@@ -35,7 +35,7 @@ from actions.handoff import open_handoff
 from shop import deadlines, knowledge
 from shop.db import repository
 from shop.db.engine import session_scope
-from shop.product_facts import policy_explanation
+from shop.product_facts import attribute, policy_explanation
 from shop.tickets import handoff_reason
 
 logger = logging.getLogger(__name__)
@@ -142,7 +142,9 @@ class ActionBeginOrderRequest(ShopAction):
         policies = knowledge.policies()
         if kind == "return" and asks_price_difference(latest_text(tracker)):
             kind = "price_diff"
-            dispatcher.utter_message(response="utter_shop_fee", attribute="价保",
+            told = attribute("price_protection")
+            dispatcher.utter_message(response="utter_shop_fee",
+                                     attribute=told.name if told else "",
                                      value=policy_explanation("price_protection"))
         elif kind == "return":
             dispatcher.utter_message(text=policies["returns"]["explain"])
