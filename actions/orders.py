@@ -45,9 +45,17 @@ RESET_SLOTS = ("order_no", "phone_last4", "form_failures", "service_kind", "veri
                "verification_locked")
 
 
-def asks_price_difference(text: str) -> bool:
-    """降价了能退差价吗, 申请价保: money back for a price drop, not a return."""
-    return any(word in text for word in knowledge.policies()["price_protection"]["words"])
+def asks_price_difference(text: str, kind: str = "return") -> bool:
+    """降价了能退差价吗, 申请价保, 昨天买的今天降了: money back for a price drop.
+
+    A return request naming the difference is this claim; a status question is only
+    when it tells of a drop after buying (补差价的订单发货了吗 still asks for the parcel).
+    """
+    policy = knowledge.policies()["price_protection"]
+    dropped = re.search(policy["dropped_after_buying"], text) is not None
+    if kind == "return":
+        return dropped or any(word in text for word in policy["words"])
+    return kind == "status" and dropped
 
 
 def client_of(tracker: Tracker) -> str:
@@ -140,7 +148,7 @@ class ActionBeginOrderRequest(ShopAction):
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         kind = INTENT_TO_KIND.get(intent or "", "status")
         policies = knowledge.policies()
-        if kind == "return" and asks_price_difference(latest_text(tracker)):
+        if asks_price_difference(latest_text(tracker), kind):
             kind = "price_diff"
             told = attribute("price_protection")
             dispatcher.utter_message(response="utter_shop_fee",

@@ -24,10 +24,22 @@ POLICY = knowledge.policies()["price_protection"]
 @pytest.mark.parametrize(
     "text, asks",
     [("买了两天就降价了 能退差价吗", True), ("申请价保", True), ("给我补个差价", True),
-     ("我要退货", False), ("拍错了能退吗", False)],
+     ("我昨天买的洗衣机今天降了一百块", True), ("刚下单就便宜了50", True),
+     ("我要退货", False), ("拍错了能退吗", False), ("买了不想要了", False),
+     ("等降价再买", False)],
 )
 def test_which_return_requests_ask_for_the_difference(text, asks):
     assert asks_price_difference(text) is asks
+
+
+@pytest.mark.parametrize(
+    "text, asks",
+    [("我昨天买的洗衣机今天降了一百块", True), ("补差价的那个订单发货了吗", False),
+     ("我的订单到哪了", False)],
+)
+def test_which_status_questions_ask_for_the_difference(text, asks):
+    assert asks_price_difference(text, "status") is asks
+    assert asks_price_difference(text, "repair") is False
 
 
 def test_a_price_difference_request_explains_the_policy_not_returns(domain):
@@ -39,6 +51,15 @@ def test_a_price_difference_request_explains_the_policy_not_returns(domain):
     value = dispatcher.messages[0]["value"]
     assert f"{POLICY['days']}天" in value and f"{POLICY['refund_working_days']}个工作日" in value
     assert "{" not in value and value == policy_explanation("price_protection")
+
+
+def test_a_drop_told_as_a_status_question_is_the_claim(domain):
+    """我昨天买的洗衣机今天降了一百块 is read as order_status; the form takes it as 价保."""
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(domain, text="我昨天买的洗衣机今天降了一百块", intent="order_status")
+    events = run_action(ActionBeginOrderRequest(), dispatcher, tracker, domain)
+    assert slot_events(events) == {"service_kind": "price_diff", "form_failures": 0}
+    assert responses(dispatcher) == ["utter_shop_fee"]
 
 
 def paid_days_ago(db, order_no: str) -> Optional[float]:
