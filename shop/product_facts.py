@@ -64,7 +64,8 @@ def shop_wide_value(wanted: Attribute) -> Optional[str]:
         else:
             raise ValueError(f"{source!r} is not shop-wide in knowledge/catalogue.yml")
         if value:
-            return str(value).strip()
+            # The reply adds its own full stop (utter_shop_fee).
+            return str(value).strip().rstrip("。")
     return None
 
 

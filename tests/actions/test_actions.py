@@ -708,6 +708,16 @@ def test_shipping_needs_no_product(db, domain):
         assert "包邮" in dispatcher.messages[0]["value"] and events == []
 
 
+def test_the_return_policy_asked_before_buying(db, domain):
+    """这款支持七天无理由吗: the policy, once, for any product or none."""
+    for text, product in (("支持七天无理由吗", None), ("这款支持7天无理由退货吗", "格力云佳空调")):
+        dispatcher, events = ask_product(domain, text, "ask_product", product=product)
+        assert responses(dispatcher) == ["utter_shop_fee"] and events == []
+        told = shown(domain, dispatcher)
+        assert told.startswith("退换：本店支持7天无理由退货") and told.endswith("原路退回。")
+        assert "。。" not in told
+
+
 def test_a_follow_up_fact_is_about_the_product_in_context(db, domain):
     dispatcher, _ = ask_product(domain, "保修呢", "ask_product", product="格力云佳空调")
     assert responses(dispatcher) == ["utter_product_fact"]

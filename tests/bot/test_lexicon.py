@@ -43,6 +43,11 @@ def lexicon() -> Lexicon:
     ("在也不买了", "再也不买了"),
     ("我不会在家", "我不会在家"),
     ("正在买", "正在买"),
+    # the return policy named without its verb
+    ("支持七天无理由吗", "支持七天无理由退货吗"),
+    ("有7天无理由不", "有7天无理由退货吗"),
+    ("七天无理由退货吗", "七天无理由退货吗"),
+    ("为什么是七天无理由", "为什么是七天无理由"),
     # pinyin and English small talk, whole words only
     ("xiexie", "谢谢"),
     ("XieXie", "谢谢"),
