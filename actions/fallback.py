@@ -12,8 +12,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import DomainDict, ShopAction, latest_text
 from actions.handoff import open_handoff
-from actions.products import ActionAnswerProduct, asked_to_sell, say_not_sold
-from shop import knowledge
+from actions.products import ActionAnswerProduct, say_not_sold
+from shop import knowledge, not_sold
 from shop.tickets import handoff_reason
 
 # Entities a button carries over, so "风尊保修几年" keeps its product when picked.
@@ -80,7 +80,7 @@ class ActionFallback(ShopAction):
         if count and product_follow_up(tracker):
             # The classifier has too little to go on, the conversation has enough.
             return await ActionAnswerProduct().act(dispatcher, tracker, domain)
-        thing = asked_to_sell(latest_text(tracker)) if count else None
+        thing = not_sold.asked_to_sell(latest_text(tracker)) if count else None
         if thing:
             # "你们卖电动车吗" is clear even when the classifier is not: we don't sell it.
             say_not_sold(dispatcher, thing)

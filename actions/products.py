@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Dict, List, Optional, Text
 
 from rasa_sdk import Tracker
@@ -16,7 +15,7 @@ from actions.base import (
     latest_text,
     remember_lookup,
 )
-from shop import knowledge, shipping
+from shop import knowledge, not_sold, room_area, shipping
 from shop.db import repository
 from shop.db.engine import session_scope
 from shop.db.models import Product
@@ -35,42 +34,14 @@ ASKED_SLOT = "asked_attribute"
 LAST_SLOT = "last_attribute"
 
 
-def not_sold_names() -> List[str]:
-    """Canonical names of things the shop does not carry."""
-    return [entry["name"] for entry in knowledge.catalogue().get("not_sold", [])]
-
-
-def asked_to_sell(text: str) -> Optional[str]:
-    """X of "你们卖X吗" when X is no catalogue term (then the shop does not sell it)."""
-    rules = knowledge.catalogue()["sells_question"]
-    match = re.search(rules["pattern"], text or "")
-    if match is None:
-        return None
-    thing = match.group("thing").strip()
-    known = {surface for surface, _, _ in knowledge.catalogue_terms()}
-    if any(word in thing for word in rules["not_things"]) or any(k in thing for k in known):
-        return None
-    return thing or None
-
-
 def say_not_sold(dispatcher: CollectingDispatcher, thing: str) -> None:
     """"本店暂时没有销售X", what we sell in that area, and the categories we carry."""
     with session_scope() as session:
         dispatcher.utter_message(
             response="utter_product_not_sold", product=thing,
             categories="、".join(repository.catalogue.list_categories(session=session)),
-            instead=_instead(thing, session),
+            instead=not_sold.instead(thing, session, MAX_CANDIDATES),
         )
-
-
-def _instead(name: str, session: object) -> str:
-    """"手机我们有：华为Mate60、小米14。" for a not-sold thing with a related category."""
-    entry = next((e for e in knowledge.catalogue().get("not_sold", []) if e["name"] == name), {})
-    category = entry.get("instead")
-    if not category:
-        return ""
-    names = [p.name for p in repository.catalogue.find_products(session=session, category=category)]
-    return f"{category}我们有：{'、'.join(names[:MAX_CANDIDATES])}。" if names else ""
 
 
 def _stock_state(product: Product) -> str:
@@ -120,8 +91,13 @@ class ActionAnswerProduct(ShopAction):
         brand = next(iter(latest_entity_values(tracker, "brand")), None)
         category = next(iter(latest_entity_values(tracker, "category")), None)
         named = bool(names or brand or category)
-        asked = None if named else asked_to_sell(latest_text(tracker))
-        if not named and asked is None:
+        text = latest_text(tracker)
+        asked = None if named else not_sold.asked_to_sell(text)
+        # A room named (卧室用的, 20平的房间用哪个) asks which of a category suits it.
+        choosing = room_area.mentions_room(text) and not names
+        if choosing and wanted is not None and wanted.key == room_area.AREA_ATTRIBUTE:
+            wanted = None
+        if not named and asked is None and not choosing:
             # A follow-up like "多少钱" refers to the product talked about last.
             names = [tracker.get_slot("product")] if tracker.get_slot("product") else []
         if wanted is not None and wanted.shop_wide:
@@ -137,13 +113,16 @@ class ActionAnswerProduct(ShopAction):
                                      value=shop_wide_value(wanted))
             return []
 
-        unsold = [n for n in names if n in not_sold_names()]
+        unsold = [n for n in names if n in not_sold.names()]
         names = [n for n in names if n not in unsold]
         if asked or (unsold and not names):
             say_not_sold(dispatcher, asked or unsold[0])
             return []
         with session_scope() as session:
             categories = repository.catalogue.list_categories(session=session)
+            if not named and asked is None and not names:
+                # Or the category listed last (我想买个空调 → 卧室用的 / 有啥推荐).
+                category = self._category_in_context(session, tracker)
             products = self._lookup(session, names, brand, category)
             remember = [SlotSet(ASKED_SLOT, wanted.key)] if wanted else []
             if not products:
@@ -152,14 +131,16 @@ class ActionAnswerProduct(ShopAction):
                     buttons=[_button(c, "category", c) for c in categories],
                 )
                 return remember
-            if len(products) > 1:
-                shown = products[:MAX_CANDIDATES]
-                dispatcher.utter_message(
-                    response="utter_product_candidates", scope=f"{brand or ''}{category or ''}",
-                    candidates="\n".join(f"· {p.name}  {_price(p)}元" for p in shown),
-                    buttons=[_button(p.name, "product", p.name) for p in shown],
-                )
-                return remember
+            if len(products) > 1 or (choosing and not names):
+                shown = self._list(dispatcher, products, f"{brand or ''}{category or ''}", text)
+                # The list is now the context, not a product talked about before it; a
+                # list of one (客厅30平用哪款) is that product ("多少钱" next asks its price).
+                listed = ([SlotSet("category", category)]
+                          if category and category != tracker.get_slot("category") else [])
+                only = shown[0].name if len(shown) == 1 else None
+                if tracker.get_slot("product") != only:
+                    listed.append(SlotSet("product", only))
+                return remember + listed
             product = products[0]
             if wanted is not None:
                 self._answer_fact(dispatcher, product, wanted)
@@ -170,6 +151,42 @@ class ActionAnswerProduct(ShopAction):
                 answered.append(SlotSet(LAST_SLOT, wanted.key if wanted else None))
             return [SlotSet("product", product.name), *answered,
                     remember_lookup(tracker, product.sku)]
+
+    @staticmethod
+    def _category_in_context(session: object, tracker: Tracker) -> Optional[str]:
+        """The category slot, else the category of the product talked about last."""
+        if tracker.get_slot("category"):
+            return str(tracker.get_slot("category"))
+        last = tracker.get_slot("product")
+        found = repository.catalogue.find_products(session=session, name=last) if last else []
+        return found[0].category if found else None
+
+    @staticmethod
+    def _list(dispatcher: CollectingDispatcher, products: List[Product], scope: str,
+              text: str) -> List[Product]:
+        """The candidates, with the room sizes they suit when a room was named; with a
+        size named, only those that suit it (or the nearest, said so). Returns those
+        shown."""
+        response = "utter_product_candidates"
+        area = room_area.stated_area(text)
+        if area is not None:
+            fitted, fits = room_area.for_area(products, area)
+            if fitted:
+                products = fitted
+                response = "utter_product_for_area" if fits else "utter_product_near_area"
+        sized = room_area.mentions_room(text)
+        lines = []
+        shown = products[:MAX_CANDIDATES]
+        for product in shown:
+            suits = room_area.suited_text(product) if sized else None
+            line = f"· {product.name}  {_price(product)}元"
+            lines.append(f"{line}（{suits}）" if suits else line)
+        dispatcher.utter_message(
+            response=response, scope=scope, area=f"{area:g}" if area is not None else "",
+            candidates="\n".join(lines),
+            buttons=[_button(p.name, "product", p.name) for p in shown],
+        )
+        return shown
 
     @staticmethod
     def _answer_fact(dispatcher: CollectingDispatcher, product: Product,

@@ -601,8 +601,10 @@ def test_product_follow_up_uses_the_slot(db, domain):
 )
 def test_product_candidates(db, domain, found, expected):
     text = "".join(value for _, value in found) + "有哪些"
+    # A category entity has set its slot before the action runs (domain.yml mapping).
+    slots = {k: v for k, v in found if k == "category"}
     dispatcher, events = ask_product(domain, text, "ask_product",
-                                     [entity(k, v, text) for k, v in found])
+                                     [entity(k, v, text) for k, v in found], **slots)
     assert responses(dispatcher) == ["utter_product_candidates"]
     message = dispatcher.messages[0]
     listed = re.findall(r"· (.+?)  ([\d,]+)元", message["candidates"])
@@ -716,6 +718,52 @@ def test_the_return_policy_asked_before_buying(db, domain):
         told = shown(domain, dispatcher)
         assert told.startswith("退换：本店支持7天无理由退货") and told.endswith("原路退回。")
         assert "。。" not in told
+
+
+def test_a_room_after_a_category_list_chooses_within_it(db, domain):
+    """我想买个空调 → 卧室用的 / 有啥推荐: the category shown, not "which category?"."""
+    dispatcher, events = ask_product(domain, "卧室用的", category="空调")
+    assert responses(dispatcher) == ["utter_product_candidates"]
+    told = shown(domain, dispatcher)
+    assert "格力云佳空调  2,699元（适用面积15-20平方米）" in told
+    dispatcher, events = ask_product(domain, "有啥推荐", category="空调")
+    assert responses(dispatcher) == ["utter_product_candidates"]
+    told = shown(domain, dispatcher)
+    assert "格力云佳空调" in told and "适用面积" not in told
+
+
+def test_a_room_size_picks_the_products_that_suit_it(db, domain):
+    dispatcher, events = ask_product(domain, "20平的房间用哪个", category="空调")
+    assert responses(dispatcher) == ["utter_product_for_area"]
+    told = shown(domain, dispatcher)
+    assert told.startswith("20平米左右的房间，这几款空调合适")
+    assert "美的风尊空调" in told and "格力云佳空调" in told and "云锦" not in told
+    assert [b["title"] for b in dispatcher.messages[0]["buttons"]] == ["格力云佳空调",
+                                                                       "美的风尊空调"]
+    dispatcher, events = ask_product(domain, "24平米的客厅呢", category="空调")
+    assert responses(dispatcher) == ["utter_product_near_area"]
+    assert "最接近的是" in shown(domain, dispatcher) and "美的风尊空调" in shown(domain, dispatcher)
+    # A list of one is the product talked about: "多少钱" next is its price.
+    assert slot_events(events) == {"product": "美的风尊空调"}
+
+
+def test_a_room_after_a_product_chooses_within_its_category(db, domain):
+    """风尊多少钱 → 卧室用哪款好: the air conditioners, and 风尊 is no longer the context."""
+    dispatcher, events = ask_product(domain, "卧室用哪款好", product="美的风尊空调")
+    assert responses(dispatcher) == ["utter_product_candidates"]
+    assert shown(domain, dispatcher).count("适用面积") == 4
+    assert slot_events(events) == {"category": "空调", "product": None}
+    dispatcher, events = ask_product(domain, "12平的卧室用哪款好", product="美的风尊空调")
+    assert responses(dispatcher) == ["utter_product_for_area"]
+    assert "海尔静悦空调" in shown(domain, dispatcher)
+    assert slot_events(events) == {"category": "空调", "product": "海尔静悦空调"}
+
+
+def test_a_room_size_of_a_named_product_is_its_fact(db, domain):
+    dispatcher, _ = ask_product(domain, "风尊适合几平的房间",
+                                entities=[entity("product", "美的风尊空调")])
+    assert responses(dispatcher) == ["utter_product_fact"]
+    assert dispatcher.messages[0]["value"] == "16-22平方米"
 
 
 def test_a_follow_up_fact_is_about_the_product_in_context(db, domain):

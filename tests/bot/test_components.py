@@ -24,6 +24,7 @@ from bot.nlu import userdict
 from bot.nlu.entity_ruler import CatalogueEntityExtractor, build_patterns
 from bot.nlu.normalizer import ChineseTextNormalizer
 from bot.nlu.places import PlaceEntityExtractor
+from bot.nlu.room_area import RoomAreaEntityExtractor
 from shop import knowledge
 
 # ====================================================================== normalizer
@@ -218,6 +219,23 @@ def test_places_join_the_other_entities():
     message = Message(data={TEXT: "发杭州的风尊空调", ENTITIES: [{"entity": "product"}]})
     extractor.process([message])
     assert [e["entity"] for e in message.get(ENTITIES)] == ["product", "place"]
+
+
+# ================================================================= room sizes
+
+
+def test_a_room_size_is_an_entity_beside_the_others():
+    extractor = RoomAreaEntityExtractor.create(
+        {}, None, None, ExecutionContext(GraphSchema({}), "test"))  # type: ignore[arg-type]
+    message = Message(data={TEXT: "卧室15平米 用风尊够吗", ENTITIES: [{"entity": "product"}]})
+    extractor.process([message])
+    assert message.get(ENTITIES)[1] == {
+        "entity": "room_area", "value": "15", "start": 2, "end": 6, "confidence": 1.0,
+        "extractor": "RoomAreaEntityExtractor"}
+    for text in ("平板多少钱", "买2台", ""):
+        message = Message(data={TEXT: text})
+        extractor.process([message])
+        assert not message.get(ENTITIES)
 
 
 # ===================================================================== dictionary

@@ -1,0 +1,38 @@
+"""Things the shop does not sell: "你们卖X吗" about X outside the catalogue, and what
+to offer instead (knowledge/catalogue.yml `not_sold`, `sells_question`)."""
+
+from __future__ import annotations
+
+import re
+from typing import List, Optional
+
+from shop import knowledge
+from shop.db import repository
+
+
+def names() -> List[str]:
+    """Canonical names of things the shop does not carry."""
+    return [entry["name"] for entry in knowledge.catalogue().get("not_sold", [])]
+
+
+def asked_to_sell(text: str) -> Optional[str]:
+    """X of "你们卖X吗" when X is no catalogue term (then the shop does not sell it)."""
+    rules = knowledge.catalogue()["sells_question"]
+    match = re.search(rules["pattern"], text or "")
+    if match is None:
+        return None
+    thing = match.group("thing").strip()
+    known = {surface for surface, _, _ in knowledge.catalogue_terms()}
+    if any(word in thing for word in rules["not_things"]) or any(k in thing for k in known):
+        return None
+    return thing or None
+
+
+def instead(name: str, session: object, limit: int) -> str:
+    """"手机我们有：华为Mate60、小米14。" for a not-sold thing with a related category."""
+    entry = next((e for e in knowledge.catalogue().get("not_sold", []) if e["name"] == name), {})
+    category = entry.get("instead")
+    if not category:
+        return ""
+    found = repository.catalogue.find_products(session=session, category=category)
+    return f"{category}我们有：{'、'.join(p.name for p in found[:limit])}。" if found else ""
