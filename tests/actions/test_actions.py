@@ -720,6 +720,17 @@ def test_the_return_policy_asked_before_buying(db, domain):
         assert "。。" not in told
 
 
+def test_a_promotion_question_is_not_the_price_again(db, domain):
+    """小米电视多少钱 → 有优惠吗: what is on offer, not the same price line."""
+    for text in ("有优惠吗", "现在有什么活动", "有优惠券吗"):
+        dispatcher, events = ask_product(domain, text, "ask_price", product="小米电视A55")
+        assert responses(dispatcher) == ["utter_shop_fee"] and events == [], text
+        assert shown(domain, dispatcher).startswith("优惠：现在页面价就是到手价")
+    # The price at the promotion is still the product's price.
+    dispatcher, _ = ask_product(domain, "活动价多少", "ask_price", product="小米电视A55")
+    assert responses(dispatcher) == ["utter_product_price"]
+
+
 def test_a_room_after_a_category_list_chooses_within_it(db, domain):
     """我想买个空调 → 卧室用的 / 有啥推荐: the category shown, not "which category?"."""
     dispatcher, events = ask_product(domain, "卧室用的", category="空调")
