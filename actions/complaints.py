@@ -23,6 +23,8 @@ from shop.tickets import handoff_reason, ticket_summary
 
 logger = logging.getLogger(__name__)
 
+# Who wrote a note the assistant adds to a ticket (staff notes carry a staff name).
+NOTE_AUTHOR = "assistant"
 # A message this long already says what happened; no need to ask again.
 DETAILED_CHARS = 12
 
@@ -57,6 +59,21 @@ def open_complaint(tracker: Tracker, detail: str) -> dict:
         }
 
 
+def complaint_to_escalate(tracker: Tracker, detail: str) -> str:
+    """The conversation's open complaint, with this message noted on it; a new complaint
+    if there is none. Returns the ticket number the customer is told."""
+    with session_scope() as session:
+        existing = repository.tickets.open_tickets(
+            session=session, conversation_id=tracker.sender_id, kinds=["complaint"])
+        if existing:
+            ticket = existing[-1]
+            note = knowledge.commitments()["tickets"]["complaint"]["again_note"]
+            repository.tickets.add_note(session=session, ticket=ticket, author=NOTE_AUTHOR,
+                                        text=note.format(detail=detail))
+            return ticket.number
+    return open_complaint(tracker, detail)["ticket"]
+
+
 class ActionAcknowledgeComplaint(ShopAction):
     """Apologises and empathises; escalates a repeated or angry complaint."""
 
@@ -79,8 +96,8 @@ class ActionAcknowledgeComplaint(ShopAction):
                 if angry
                 else handoff_reason("complaint_repeated", count=count)
             )
-            ticket = open_complaint(tracker, text)
-            dispatcher.utter_message(response="utter_complaint_escalated", ticket=ticket["ticket"])
+            dispatcher.utter_message(response="utter_complaint_escalated",
+                                     ticket=complaint_to_escalate(tracker, text))
             return events + open_handoff(dispatcher, tracker, reason, detail=text)
         if len(text) >= DETAILED_CHARS:
             events.append(SlotSet("complaint_detail", text))

@@ -36,6 +36,7 @@ from actions.orders import (
 )
 from actions.products import ActionAnswerProduct
 from shop import deadlines, knowledge
+from shop.db import repository
 from shop.db.engine import use_engine
 from shop.db.models import Base, Order, Ticket, VerificationFailure
 
@@ -877,6 +878,23 @@ def test_second_complaint_escalates(db, staff_online, domain):
     assert slot_events(events)["complaint_count"] == 2
     assert [t.kind for t in tickets(db)] == ["complaint", "handoff"]
     assert "第2次投诉" in tickets(db, kind="handoff")[0].summary
+
+
+def test_a_complaint_again_after_its_ticket_escalates_that_ticket(db, staff_online, domain):
+    """你们质量太差 → (ticket TK…1) → 我要投诉: TK…1 goes to a human, not a second one."""
+    first = make_tracker(domain, text="刚买的洗衣机就坏了", intent="complain",
+                         conversation_id="conv-again")
+    run_action(ActionOpenComplaint(), CollectingDispatcher(), first, domain)
+    [registered] = tickets(db, conversation_id="conv-again")
+    dispatcher, events = complain(domain, "我要投诉", conversation_id="conv-again",
+                                  complaint_count=1)
+    assert paused(events)
+    complaint, handoff = tickets(db, conversation_id="conv-again")
+    assert complaint.number == registered.number and handoff.kind == "handoff"
+    assert f"工单号 {registered.number}" in shown(domain, dispatcher)
+    with Session(db) as session:
+        notes = repository.tickets.ticket_notes(session=session, ticket_id=complaint.id)
+        assert [(n.author, n.text) for n in notes] == [("assistant", "顾客再次投诉：我要投诉")]
 
 
 def test_open_complaint_promises_deadlines(db, domain, dispatcher):
