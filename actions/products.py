@@ -15,7 +15,7 @@ from actions.base import (
     latest_text,
     remember_lookup,
 )
-from shop import knowledge, not_sold, room_area, shipping
+from shop import not_sold, room_area, shipping
 from shop.db import repository
 from shop.db.engine import session_scope
 from shop.db.models import Product
@@ -25,6 +25,7 @@ from shop.product_facts import (
     attribute,
     attribute_value,
     shop_wide_value,
+    stock_state,
 )
 
 MAX_CANDIDATES = 6
@@ -42,15 +43,6 @@ def say_not_sold(dispatcher: CollectingDispatcher, thing: str) -> None:
             categories="、".join(repository.catalogue.list_categories(session=session)),
             instead=not_sold.instead(thing, session, MAX_CANDIDATES),
         )
-
-
-def _stock_state(product: Product) -> str:
-    texts = knowledge.policies()["stock_states"]
-    if product.stock <= 0:
-        return texts["out_of_stock"]
-    if product.stock < 10:
-        return texts["low"].format(stock=product.stock)
-    return texts["in_stock"]
 
 
 def _price(product: Product) -> str:
@@ -120,9 +112,13 @@ class ActionAnswerProduct(ShopAction):
             return []
         with session_scope() as session:
             categories = repository.catalogue.list_categories(session=session)
-            if not named and asked is None and not names:
-                # Or the category listed last (我想买个空调 → 卧室用的 / 有啥推荐).
-                category = self._category_in_context(session, tracker)
+            if not names and not category and asked is None:
+                # Or the category listed last (我想买个空调 → 卧室用的 / 有啥推荐); with a
+                # brand named (手机有哪些 → 华为的怎么样), that brand's products in it.
+                context = self._category_in_context(session, tracker)
+                in_context = self._lookup(session, [], brand, context) if context else []
+                if in_context or not brand:
+                    category = context
             products = self._lookup(session, names, brand, category)
             remember = [SlotSet(ASKED_SLOT, wanted.key)] if wanted else []
             if not products:
@@ -132,7 +128,8 @@ class ActionAnswerProduct(ShopAction):
                 )
                 return remember
             if len(products) > 1 or (choosing and not names):
-                shown = self._list(dispatcher, products, f"{brand or ''}{category or ''}", text)
+                shown = self._list(dispatcher, products, f"{brand or ''}{category or ''}", text,
+                                   wanted)
                 # The list is now the context, not a product talked about before it; a
                 # list of one (客厅30平用哪款) is that product ("多少钱" next asks its price).
                 listed = ([SlotSet("category", category)]
@@ -163,10 +160,10 @@ class ActionAnswerProduct(ShopAction):
 
     @staticmethod
     def _list(dispatcher: CollectingDispatcher, products: List[Product], scope: str,
-              text: str) -> List[Product]:
-        """The candidates, with the room sizes they suit when a room was named; with a
-        size named, only those that suit it (or the nearest, said so). Returns those
-        shown."""
+              text: str, wanted: Optional[Attribute] = None) -> List[Product]:
+        """The candidates, each with the fact asked (冰箱有多大 → each one's size) or the
+        room sizes they suit when a room was named; with a size named, only those that
+        suit it (or the nearest, said so). Returns those shown."""
         response = "utter_product_candidates"
         area = room_area.stated_area(text)
         if area is not None:
@@ -178,7 +175,11 @@ class ActionAnswerProduct(ShopAction):
         lines = []
         shown = products[:MAX_CANDIDATES]
         for product in shown:
-            suits = room_area.suited_text(product) if sized else None
+            if wanted is not None:
+                value = attribute_value(wanted, product)
+                suits = f"{wanted.name}：{value}" if value else None
+            else:
+                suits = room_area.suited_text(product) if sized else None
             line = f"· {product.name}  {_price(product)}元"
             lines.append(f"{line}（{suits}）" if suits else line)
         dispatcher.utter_message(
@@ -191,7 +192,7 @@ class ActionAnswerProduct(ShopAction):
     @staticmethod
     def _answer_fact(dispatcher: CollectingDispatcher, product: Product,
                      wanted: Attribute) -> None:
-        value = attribute_value(wanted, product, _stock_state)
+        value = attribute_value(wanted, product)
         if value is None:
             dispatcher.utter_message(response="utter_product_fact_unknown", name=product.name,
                                      attribute=wanted.name)
@@ -220,7 +221,7 @@ class ActionAnswerProduct(ShopAction):
                 response="utter_product_price",
                 name=product.name,
                 price=_price(product),
-                stock_state=_stock_state(product),
+                stock_state=stock_state(product),
                 warranty=product.warranty,
             )
             return
@@ -232,6 +233,6 @@ class ActionAnswerProduct(ShopAction):
             category=product.category,
             specs=specs,
             price=_price(product),
-            stock_state=_stock_state(product),
+            stock_state=stock_state(product),
             warranty=product.warranty,
         )

@@ -8,7 +8,7 @@ own fields (warranty, stock) come from the database.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Dict, List, Optional
 
 from shop import knowledge
 from shop.db.models import Product
@@ -69,7 +69,17 @@ def shop_wide_value(wanted: Attribute) -> Optional[str]:
     return None
 
 
-def _source(source: str, product: Product, stock_state: Callable[[Product], str]) -> Any:
+def stock_state(product: Product) -> str:
+    """现货充足 / 仅剩N件 / 暂时缺货, worded by policies.yml `stock_states`."""
+    texts = knowledge.policies()["stock_states"]
+    if product.stock <= 0:
+        return texts["out_of_stock"]
+    if product.stock < 10:
+        return texts["low"].format(stock=product.stock)
+    return texts["in_stock"]
+
+
+def _source(source: str, product: Product) -> Any:
     entry: Dict[str, Any] = knowledge.catalogue_product(product.name) or {}
     kind, _, key = source.partition(".")
     if kind == "details":
@@ -87,11 +97,11 @@ def _source(source: str, product: Product, stock_state: Callable[[Product], str]
 
 
 def attribute_value(
-    wanted: Attribute, product: Product, stock_state: Callable[[Product], str]
+    wanted: Attribute, product: Product
 ) -> Optional[str]:
     """The answer for this product, or None when the catalogue does not say."""
     for source in wanted.sources:
-        value = _source(source, product, stock_state)
+        value = _source(source, product)
         if value:
             return str(value)
     return None

@@ -47,7 +47,7 @@ def mentions_room(text: str) -> bool:
 def suited_range(product: Product) -> Optional[Tuple[float, float]]:
     """(smallest, largest) room this product suits, from the catalogue; None if unsaid."""
     wanted = attribute(AREA_ATTRIBUTE)
-    value = attribute_value(wanted, product, lambda _: "") if wanted else None
+    value = attribute_value(wanted, product) if wanted else None
     match = _RANGE.search(value or "")
     if match is None:
         return None
@@ -58,7 +58,7 @@ def suited_range(product: Product) -> Optional[Tuple[float, float]]:
 def suited_text(product: Product) -> Optional[str]:
     """"适用面积15-20平方米" as the catalogue writes it, for a candidate list."""
     wanted = attribute(AREA_ATTRIBUTE)
-    value = attribute_value(wanted, product, lambda _: "") if wanted else None
+    value = attribute_value(wanted, product) if wanted else None
     return f"{wanted.name}{value}" if wanted and value else None
 
 

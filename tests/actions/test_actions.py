@@ -771,6 +771,28 @@ def test_a_room_after_a_product_chooses_within_its_category(db, domain):
     assert slot_events(events) == {"category": "空调", "product": "海尔静悦空调"}
 
 
+def test_a_fact_asked_of_a_list_is_told_for_each(db, domain):
+    """冰箱有多大 / 有货吗 before a fridge is chosen: each fridge's answer in the list."""
+    dispatcher, events = ask_product(domain, "有货吗", category="冰箱")
+    assert responses(dispatcher) == ["utter_product_candidates"]
+    lines = dispatcher.messages[0]["candidates"].splitlines()
+    assert len(lines) == 3 and all("（库存：" in line for line in lines)
+    assert slot_events(events) == {"asked_attribute": "stock"}
+
+
+def test_a_brand_after_a_category_list_is_that_brand_in_it(db, domain):
+    """手机有哪些 → 华为的怎么样: Huawei's phones, not its earbuds and laptop."""
+    dispatcher, _ = ask_product(domain, "华为的怎么样", entities=[entity("brand", "华为")],
+                                category="手机")
+    assert responses(dispatcher) == ["utter_product_candidates"]
+    assert dispatcher.messages[0]["scope"] == "华为手机"
+    assert [b["title"] for b in dispatcher.messages[0]["buttons"]] == ["华为nova12", "华为Mate60"]
+    # A brand with nothing in that category: all of the brand's products.
+    dispatcher, _ = ask_product(domain, "格力的呢", entities=[entity("brand", "格力")],
+                                category="手机")
+    assert dispatcher.messages[0]["scope"] == "格力"
+
+
 def test_a_room_size_of_a_named_product_is_its_fact(db, domain):
     dispatcher, _ = ask_product(domain, "风尊适合几平的房间",
                                 entities=[entity("product", "美的风尊空调")])
