@@ -655,6 +655,21 @@ def test_a_known_unsold_thing_is_offered_what_we_sell_instead(db, domain):
     assert "没有销售苹果手机。手机我们有" in shown(domain, dispatcher)
 
 
+def test_a_brand_we_do_not_carry_is_not_the_product_in_context(db, domain):
+    """冰箱 → 美的那款多大 → 容声的有吗: not 美的's details, but what we sell instead."""
+    dispatcher, _ = ask_product(domain, "容声的有吗", entities=[entity("product", "容声冰箱")],
+                                product="美的250升三门冰箱")
+    assert responses(dispatcher) == ["utter_product_not_sold"]
+    assert "没有销售容声冰箱。冰箱我们有：美的250升三门冰箱" in shown(domain, dispatcher)
+
+
+def test_every_brand_we_do_not_carry_has_a_category_we_do(db, domain):
+    with Session(db) as session:
+        categories = set(repository.catalogue.list_categories(session=session))
+    for entry in knowledge.catalogue()["not_sold"]:
+        assert entry.get("instead") in categories | {None}, entry["name"]
+
+
 def test_product_not_sold_next_to_a_sold_one_answers_the_sold_one(db, domain):
     dispatcher, _ = ask_product(domain, "苹果和小米14哪个好", "ask_product",
                                 [entity("product", "苹果手机"), entity("product", "小米14")])
