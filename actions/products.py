@@ -15,7 +15,7 @@ from actions.base import (
     latest_text,
     remember_lookup,
 )
-from shop import not_sold, room_area, shipping
+from shop import not_sold, price_order, room_area, shipping
 from shop.db import repository
 from shop.db.engine import session_scope
 from shop.db.models import Product
@@ -85,24 +85,17 @@ class ActionAnswerProduct(ShopAction):
         named = bool(names or brand or category)
         text = latest_text(tracker)
         asked = None if named else not_sold.asked_to_sell(text)
-        # A room named (卧室用的, 20平的房间用哪个) asks which of a category suits it.
-        choosing = room_area.mentions_room(text) and not names
+        # A room named (卧室用的, 20平的房间用哪个) or a price order (最便宜的是哪个,
+        # 有没有更便宜的) asks which of a category suits it.
+        ordering = None if names else price_order.asked(text)
+        choosing = (room_area.mentions_room(text) or ordering is not None) and not names
         if choosing and wanted is not None and wanted.key == room_area.AREA_ATTRIBUTE:
             wanted = None
         if not named and asked is None and not choosing:
             # A follow-up like "多少钱" refers to the product talked about last.
             names = [tracker.get_slot("product")] if tracker.get_slot("product") else []
         if wanted is not None and wanted.shop_wide:
-            # The same for every product: no need to know which one; with a place named
-            # (新疆包邮吗), that place's fee.
-            mentions = shipping.mentions(tracker.latest_message.get("entities") or [])
-            if mentions and wanted.key == "shipping":
-                place = shipping.most_specific(mentions)
-                written = shipping.as_written(latest_text(tracker), place)
-                dispatcher.utter_message(text=shipping.reply(written, fee_only=True))
-                return []
-            dispatcher.utter_message(response="utter_shop_fee", attribute=wanted.name,
-                                     value=shop_wide_value(wanted))
+            self._answer_shop_wide(dispatcher, tracker, wanted)
             return []
 
         unsold = [n for n in names if n in not_sold.names()]
@@ -113,21 +106,24 @@ class ActionAnswerProduct(ShopAction):
         with session_scope() as session:
             categories = repository.catalogue.list_categories(session=session)
             if not names and not category and asked is None:
-                # Or the category listed last (我想买个空调 → 卧室用的 / 有啥推荐); with a
-                # brand named (手机有哪些 → 华为的怎么样), that brand's products in it.
-                context = self._category_in_context(session, tracker)
-                in_context = self._lookup(session, [], brand, context) if context else []
-                if in_context or not brand:
-                    category = context
+                category = self._category_in_context(session, tracker, brand)
             products = self._lookup(session, names, brand, category)
             remember = [SlotSet(ASKED_SLOT, wanted.key)] if wanted else []
+            if ordering and products:
+                last = tracker.get_slot("product")
+                than = next(iter(self._lookup(session, [last], None, None)), None) if last else None
+                products = price_order.pick(products, ordering, than)
+                if not products and than is not None:
+                    dispatcher.utter_message(response="utter_product_none_cheaper",
+                                             name=than.name, price=_price(than))
+                    return remember
             if not products:
                 dispatcher.utter_message(
                     response="utter_product_ask_which", categories="、".join(categories),
                     buttons=[_button(c, "category", c) for c in categories],
                 )
                 return remember
-            if len(products) > 1 or (choosing and not names):
+            if len(products) > 1 or (choosing and not names and not ordering):
                 shown = self._list(dispatcher, products, f"{brand or ''}{category or ''}", text,
                                    wanted)
                 # The list is now the context, not a product talked about before it; a
@@ -150,13 +146,34 @@ class ActionAnswerProduct(ShopAction):
                     remember_lookup(tracker, product.sku)]
 
     @staticmethod
-    def _category_in_context(session: object, tracker: Tracker) -> Optional[str]:
-        """The category slot, else the category of the product talked about last."""
-        if tracker.get_slot("category"):
-            return str(tracker.get_slot("category"))
+    def _answer_shop_wide(dispatcher: CollectingDispatcher, tracker: Tracker,
+                          wanted: Attribute) -> None:
+        """The same for every product: no need to know which one; with a place named
+        (新疆包邮吗), that place's fee."""
+        mentions = shipping.mentions(tracker.latest_message.get("entities") or [])
+        if mentions and wanted.key == "shipping":
+            place = shipping.most_specific(mentions)
+            written = shipping.as_written(latest_text(tracker), place)
+            dispatcher.utter_message(text=shipping.reply(written, fee_only=True))
+            return
+        dispatcher.utter_message(response="utter_shop_fee", attribute=wanted.name,
+                                 value=shop_wide_value(wanted))
+
+    @staticmethod
+    def _category_in_context(session: object, tracker: Tracker,
+                             brand: Optional[str]) -> Optional[str]:
+        """The category listed last (我想买个空调 → 卧室用的 / 有啥推荐): the category slot,
+        else that of the product talked about last. With a brand named (手机有哪些 →
+        华为的怎么样), only if the brand has products in it."""
+        category = tracker.get_slot("category")
         last = tracker.get_slot("product")
-        found = repository.catalogue.find_products(session=session, name=last) if last else []
-        return found[0].category if found else None
+        if not category and last:
+            found = repository.catalogue.find_products(session=session, name=last)
+            category = found[0].category if found else None
+        if category and brand and not repository.catalogue.find_products(
+                session=session, brand=brand, category=category):
+            return None
+        return str(category) if category else None
 
     @staticmethod
     def _list(dispatcher: CollectingDispatcher, products: List[Product], scope: str,

@@ -808,6 +808,30 @@ def test_a_brand_after_a_category_list_is_that_brand_in_it(db, domain):
     assert dispatcher.messages[0]["scope"] == "格力"
 
 
+def test_the_cheapest_of_the_category_in_context(db, domain):
+    """冰箱有哪些 → 最便宜的是哪个: that fridge's price, not the list again."""
+    dispatcher, events = ask_product(domain, "最便宜的是哪个", "ask_price", category="冰箱")
+    assert responses(dispatcher) == ["utter_product_price"]
+    assert dispatcher.messages[0]["name"] == "美的250升三门冰箱"
+    assert slot_events(events)["product"] == "美的250升三门冰箱"
+    dispatcher, _ = ask_product(domain, "最贵的那款怎么样", category="冰箱")
+    assert responses(dispatcher) == ["utter_product_detail"]
+    assert dispatcher.messages[0]["name"] == "西门子610升对开门冰箱"
+
+
+def test_cheaper_than_the_product_talked_about(db, domain):
+    """风尊多少钱 → 有没有更便宜的: the air conditioners below 2,999, cheapest first."""
+    dispatcher, events = ask_product(domain, "有没有更便宜的", product="美的风尊空调")
+    assert responses(dispatcher) == ["utter_product_candidates"]
+    assert [b["title"] for b in dispatcher.messages[0]["buttons"]] == ["海尔静悦空调",
+                                                                       "格力云佳空调"]
+    assert slot_events(events) == {"category": "空调", "product": None}
+    # Nothing cheaper than the cheapest: said so, with its price.
+    dispatcher, _ = ask_product(domain, "还有更便宜的吗", product="海尔静悦空调")
+    assert responses(dispatcher) == ["utter_product_none_cheaper"]
+    assert shown(domain, dispatcher).startswith("海尔静悦空调（1,899元）已经是这一类里最实惠的了")
+
+
 def test_a_room_size_of_a_named_product_is_its_fact(db, domain):
     dispatcher, _ = ask_product(domain, "风尊适合几平的房间",
                                 entities=[entity("product", "美的风尊空调")])
