@@ -42,24 +42,20 @@ def test_which_status_questions_ask_for_the_difference(text, asks):
     assert asks_price_difference(text, "repair") is False
 
 
-def test_a_price_difference_request_explains_the_policy_not_returns(domain):
+@pytest.mark.parametrize("text, intent", [
+    ("买了两天就降价了 能退差价吗", "return_refund"),
+    # Read as order_status; the form takes it as 价保 all the same.
+    ("我昨天买的洗衣机今天降了一百块", "order_status"),
+])
+def test_a_price_difference_request_explains_the_policy_not_returns(domain, text, intent):
     dispatcher = CollectingDispatcher()
-    tracker = make_tracker(domain, text="买了两天就降价了 能退差价吗", intent="return_refund")
+    tracker = make_tracker(domain, text=text, intent=intent)
     events = run_action(ActionBeginOrderRequest(), dispatcher, tracker, domain)
     assert slot_events(events) == {"service_kind": "price_diff", "form_failures": 0}
     assert responses(dispatcher) == ["utter_shop_fee"]
     value = dispatcher.messages[0]["value"]
     assert f"{POLICY['days']}天" in value and f"{POLICY['refund_working_days']}个工作日" in value
     assert "{" not in value and value == policy_explanation("price_protection")
-
-
-def test_a_drop_told_as_a_status_question_is_the_claim(domain):
-    """我昨天买的洗衣机今天降了一百块 is read as order_status; the form takes it as 价保."""
-    dispatcher = CollectingDispatcher()
-    tracker = make_tracker(domain, text="我昨天买的洗衣机今天降了一百块", intent="order_status")
-    events = run_action(ActionBeginOrderRequest(), dispatcher, tracker, domain)
-    assert slot_events(events) == {"service_kind": "price_diff", "form_failures": 0}
-    assert responses(dispatcher) == ["utter_shop_fee"]
 
 
 def paid_days_ago(db, order_no: str) -> Optional[float]:
