@@ -142,6 +142,10 @@ class ActionAnswerProduct(ShopAction):
             answered = [SlotSet(ASKED_SLOT, None)] if tracker.get_slot(ASKED_SLOT) else []
             if (wanted.key if wanted else None) != tracker.get_slot(LAST_SLOT):
                 answered.append(SlotSet(LAST_SLOT, wanted.key if wanted else None))
+            if product.category != tracker.get_slot("category"):
+                # Its category is the context now: after 冰箱有哪些 → 小米14多少钱,
+                # 有更便宜的吗 compares phones, not the fridges listed before.
+                answered.append(SlotSet("category", product.category))
             return [SlotSet("product", product.name), *answered,
                     remember_lookup(tracker, product.sku)]
 

@@ -819,6 +819,12 @@ def test_the_cheapest_of_the_category_in_context(db, domain):
     assert dispatcher.messages[0]["name"] == "西门子610升对开门冰箱"
 
 
+def test_a_product_answered_makes_its_category_the_context(db, domain):
+    dispatcher, events = ask_product(domain, "小米14多少钱", "ask_price",
+                                     [entity("product", "小米14")], category="冰箱")
+    assert slot_events(events)["category"] == "手机"
+
+
 def test_cheaper_than_the_product_talked_about(db, domain):
     """风尊多少钱 → 有没有更便宜的: the air conditioners below 2,999, cheapest first."""
     dispatcher, events = ask_product(domain, "有没有更便宜的", product="美的风尊空调")
