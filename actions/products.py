@@ -15,7 +15,7 @@ from actions.base import (
     latest_text,
     remember_lookup,
 )
-from shop import not_sold, price_order, room_area, shipping
+from shop import not_sold, price_order, product_features, room_area, shipping
 from shop.db import repository
 from shop.db.engine import session_scope
 from shop.db.models import Product
@@ -85,10 +85,11 @@ class ActionAnswerProduct(ShopAction):
         named = bool(names or brand or category)
         text = latest_text(tracker)
         asked = None if named else not_sold.asked_to_sell(text)
-        # A room named (卧室用的, 20平的房间用哪个) or a price order (最便宜的是哪个,
-        # 有没有更便宜的) asks which of a category suits it.
+        # A room named (卧室用的, 20平的房间用哪个), a price order (最便宜的是哪个,
+        # 有没有更便宜的) or a feature (滚筒的有吗) asks which of a category suits it.
         ordering = None if names else price_order.asked(text)
-        choosing = (room_area.mentions_room(text) or ordering is not None) and not names
+        features = [] if names else product_features.asked(text)
+        choosing = not names and bool(room_area.mentions_room(text) or ordering or features)
         if choosing and wanted is not None and wanted.key == room_area.AREA_ATTRIBUTE:
             wanted = None
         if not named and asked is None and not choosing:
@@ -109,6 +110,8 @@ class ActionAnswerProduct(ShopAction):
                 category = self._category_in_context(session, tracker, brand)
             products = self._lookup(session, names, brand, category)
             remember = [SlotSet(ASKED_SLOT, wanted.key)] if wanted else []
+            # Those with the feature; if none has it, all of them (the customer compares).
+            products = product_features.having(products, features) or products
             if ordering and products:
                 last = tracker.get_slot("product")
                 than = next(iter(self._lookup(session, [last], None, None)), None) if last else None

@@ -155,7 +155,7 @@ def test_the_action_server_package_holds_only_actions():
         assert "__main__" not in text and "argparse" not in text, module
     # 1,400 lines with actions/shipping.py, price protection and the order form's
     # requests in a module of their own (2026-12-06); the business logic they call
-    # lives in shop/. 1,464 with choosing by room and by price (fourteenth session),
+    # lives in shop/. 1,467 with choosing by room, price and feature (fourteenth session),
     # after what products.py knew of unsold things and stock moved to shop/.
     assert total < 1500
 

@@ -838,6 +838,26 @@ def test_cheaper_than_the_product_talked_about(db, domain):
     assert shown(domain, dispatcher).startswith("海尔静悦空调（1,899元）已经是这一类里最实惠的了")
 
 
+@pytest.mark.parametrize("text, category, expected", [
+    ("滚筒的有吗", "洗衣机", ["小米滚筒洗衣机", "西门子10公斤滚筒洗衣机"]),
+    ("能烘干吗", "洗衣机", ["小米滚筒洗衣机", "西门子10公斤滚筒洗衣机"]),
+    ("要柜机", "空调", ["格力云锦柜机"]),
+    # A feature no product of the category has: all of them, to compare.
+    ("有滚筒的吗", "空调", ["海尔静悦空调", "格力云佳空调", "美的风尊空调", "格力云锦柜机"]),
+])
+def test_a_feature_chooses_within_the_category(db, domain, text, category, expected):
+    """洗衣机有哪些 → 滚筒的有吗: the drum machines, not all three again."""
+    dispatcher, _ = ask_product(domain, text, category=category)
+    assert [b["title"] for b in dispatcher.messages[0]["buttons"]] == expected
+
+
+def test_gaming_is_the_laptop_with_the_graphics_card(db, domain):
+    dispatcher, events = ask_product(domain, "打游戏用哪款好", category="笔记本电脑")
+    assert responses(dispatcher) == ["utter_product_candidates"]
+    assert [b["title"] for b in dispatcher.messages[0]["buttons"]] == ["联想拯救者Y9000P"]
+    assert slot_events(events) == {"product": "联想拯救者Y9000P"}
+
+
 def test_a_room_size_of_a_named_product_is_its_fact(db, domain):
     dispatcher, _ = ask_product(domain, "风尊适合几平的房间",
                                 entities=[entity("product", "美的风尊空调")])
