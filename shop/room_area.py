@@ -44,11 +44,14 @@ def mentions_room(text: str) -> bool:
     return stated_area(text) is not None or any(word in (text or "") for word in ROOM_WORDS)
 
 
+def _suited_value(product: Product) -> Optional[str]:
+    wanted = attribute(AREA_ATTRIBUTE)
+    return attribute_value(wanted, product) if wanted else None
+
+
 def suited_range(product: Product) -> Optional[Tuple[float, float]]:
     """(smallest, largest) room this product suits, from the catalogue; None if unsaid."""
-    wanted = attribute(AREA_ATTRIBUTE)
-    value = attribute_value(wanted, product) if wanted else None
-    match = _RANGE.search(value or "")
+    match = _RANGE.search(_suited_value(product) or "")
     if match is None:
         return None
     low, high = sorted((float(match.group(1)), float(match.group(2))))
@@ -57,16 +60,12 @@ def suited_range(product: Product) -> Optional[Tuple[float, float]]:
 
 def suited_text(product: Product) -> Optional[str]:
     """"适用面积15-20平方米" as the catalogue writes it, for a candidate list."""
-    wanted = attribute(AREA_ATTRIBUTE)
-    value = attribute_value(wanted, product) if wanted else None
-    return f"{wanted.name}{value}" if wanted and value else None
+    value = _suited_value(product)
+    return f"{attribute(AREA_ATTRIBUTE).name}{value}" if value else None
 
 
-def _distance(product: Product, area: float) -> float:
-    """0 inside the product's range, else how many square metres outside it."""
-    suited = suited_range(product)
-    if suited is None:
-        return float("inf")
+def _distance(suited: Tuple[float, float], area: float) -> float:
+    """0 inside the range, else how many square metres outside it."""
     low, high = suited
     return max(low - area, 0.0, area - high)
 
@@ -74,11 +73,14 @@ def _distance(product: Product, area: float) -> float:
 def for_area(products: Sequence[Product], area: float) -> Tuple[List[Product], bool]:
     """The products that suit `area` and True; if none does, the nearest ones and False.
     Products the catalogue gives no size for are left out; none at all → ([], False)."""
-    sized = [p for p in products if suited_range(p) is not None]
-    fitting = [p for p in sized if _distance(p, area) == 0]
-    if fitting:
-        return fitting, True
+    # Each product's range read once (a catalogue lookup and a regex each).
+    distances = {}
+    for product in products:
+        suited = suited_range(product)
+        if suited is not None:
+            distances[product.sku] = _distance(suited, area)
+    sized = [p for p in products if p.sku in distances]
     if not sized:
         return [], False
-    nearest = min(_distance(p, area) for p in sized)
-    return [p for p in sized if _distance(p, area) == nearest], False
+    nearest = min(distances.values())
+    return [p for p in sized if distances[p.sku] == nearest], nearest == 0
