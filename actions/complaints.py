@@ -15,10 +15,10 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import DomainDict, ShopAction, latest_text, slot_number
 from actions.handoff import open_handoff, verified_customer
-from actions.orders import order_number_in
 from shop import deadlines, knowledge
 from shop.db import repository
 from shop.db.engine import session_scope
+from shop.order_text import order_number_in
 from shop.tickets import handoff_reason, ticket_summary
 
 logger = logging.getLogger(__name__)

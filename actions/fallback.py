@@ -11,9 +11,10 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import DomainDict, ShopAction, latest_text
+from actions.buying import answer_decision
 from actions.handoff import open_handoff
 from actions.products import ActionAnswerProduct, say_not_sold
-from shop import knowledge, not_sold
+from shop import knowledge, not_sold, price_order, product_features
 from shop.tickets import handoff_reason
 
 # Entities a button carries over, so "风尊保修几年" keeps its product when picked.
@@ -56,6 +57,14 @@ def product_follow_up(tracker: Tracker) -> bool:
     return named and text.endswith("呢") and len(text) <= FOLLOW_UP_MAX_CHARS
 
 
+def choosing_in_context(tracker: Tracker) -> bool:
+    """"有没有更便宜的" / "滚筒的有吗" after a product or a list: a price order or a
+    feature among the category in context (read as a competitor objection, or unsure)."""
+    text = latest_text(tracker)
+    in_context = tracker.get_slot("category") or tracker.get_slot("product")
+    return bool(in_context) and bool(price_order.asked(text) or product_features.asked(text))
+
+
 def _payload(tracker: Tracker, intent: str) -> str:
     entities = {
         e["entity"]: e["value"] for e in tracker.latest_message.get("entities") or []
@@ -77,7 +86,10 @@ class ActionFallback(ShopAction):
         count = consecutive_fallbacks(tracker)
         if count >= int(knowledge.commitments()["fallback"]["handoff_after"]):
             return open_handoff(dispatcher, tracker, handoff_reason("fallback", count=count))
-        if count and product_follow_up(tracker):
+        decided = answer_decision(dispatcher, tracker) if count else None
+        if decided is not None:  # 我拍了 / 已拍: the classifier is unsure, the words are not
+            return decided
+        if count and (product_follow_up(tracker) or choosing_in_context(tracker)):
             # The classifier has too little to go on, the conversation has enough.
             return await ActionAnswerProduct().act(dispatcher, tracker, domain)
         thing = not_sold.asked_to_sell(latest_text(tracker)) if count else None

@@ -10,6 +10,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import DomainDict, ShopAction, latest_entity_values, latest_text
+from actions.buying import answer_decision
 from shop import knowledge, playbook
 from shop.db import repository
 from shop.db.engine import session_scope
@@ -42,6 +43,9 @@ class ActionHandleObjection(ShopAction):
     async def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
+        decided = answer_decision(dispatcher, tracker)
+        if decided is not None:  # 那就买这个吧 / 买了, read as no_need
+            return decided
         intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
         text = latest_text(tracker)
         kind = playbook.objection_type(intent, text) or "price"
@@ -49,6 +53,12 @@ class ActionHandleObjection(ShopAction):
             "product"
         )
         history = list(tracker.get_slot("objection_history") or [])
+        declined = knowledge.objections()["declined"]
+        if kind == "no_need" and sum(
+                entry.startswith("no_need|") for entry in history) + 1 >= int(declined["after"]):
+            logger.info("Second no_need in %s: the decision is respected", tracker.sender_id)
+            dispatcher.utter_message(text=declined["text"])
+            return []
         used = [entry.split("|")[-1] for entry in history]
         reply = playbook.choose_reply(kind, facts_for(product), used, text)
         logger.info(
@@ -59,7 +69,9 @@ class ActionHandleObjection(ShopAction):
         history.append(f"{reply.objection_type}|{reply.technique}|{reply.script_id}")
         events: List[EventType] = [SlotSet("objection_history", history)]
         threshold = int(knowledge.commitments()["objections"]["offer_human_after"])
-        if len(history) % threshold == 0 and not tracker.get_slot("handoff_ticket"):
+        # Not to one who has just said no (不需要了): a human would only push harder.
+        if (len(history) % threshold == 0 and kind != "no_need"
+                and not tracker.get_slot("handoff_ticket")):
             dispatcher.utter_message(response="utter_offer_human")
             events.append(SlotSet("human_offered", True))
         return events

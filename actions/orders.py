@@ -14,8 +14,7 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from datetime import timedelta
-from typing import Any, Dict, List, Optional, Text, Tuple
+from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import ActiveLoop, EventType, SlotSet
@@ -32,9 +31,10 @@ from actions.base import (
     slot_number,
 )
 from actions.handoff import open_handoff
-from shop import deadlines, knowledge
+from shop import knowledge, verification
 from shop.db import repository
 from shop.db.engine import session_scope
+from shop.order_text import asks_price_difference, last4_in, order_number_in
 from shop.product_facts import attribute, policy_explanation
 from shop.tickets import handoff_reason
 
@@ -45,68 +45,12 @@ RESET_SLOTS = ("order_no", "phone_last4", "form_failures", "service_kind", "veri
                "verification_locked")
 
 
-def asks_price_difference(text: str, kind: str = "return") -> bool:
-    """降价了能退差价吗, 申请价保, 昨天买的今天降了: money back for a price drop.
-
-    A return request naming the difference is this claim; a status question is only
-    when it tells of a drop after buying (补差价的订单发货了吗 still asks for the parcel).
-    """
-    policy = knowledge.policies()["price_protection"]
-    dropped = re.search(policy["dropped_after_buying"], text) is not None
-    if kind == "return":
-        return dropped or any(word in text for word in policy["words"])
-    return kind == "status" and dropped
-
-
 def client_of(tracker: Tracker) -> str:
     """The client address the channel stamped on the latest message ("" if none)."""
     for event in reversed(tracker.events):
         if event.get("event") == "user":
             return str((event.get("metadata") or {}).get("client") or "")[:64]
     return ""
-
-
-def lock_of(order_no: str, client: str) -> Optional[str]:
-    """"order" or "client" when the shared failure limits refuse self-service."""
-    rules = knowledge.policies()["verification"]
-    since = deadlines.utcnow() - timedelta(hours=float(rules["window_hours"]))
-    with session_scope() as session:
-        if repository.orders.verification_failures(
-                session=session, since=since, order_no=order_no) >= int(rules["per_order_limit"]):
-            return "order"
-        if client and repository.orders.verification_failures(
-                session=session, since=since, client=client) >= int(rules["per_client_limit"]):
-            return "client"
-    return None
-
-
-def record_failure(order_no: str, client: str) -> None:
-    with session_scope() as session:
-        repository.orders.record_verification_failure(
-            session=session, order_no=order_no, client=client, now=deadlines.utcnow())
-
-
-def verified(order_no: str) -> str:
-    """The slot value staff see: which order was verified, and when."""
-    return f"{order_no}|{deadlines.to_local(deadlines.utcnow()):%Y-%m-%d %H:%M}"
-
-
-def order_number_in(text: str) -> Optional[str]:
-    """The first well-formed order number in `text`, upper-cased, or None."""
-    # from_text slots hold the raw message (not the NLU-normalised text): fold
-    # full-width ＤＤ２０２６… from Chinese input methods here too.
-    match = re.search(
-        knowledge.policies()["order_number"]["pattern"], unicodedata.normalize("NFKC", text or "")
-    )
-    return match.group(0).upper() if match else None
-
-
-def last4_in(text: str) -> Optional[str]:
-    """Last four phone digits from `1234`, `尾号1234` or a full 11-digit number."""
-    digits = re.sub(r"[^0-9]", "", unicodedata.normalize("NFKC", text or ""))
-    if len(digits) in (4, 11):
-        return digits[-4:]
-    return None
 
 
 def phone_given(tracker: Tracker) -> Optional[str]:
@@ -120,15 +64,6 @@ def phone_given(tracker: Tracker) -> Optional[str]:
             if entity.get("entity") == "phone" and len(digits) == 11:
                 return digits
     return None
-
-
-def order_owner(order_no: str) -> Optional[Tuple[str, str]]:
-    """(customer id, phone) of the order's owner, or None when there is no such order."""
-    with session_scope() as session:
-        order = repository.orders.find_order(session=session, order_no=order_no)
-        if order is None or order.customer is None:
-            return None
-        return order.customer.id, order.customer.phone
 
 
 def reset_events() -> List[EventType]:
@@ -228,14 +163,15 @@ class ValidateOrderForm(FormValidationAction):
         phone = phone_given(tracker)
         if phone:
             try:
-                owner = None if lock_of(order_no, client_of(tracker)) else order_owner(order_no)
+                locked = verification.lock_of(order_no, client_of(tracker))
+                owner = None if locked else verification.order_owner(order_no)
             except SQLAlchemyError:
                 return self._unavailable(dispatcher, "order_no")
             if owner and phone == re.sub(r"[^0-9]", "", str(owner[1])):
                 # The customer already typed the order's phone: that is the check passed,
                 # no need to ask for the last four digits again.
                 return {"order_no": order_no, "form_failures": 0, "phone_last4": phone[-4:],
-                        "verified_order": verified(order_no)}
+                        "verified_order": verification.verified(order_no)}
         # The phone check gets its own attempts.
         return {"order_no": order_no, "form_failures": 0}
 
@@ -250,11 +186,11 @@ class ValidateOrderForm(FormValidationAction):
             return self._fail(tracker, dispatcher, "phone_last4", "utter_verification_failed")
         client = client_of(tracker)
         try:
-            lock = lock_of(order_no, client)
-            owner = None if lock else order_owner(order_no)
+            lock = verification.lock_of(order_no, client)
+            owner = None if lock else verification.order_owner(order_no)
             mismatch = owner is None or not owner[1].endswith(last4)
             if lock is None and mismatch:
-                record_failure(order_no, client)
+                verification.record_failure(order_no, client)
         except SQLAlchemyError:
             return self._unavailable(dispatcher, "phone_last4")
         if lock is not None:
@@ -265,7 +201,7 @@ class ValidateOrderForm(FormValidationAction):
         if mismatch:
             failed = self._fail(tracker, dispatcher, "phone_last4", "utter_verification_failed")
             return {**failed, "order_no": None}
-        return {"phone_last4": last4, "verified_order": verified(order_no)}
+        return {"phone_last4": last4, "verified_order": verification.verified(order_no)}
 
 
 class ActionReportOrder(ShopAction):

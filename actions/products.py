@@ -15,6 +15,7 @@ from actions.base import (
     latest_text,
     remember_lookup,
 )
+from actions.buying import answer_decision
 from shop import not_sold, price_order, product_features, room_area, shipping
 from shop.db import repository
 from shop.db.engine import session_scope
@@ -77,6 +78,9 @@ class ActionAnswerProduct(ShopAction):
     async def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
+        decided = answer_decision(dispatcher, tracker)
+        if decided is not None:  # 我要这款 / 就买小米14吧
+            return decided
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         wanted = _wanted(tracker)
         names = latest_entity_values(tracker, "product")

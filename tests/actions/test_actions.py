@@ -1295,6 +1295,32 @@ def test_a_product_follow_up_the_classifier_missed_answers_the_last_question(db,
     assert slot_events(events)["product"] == "格力云佳空调"
 
 
+def test_a_cheaper_one_the_classifier_missed_is_chosen_from_the_context(db, domain,
+                                                                       dispatcher):
+    # 风尊多少钱 → 有没有更便宜的 (unsure between competitor and trust): the cheaper ones.
+    tracker = unsure(domain, [("objection_competitor", 0.42), ("objection_trust", 0.25)])
+    tracker.latest_message["text"] = "有没有更便宜的"
+    tracker.slots.update({"product": "美的风尊空调", "category": "空调"})
+    run_action(ActionFallback(), dispatcher, tracker, domain)
+    assert responses(dispatcher) == ["utter_product_candidates"]
+    listed = [b["title"] for b in dispatcher.messages[0]["buttons"]]
+    assert listed == ["海尔静悦空调", "格力云佳空调"]
+
+
+def test_without_a_context_a_cheaper_one_is_still_clarified(db, domain, dispatcher):
+    tracker = unsure(domain, [("objection_competitor", 0.42), ("objection_trust", 0.25)])
+    tracker.latest_message["text"] = "有没有更便宜的"
+    run_action(ActionFallback(), dispatcher, tracker, domain)
+    assert responses(dispatcher) == ["utter_clarify"]
+
+
+def test_an_order_placed_the_classifier_missed_is_thanked(db, domain, dispatcher):
+    tracker = unsure(domain, [("goodbye", 0.23), ("order_status", 0.21)])
+    tracker.latest_message["text"] = "我拍了"
+    assert run_action(ActionFallback(), dispatcher, tracker, domain) == []
+    assert responses(dispatcher) == ["utter_buying_ordered"]
+
+
 @pytest.mark.parametrize("text", ["那云佳呢怎么还不发货我都等了一个星期了呢", "云佳"])
 def test_not_every_message_with_a_product_is_a_follow_up(domain, dispatcher, text):
     tracker = unsure(domain, [("ask_product", 0.25), ("greet", 0.2)],

@@ -12,10 +12,11 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from actions.orders import ActionBeginOrderRequest, ActionReportOrder, asks_price_difference
+from actions.orders import ActionBeginOrderRequest, ActionReportOrder
 from actions.products import ActionAnswerProduct
 from shop import knowledge
 from shop.db.models import Order, Ticket
+from shop.order_text import asks_price_difference
 from shop.product_facts import policy_explanation
 
 POLICY = knowledge.policies()["price_protection"]

@@ -1,0 +1,45 @@
+"""A customer who has decided (那就买这个吧, 拍下了) is told how to order or thanked,
+whatever the classifier made of the message (shop/buying.py)."""
+
+from __future__ import annotations
+
+import logging
+from typing import List, Optional
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.base import latest_entity_values, latest_text
+from shop import buying
+from shop.db import repository
+from shop.db.engine import session_scope
+
+logger = logging.getLogger(__name__)
+
+
+def answer_decision(dispatcher: CollectingDispatcher, tracker: Tracker
+                    ) -> Optional[List[EventType]]:
+    """The reply to a decision to buy, or None when the message is no such decision.
+    The product is the one named, else the one talked about last."""
+    said = buying.decision(latest_text(tracker))
+    if said is None:
+        return None
+    logger.info("Decision to buy (%s) in %s", said, tracker.sender_id)
+    if said == buying.ORDERED:
+        dispatcher.utter_message(response="utter_buying_ordered",
+                                 dispatch=buying.dispatch_times())
+        return []
+    name = next(iter(latest_entity_values(tracker, "product")), None) or tracker.get_slot(
+        "product")
+    with session_scope() as session:
+        found = repository.catalogue.find_products(session=session, name=name) if name else []
+        if not found:
+            dispatcher.utter_message(response="utter_buying_decided_any",
+                                     how=buying.how_to_order())
+            return []
+        product = found[0]
+        dispatcher.utter_message(response="utter_buying_decided", product=product.name,
+                                 price=f"{product.price:,.0f}", how=buying.how_to_order())
+        return [] if product.name == tracker.get_slot("product") else [
+            SlotSet("product", product.name)]

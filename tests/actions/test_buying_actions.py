@@ -1,0 +1,72 @@
+"""A customer who has decided is told how to order, whatever the classifier read; one who
+has said no twice is left in peace (actions/buying.py, actions/objections.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from conftest import entity, make_tracker, render, responses, run_action, slot_events, texts
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.objections import ActionHandleObjection
+from actions.products import ActionAnswerProduct
+from shop import buying, knowledge
+
+DECLINED = knowledge.objections()["declined"]["text"]
+
+
+def run(domain, action: Any, text: str, intent: str, entities=None, **slots: Any):
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(domain, slots=slots, text=text, intent=intent, entities=entities)
+    events = run_action(action, dispatcher, tracker, domain)
+    return dispatcher, slot_events(events)
+
+
+@pytest.mark.parametrize("action, intent", [(ActionHandleObjection(), "objection_no_need"),
+                                            (ActionAnswerProduct(), "ask_product")])
+def test_a_decision_gets_how_to_order_for_the_product_in_context(db, domain, action, intent):
+    dispatcher, slots = run(domain, action, "那就买这个吧", intent, product="美的风尊空调")
+    assert responses(dispatcher) == ["utter_buying_decided"]
+    [said] = [render(domain, m) for m in dispatcher.messages]
+    assert "美的风尊空调" in said and "2,999" in said and buying.how_to_order() in said
+    # No sales script, no objection counted.
+    assert "objection_history" not in slots
+
+
+def test_a_decision_naming_a_product_makes_it_the_context(db, domain):
+    text = "小米14，就它了"
+    dispatcher, slots = run(domain, ActionAnswerProduct(), text, "ask_product",
+                            [entity("product", "小米14", text)], product="美的风尊空调")
+    assert dispatcher.messages[0]["product"] == "小米14"
+    assert slots["product"] == "小米14"
+
+
+def test_a_decision_without_a_product_still_gets_the_steps(db, domain):
+    dispatcher, _ = run(domain, ActionHandleObjection(), "买了", "objection_no_need")
+    assert responses(dispatcher) == ["utter_buying_decided_any"]
+    assert dispatcher.messages[0]["how"] == buying.how_to_order()
+
+
+def test_an_order_placed_is_thanked_with_the_dispatch_times(db, domain):
+    dispatcher, _ = run(domain, ActionHandleObjection(), "拍下了", "objection_no_need",
+                        product="美的风尊空调")
+    assert responses(dispatcher) == ["utter_buying_ordered"]
+    assert buying.dispatch_times() in render(domain, dispatcher.messages[0])
+
+
+def test_a_second_no_is_respected_without_a_script_or_a_human(db, domain):
+    dispatcher, slots = run(domain, ActionHandleObjection(), "不需要了", "objection_no_need",
+                            objection_history=["no_need|ask|no_need_ask_1"])
+    assert texts(dispatcher) == [DECLINED]
+    assert "utter_offer_human" not in responses(dispatcher)
+    assert slots == {}
+
+
+def test_no_human_is_offered_to_one_who_has_just_said_no(db, domain):
+    # The second objection, which would offer a human were it a price objection.
+    dispatcher, slots = run(domain, ActionHandleObjection(), "不需要", "objection_no_need",
+                            objection_history=["price|ask|price_ask_1"])
+    assert "utter_offer_human" not in responses(dispatcher)
+    assert "human_offered" not in slots
+    assert [e.split("|")[0] for e in slots["objection_history"]] == ["price", "no_need"]
