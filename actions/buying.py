@@ -21,7 +21,8 @@ logger = logging.getLogger(__name__)
 def answer_decision(dispatcher: CollectingDispatcher, tracker: Tracker
                     ) -> Optional[List[EventType]]:
     """The reply to a decision to buy, or None when the message is no such decision.
-    The product is the one named, else the one talked about last."""
+    The product is the one named, else the one talked about last, else the brand named's
+    only one in the category listed."""
     said = buying.decision(latest_text(tracker))
     if said is None:
         return None
@@ -32,8 +33,17 @@ def answer_decision(dispatcher: CollectingDispatcher, tracker: Tracker
         return []
     name = next(iter(latest_entity_values(tracker, "product")), None) or tracker.get_slot(
         "product")
+    brand = next(iter(latest_entity_values(tracker, "brand")), None)
     with session_scope() as session:
-        found = repository.catalogue.find_products(session=session, name=name) if name else []
+        if name:
+            found = repository.catalogue.find_products(session=session, name=name)
+        elif brand and tracker.get_slot("category"):
+            # 那就买海尔的吧 after a list: that brand's one product in the category listed.
+            found = repository.catalogue.find_products(
+                session=session, brand=brand, category=tracker.get_slot("category"))
+            found = found if len(found) == 1 else []
+        else:
+            found = []
         if not found:
             dispatcher.utter_message(response="utter_buying_decided_any",
                                      how=buying.how_to_order())

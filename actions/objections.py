@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import List, Optional, Text
+from typing import List, Text
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -12,24 +12,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.base import DomainDict, ShopAction, latest_entity_values, latest_text
 from actions.buying import answer_decision
 from shop import knowledge, playbook
-from shop.db import repository
-from shop.db.engine import session_scope
+from shop.product_facts import script_facts
 
 logger = logging.getLogger(__name__)
-
-
-def facts_for(product_name: Optional[str]) -> Optional[dict]:
-    """Script placeholders for a catalogue product, or None if unknown."""
-    if not product_name:
-        return None
-    with session_scope() as session:
-        products = repository.catalogue.find_products(session=session, name=product_name)
-        if not products:
-            return None
-        p = products[0]
-        return playbook.product_facts(
-            p.name, float(p.price), p.warranty, p.warranty_months, p.category, p.specs or {}
-        )
 
 
 class ActionHandleObjection(ShopAction):
@@ -60,7 +45,7 @@ class ActionHandleObjection(ShopAction):
             dispatcher.utter_message(text=declined["text"])
             return []
         used = [entry.split("|")[-1] for entry in history]
-        reply = playbook.choose_reply(kind, facts_for(product), used, text)
+        reply = playbook.choose_reply(kind, script_facts(product), used, text)
         logger.info(
             "Objection %s answered with %s (%s) in %s",
             kind, reply.technique, reply.script_id, tracker.sender_id,

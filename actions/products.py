@@ -34,6 +34,8 @@ MAX_CANDIDATES = 6
 ASKED_SLOT = "asked_attribute"
 # The fact answered last, for a "那X呢" follow-up about another product.
 LAST_SLOT = "last_attribute"
+# The features the list in context was narrowed to (滚筒的有吗).
+FEATURE_SLOT = "feature_filter"
 
 
 def say_not_sold(dispatcher: CollectingDispatcher, thing: str) -> None:
@@ -94,6 +96,7 @@ class ActionAnswerProduct(ShopAction):
         ordering = None if names else price_order.asked(text)
         features = [] if names else product_features.asked(text)
         choosing = not names and bool(room_area.mentions_room(text) or ordering or features)
+        category_named = category
         if choosing and wanted is not None and wanted.key == room_area.AREA_ATTRIBUTE:
             wanted = None
         if not named and asked is None and not choosing:
@@ -112,13 +115,20 @@ class ActionAnswerProduct(ShopAction):
             categories = repository.catalogue.list_categories(session=session)
             if not names and not category and asked is None:
                 category = self._category_in_context(session, tracker, brand)
-            products = self._lookup(session, names, brand, category)
+            products = repository.catalogue.find_named_or_in(
+                session=session, names=names, brand=brand, category=category)
             remember = [SlotSet(ASKED_SLOT, wanted.key)] if wanted else []
+            kept = self._feature_filter(tracker, features, category_named, category)
+            if kept != (tracker.get_slot(FEATURE_SLOT) or None):
+                remember.append(SlotSet(FEATURE_SLOT, kept))
             # Those with the feature; if none has it, all of them (the customer compares).
-            products = product_features.having(products, features) or products
+            # 有没有更便宜的 looks beyond a feature asked before (a cheaper 波轮 one too).
+            narrow = features if ordering == "cheaper" else kept or []
+            products = product_features.having(products, [] if names else narrow) or products
             if ordering and products:
                 last = tracker.get_slot("product")
-                than = next(iter(self._lookup(session, [last], None, None)), None) if last else None
+                than = next(iter(repository.catalogue.find_named_or_in(
+                    session=session, names=[last] if last else [])), None)
                 products = price_order.pick(products, ordering, than)
                 if not products and than is not None:
                     dispatcher.utter_message(response="utter_product_none_cheaper",
@@ -141,20 +151,38 @@ class ActionAnswerProduct(ShopAction):
                 if tracker.get_slot("product") != only:
                     listed.append(SlotSet("product", only))
                 return remember + listed
-            product = products[0]
-            if wanted is not None:
-                self._answer_fact(dispatcher, product, wanted)
-            else:
-                self._answer(dispatcher, product, intent)
-            answered = [SlotSet(ASKED_SLOT, None)] if tracker.get_slot(ASKED_SLOT) else []
-            if (wanted.key if wanted else None) != tracker.get_slot(LAST_SLOT):
-                answered.append(SlotSet(LAST_SLOT, wanted.key if wanted else None))
-            if product.category != tracker.get_slot("category"):
-                # Its category is the context now: after 冰箱有哪些 → 小米14多少钱,
-                # 有更便宜的吗 compares phones, not the fridges listed before.
-                answered.append(SlotSet("category", product.category))
-            return [SlotSet("product", product.name), *answered,
-                    remember_lookup(tracker, product.sku)]
+            return remember + self._answer_one(dispatcher, tracker, products[0], wanted, intent)
+
+    def _answer_one(self, dispatcher: CollectingDispatcher, tracker: Tracker, product: Product,
+                    wanted: Optional[Attribute], intent: Optional[str]) -> List[EventType]:
+        """The product's details, price or the fact asked; it becomes the context."""
+        if wanted is not None:
+            self._answer_fact(dispatcher, product, wanted)
+        else:
+            self._answer(dispatcher, product, intent)
+        answered = [SlotSet(ASKED_SLOT, None)] if tracker.get_slot(ASKED_SLOT) else []
+        if (wanted.key if wanted else None) != tracker.get_slot(LAST_SLOT):
+            answered.append(SlotSet(LAST_SLOT, wanted.key if wanted else None))
+        if product.category != tracker.get_slot("category"):
+            # Its category is the context now: after 冰箱有哪些 → 小米14多少钱,
+            # 有更便宜的吗 compares phones, not the fridges listed before.
+            answered.append(SlotSet("category", product.category))
+            if tracker.get_slot(FEATURE_SLOT):
+                answered.append(SlotSet(FEATURE_SLOT, None))
+        return [SlotSet("product", product.name), *answered,
+                remember_lookup(tracker, product.sku)]
+
+    @staticmethod
+    def _feature_filter(tracker: Tracker, features: List[str], category_named: Optional[str],
+                        category: Optional[str]) -> Optional[List[str]]:
+        """The features to narrow to: those asked now, else those asked before within the
+        same category (滚筒的有吗 → 最便宜的是哪个); a category named again starts afresh."""
+        if features:
+            return features
+        kept = tracker.get_slot(FEATURE_SLOT) or None
+        if kept and not category_named and category in (None, tracker.get_slot("category")):
+            return list(kept)
+        return None
 
     @staticmethod
     def _answer_shop_wide(dispatcher: CollectingDispatcher, tracker: Tracker,
@@ -227,20 +255,6 @@ class ActionAnswerProduct(ShopAction):
             return
         dispatcher.utter_message(response="utter_product_fact", name=product.name,
                                  attribute=wanted.name, value=value)
-
-    @staticmethod
-    def _lookup(
-        session: object, names: List[str], brand: Optional[str], category: Optional[str]
-    ) -> List[Product]:
-        if names:
-            found: List[Product] = []
-            for name in names:
-                found.extend(repository.catalogue.find_products(session=session, name=name))
-            return found
-        if brand or category:
-            return repository.catalogue.find_products(
-                session=session, brand=brand, category=category)
-        return []
 
     @staticmethod
     def _answer(dispatcher: CollectingDispatcher, product: Product, intent: Optional[str]) -> None:

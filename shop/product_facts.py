@@ -10,7 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
 
-from shop import knowledge
+from shop import knowledge, playbook
+from shop.db import repository
+from shop.db.engine import session_scope
 from shop.db.models import Product
 
 
@@ -105,3 +107,17 @@ def attribute_value(
         if value:
             return str(value)
     return None
+
+
+def script_facts(product_name: Optional[str]) -> Optional[Dict[str, Any]]:
+    """The placeholders of a sales script ({price}, {warranty} …) for a catalogue product,
+    or None if unknown (shop/playbook.py then picks a script without them)."""
+    if not product_name:
+        return None
+    with session_scope() as session:
+        products = repository.catalogue.find_products(session=session, name=product_name)
+        if not products:
+            return None
+        p = products[0]
+        return dict(playbook.product_facts(
+            p.name, float(p.price), p.warranty, p.warranty_months, p.category, p.specs or {}))

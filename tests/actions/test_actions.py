@@ -855,7 +855,39 @@ def test_gaming_is_the_laptop_with_the_graphics_card(db, domain):
     dispatcher, events = ask_product(domain, "打游戏用哪款好", category="笔记本电脑")
     assert responses(dispatcher) == ["utter_product_candidates"]
     assert [b["title"] for b in dispatcher.messages[0]["buttons"]] == ["联想拯救者Y9000P"]
-    assert slot_events(events) == {"product": "联想拯救者Y9000P"}
+    assert slot_events(events) == {"product": "联想拯救者Y9000P",
+                                   "feature_filter": ["RTX", "电竞"]}
+
+
+def test_a_feature_narrows_the_next_choice_in_the_same_category(db, domain):
+    """洗衣机有哪些 → 滚筒的有吗 → 最便宜的是哪个: the cheapest drum machine, not the
+    cheapest of all three (a 波轮 one)."""
+    _, events = ask_product(domain, "滚筒的有吗", category="洗衣机")
+    kept = slot_events(events)["feature_filter"]
+    assert kept == ["滚筒"]
+    dispatcher, events = ask_product(domain, "最便宜的是哪个", "ask_price",
+                                     category="洗衣机", feature_filter=kept)
+    assert dispatcher.messages[0]["name"] == "小米滚筒洗衣机"
+    assert "feature_filter" not in slot_events(events)  # still the context
+    # A cheaper one is looked for among all of them (the 波轮 one is cheaper).
+    dispatcher, _ = ask_product(domain, "有没有更便宜的", product="小米滚筒洗衣机",
+                                category="洗衣机", feature_filter=kept)
+    assert dispatcher.messages[0]["name"] == "海尔10公斤波轮洗衣机"
+    # Without the filter, the cheapest of all.
+    dispatcher, _ = ask_product(domain, "最便宜的是哪个", "ask_price", category="洗衣机")
+    assert dispatcher.messages[0]["name"] == "海尔10公斤波轮洗衣机"
+
+
+def test_the_category_named_again_or_left_drops_the_feature(db, domain):
+    text = "洗衣机有哪些"
+    dispatcher, events = ask_product(domain, text, entities=[entity("category", "洗衣机", text)],
+                                     category="洗衣机", feature_filter=["滚筒"])
+    assert len(dispatcher.messages[0]["buttons"]) == 3
+    assert slot_events(events)["feature_filter"] is None
+    text = "小米14多少钱"
+    _, events = ask_product(domain, text, "ask_price", [entity("product", "小米14", text)],
+                            category="洗衣机", feature_filter=["滚筒"])
+    assert slot_events(events)["feature_filter"] is None
 
 
 def test_a_room_size_of_a_named_product_is_its_fact(db, domain):

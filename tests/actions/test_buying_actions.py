@@ -42,6 +42,17 @@ def test_a_decision_naming_a_product_makes_it_the_context(db, domain):
     assert slots["product"] == "小米14"
 
 
+@pytest.mark.parametrize("brand, bought", [("海尔", "海尔静悦空调"), ("格力", None)])
+def test_a_brand_after_a_list_is_its_one_product_there(db, domain, brand, bought):
+    # 有没有更便宜的 (a list of air conditioners) → 那就买海尔的吧; 格力 has two of them.
+    text = f"那就买{brand}的吧"
+    dispatcher, _ = run(domain, ActionHandleObjection(), text, "objection_no_need",
+                        [entity("brand", brand, text)], category="空调")
+    assert dispatcher.messages[0].get("product") == bought
+    assert responses(dispatcher) == (["utter_buying_decided"] if bought
+                                     else ["utter_buying_decided_any"])
+
+
 def test_a_decision_without_a_product_still_gets_the_steps(db, domain):
     dispatcher, _ = run(domain, ActionHandleObjection(), "买了", "objection_no_need")
     assert responses(dispatcher) == ["utter_buying_decided_any"]

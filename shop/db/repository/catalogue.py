@@ -31,6 +31,17 @@ def find_products(
     return list(session.execute(statement.order_by(Product.price, Product.sku)).scalars())
 
 
+def find_named_or_in(*, session: Session, names: Sequence[str], brand: Optional[str] = None,
+                     category: Optional[str] = None) -> List[Product]:
+    """The products named (in the order named), else those of the brand and category
+    given; [] when nothing is given."""
+    if names:
+        return [p for name in names for p in find_products(session=session, name=name)]
+    if brand or category:
+        return find_products(session=session, brand=brand, category=category)
+    return []
+
+
 def list_categories(*, session: Session) -> List[str]:
     """Categories that have at least one product."""
     statement = select(Product.category).distinct().order_by(Product.category)
