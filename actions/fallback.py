@@ -15,6 +15,7 @@ from actions.buying import answer_decision
 from actions.handoff import open_handoff
 from actions.products import ActionAnswerProduct, say_not_sold
 from shop import knowledge, not_sold, price_order, product_features
+from shop.product_facts import asked_attribute
 from shop.tickets import handoff_reason
 
 # Entities a button carries over, so "风尊保修几年" keeps its product when picked.
@@ -55,6 +56,17 @@ def product_follow_up(tracker: Tracker) -> bool:
     named = any(e.get("entity") in CARRIED_ENTITIES and e.get("value")
                 for e in tracker.latest_message.get("entities") or [])
     return named and text.endswith("呢") and len(text) <= FOLLOW_UP_MAX_CHARS
+
+
+def answered_either_way(tracker: Tracker, options: List[Tuple[str, str]]) -> bool:
+    """The two likeliest meanings get the same answer (a price or a fact of a product),
+    and the message names a product or asks a fact: no need to ask which."""
+    rules = knowledge.commitments()["fallback"]["clarify"]
+    if not options or {intent for intent, _ in options} != set(rules.get("same_answer") or []):
+        return False
+    named = any(e.get("entity") in CARRIED_ENTITIES and e.get("value")
+                for e in tracker.latest_message.get("entities") or [])
+    return named or asked_attribute(latest_text(tracker)) is not None
 
 
 def choosing_in_context(tracker: Tracker) -> bool:
@@ -98,6 +110,8 @@ class ActionFallback(ShopAction):
             say_not_sold(dispatcher, thing)
             return []
         options = clarify_options(tracker) if count else []
+        if answered_either_way(tracker, options):
+            return await ActionAnswerProduct().act(dispatcher, tracker, domain)
         if options:
             (first, first_phrase), (second, second_phrase) = options
             dispatcher.utter_message(

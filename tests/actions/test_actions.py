@@ -747,6 +747,18 @@ def test_a_promotion_question_is_not_the_price_again(db, domain):
     assert responses(dispatcher) == ["utter_product_price"]
 
 
+@pytest.mark.parametrize("text, told", [
+    ("送货上门吗", "送货：空调、冰箱、洗衣机、电视等大家电由师傅送货上门"),
+    ("怎么下单", "下单方式：在商品页选好型号和颜色"),
+    ("在哪买", "下单方式："),
+])
+def test_delivery_and_ordering_are_told_for_any_product_or_none(db, domain, text, told):
+    for product in (None, "小米电视A55"):
+        dispatcher, events = ask_product(domain, text, "ask_price", product=product)
+        assert responses(dispatcher) == ["utter_shop_fee"] and events == [], text
+        assert shown(domain, dispatcher).startswith(told)
+
+
 def test_a_room_after_a_category_list_chooses_within_it(db, domain):
     """我想买个空调 → 卧室用的 / 有啥推荐: the category shown, not "which category?"."""
     dispatcher, events = ask_product(domain, "卧室用的", category="空调")
@@ -1325,6 +1337,29 @@ def test_a_product_follow_up_the_classifier_missed_answers_the_last_question(db,
     assert responses(dispatcher) == ["utter_product_fact"]
     assert dispatcher.messages[0]["name"] == "格力云佳空调"
     assert slot_events(events)["product"] == "格力云佳空调"
+
+
+@pytest.mark.parametrize("product, answer", [("美的风尊空调", "utter_product_fact"),
+                                              (None, "utter_product_ask_which")])
+def test_price_or_product_is_answered_not_asked_when_a_fact_is_named(db, domain, dispatcher,
+                                                                    product, answer):
+    # 包安装吗 (ask_product 0.42, ask_price 0.39): both are answered by the product action.
+    tracker = unsure(domain, [("ask_product", 0.42), ("ask_price", 0.39)])
+    tracker.latest_message["text"] = "包安装吗"
+    tracker.slots["product"] = product
+    run_action(ActionFallback(), dispatcher, tracker, domain)
+    assert responses(dispatcher) == [answer]
+    if product:
+        assert dispatcher.messages[0]["attribute"] == "安装"
+
+
+def test_price_or_product_without_a_fact_or_product_is_still_asked(db, domain, dispatcher):
+    # Nothing in 宝宝湿巾 is a product of ours or a fact: the 风尊 in context is not meant.
+    tracker = unsure(domain, [("ask_product", 0.42), ("ask_price", 0.39)])
+    tracker.latest_message["text"] = "宝宝湿巾"
+    tracker.slots["product"] = "美的风尊空调"
+    run_action(ActionFallback(), dispatcher, tracker, domain)
+    assert responses(dispatcher) == ["utter_clarify"]
 
 
 def test_a_cheaper_one_the_classifier_missed_is_chosen_from_the_context(db, domain,

@@ -48,6 +48,13 @@ def lexicon() -> Lexicon:
     ("有7天无理由不", "有7天无理由退货吗"),
     ("七天无理由退货吗", "七天无理由退货吗"),
     ("为什么是七天无理由", "为什么是七天无理由"),
+    # where to order is how; reaching us is asking for a person
+    ("在哪下单", "怎么下单"),
+    ("请问在哪里下单呀", "请问怎么下单呀"),
+    ("怎么联系你们", "怎么联系客服"),
+    ("退货要怎么联系你们", "退货要怎么联系你们"),
+    ("人工客服在吗", "有人工吗"),
+    ("人工客服在吗我的订单", "人工客服在吗我的订单"),
     # pinyin and English small talk, whole words only
     ("xiexie", "谢谢"),
     ("XieXie", "谢谢"),

@@ -12,7 +12,14 @@ import sqlite3
 
 from playwright.sync_api import Browser, Page, expect
 
-from e2e.conftest import AGENT_USER, PROJECT_ROOT, STAFF_PASSWORD, STAFF_USER, Stack
+from e2e.conftest import (
+    AGENT_USER,
+    PROJECT_ROOT,
+    STAFF_PASSWORD,
+    STAFF_USER,
+    Stack,
+    wait_until,
+)
 from e2e.test_review import send_misses
 
 SHOTS = PROJECT_ROOT / "results" / "browser"
@@ -146,9 +153,8 @@ def test_trainee_practises_in_the_web_chat(stack: Stack, browser: Browser) -> No
     # The trainee's own progress chart, shown in the chat.
     chart = page.locator(".cs-msg.cs-bot img.cs-image").last
     expect(chart).to_be_visible()
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('img.cs-image')].some(i => i.naturalWidth > 300)"
-    )
+    wait_until(page,
+               "[...document.querySelectorAll('img.cs-image')].some(i => i.naturalWidth > 300)")
     page.screenshot(path=str(SHOTS / "practice.png"), full_page=True)
 
 
@@ -165,10 +171,8 @@ def test_trainer_sees_practice_progress(stack: Stack, browser: Browser) -> None:
     row.click()
     expect(staff.locator("#detail-summary")).to_contain_text("完成 1 场")
     expect(staff.locator("#sessions tr")).to_have_count(1)
-    staff.wait_for_function(
-        "(() => { const img = document.querySelector('#chart');"
-        " return img.complete && img.naturalWidth > 0; })()"
-    )
+    wait_until(staff, "(() => { const img = document.querySelector('#chart');"
+                      " return img.complete && img.naturalWidth > 0; })()")
     staff.screenshot(path=str(SHOTS / "practice_progress.png"), full_page=True)
 
 
@@ -210,11 +214,9 @@ def test_manager_reads_the_report_page(stack: Stack, browser: Browser) -> None:
     expect(sections).to_have_count(3, timeout=30_000)
     expect(page.locator("#sections")).to_contain_text("人工服务")
     expect(page.locator("#report-error")).to_be_hidden()
-    page.wait_for_function(
-        "() => { const charts = [...document.querySelectorAll('img.chart')];"
-        " return charts.length >= 4 && charts.every(i => i.complete && i.naturalWidth > 0); }",
-        timeout=30_000,
-    )
+    wait_until(page, "(() => { const charts = [...document.querySelectorAll('img.chart')];"
+                     " return charts.length >= 4"
+                     " && charts.every(i => i.complete && i.naturalWidth > 0); })()")
     page.screenshot(path=str(SHOTS / "reports.png"), full_page=True)
 
 

@@ -41,6 +41,20 @@ def test_delivery_to_a_named_place(stack: Stack) -> None:
     assert len(replies) == 1 and "杭州" not in replies[0].get("text", ""), replies
 
 
+def test_deciding_to_buy_gets_how_to_order(stack: Stack) -> None:
+    # After a price, 那就买这个吧 (read as "no need") is a decision: the steps, no script.
+    me = sender()
+    assert "2,999" in stack.texts(me, "美的风尊空调多少钱")
+    decided = stack.texts(me, "那就买这个吧")
+    assert "感谢您选择美的风尊空调" in decided and "立即购买" in decided
+    assert "立即购买" in stack.texts(me, "在哪下单")
+    # A customer who says no twice is left in peace, with no human pushed on them.
+    me = sender()
+    stack.texts(me, "不需要")
+    second = stack.texts(me, "不需要了")
+    assert "不打扰您了" in second and "人工" not in second
+
+
 def test_verified_order_lookup(stack: Stack) -> None:
     me = sender()
     assert "订单号" in stack.texts(me, "帮我查下快递到哪了")

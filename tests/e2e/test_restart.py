@@ -12,7 +12,7 @@ from typing import Iterator
 
 import pytest
 
-from e2e.conftest import Stack, running_stack
+from e2e.conftest import Stack, running_stack, wait_until
 
 
 @pytest.fixture(scope="module")
@@ -67,14 +67,13 @@ def test_a_message_typed_while_the_server_dies_arrives_once(own_stack: Stack,
     page.fill("#cs-input", "小米14多少钱")
     page.click("#cs-send")
     # Not acknowledged: kept by the browser (a reload would keep it too).
-    page.wait_for_function(
-        "JSON.parse(localStorage.getItem('cs_outbox') || '[]').length === 1", timeout=10_000)
+    wait_until(page, "JSON.parse(localStorage.getItem('cs_outbox') || '[]').length === 1",
+               10_000)
     own_stack.start_rasa()
 
     expect(page.locator(".cs-msg.cs-bot .cs-text").last).to_contain_text("3,999",
                                                                           timeout=60_000)
-    page.wait_for_function(
-        "JSON.parse(localStorage.getItem('cs_outbox') || '[]').length === 0", timeout=30_000)
+    wait_until(page, "JSON.parse(localStorage.getItem('cs_outbox') || '[]').length === 0")
     page.wait_for_timeout(4_000)  # a needless resend would have arrived by now
     assert user_messages(own_stack, session_id) == ["你好", "小米14多少钱"]
     page.context.close()
