@@ -9,6 +9,7 @@ import pytest
 from conftest import entity, make_tracker, render, responses, run_action, slot_events, texts
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.buying import ActionAffirm
 from actions.objections import ActionHandleObjection
 from actions.products import ActionAnswerProduct
 from shop import buying, knowledge
@@ -81,3 +82,13 @@ def test_no_human_is_offered_to_one_who_has_just_said_no(db, domain):
     assert "utter_offer_human" not in responses(dispatcher)
     assert "human_offered" not in slots
     assert [e.split("|")[0] for e in slots["objection_history"]] == ["price", "no_need"]
+
+
+@pytest.mark.parametrize("text, response", [("就它了", "utter_buying_decided"),
+                                            ("好的，我买了", "utter_buying_decided"),
+                                            ("好的", "utter_anything_else"),
+                                            ("嗯嗯可以", "utter_anything_else")])
+def test_a_yes_is_a_decision_only_when_it_says_so(db, domain, text, response):
+    dispatcher, _ = run(domain, ActionAffirm(), text, "affirm", product="小米14")
+    assert responses(dispatcher) == [response]
+
