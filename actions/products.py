@@ -57,10 +57,12 @@ def _button(title: str, entity: str, value: str) -> Dict[str, str]:
 
 
 def _wanted(tracker: Tracker) -> Optional[Attribute]:
-    """The fact asked in this message; after a button click, the one asked before it;
-    for "那X呢", the fact of the previous question (风尊保修几年 → 那云佳呢)."""
+    """The fact asked in this message; after a button click or a name typed alone (read
+    as `inform`), the one asked before it; for "那X呢", the fact of the previous question
+    (风尊保修几年 → 那云佳呢)."""
     text = latest_text(tracker)
-    if text.startswith("/"):
+    intent = (tracker.latest_message.get("intent") or {}).get("name")
+    if text.startswith("/") or intent == "inform":
         return attribute(tracker.get_slot(ASKED_SLOT))
     asked = asked_attribute(text)
     if asked is None and text.rstrip("?？ ").endswith("呢"):

@@ -915,6 +915,20 @@ def test_a_follow_up_fact_is_about_the_product_in_context(db, domain):
     assert dispatcher.messages[0]["value"] == "整机保修6年，免费上门安装"
 
 
+def test_a_name_typed_after_which_product_answers_the_fact_asked(db, domain):
+    # 包安装吗 → "which product?" → 风尊 typed instead of the button: its installation.
+    dispatcher, events = ask_product(domain, "风尊", "inform",
+                                     [entity("product", "美的风尊空调", "风尊")],
+                                     asked_attribute="installation")
+    assert responses(dispatcher) == ["utter_product_fact"]
+    assert dispatcher.messages[0]["attribute"] == "安装"
+    assert slot_events(events)["asked_attribute"] is None
+    # Without a fact asked before, the name alone gets the product's details.
+    dispatcher, _ = ask_product(domain, "风尊", "inform",
+                                [entity("product", "美的风尊空调", "风尊")])
+    assert responses(dispatcher) == ["utter_product_detail"]
+
+
 def test_that_one_asks_the_same_fact_of_another_product(db, domain):
     dispatcher, events = ask_product(domain, "风尊保修几年",
                                      entities=[entity("product", "美的风尊空调")])
