@@ -16,7 +16,7 @@ from actions.base import (
     remember_lookup,
 )
 from actions.buying import answer_decision
-from shop import not_sold, price_order, product_features, room_area, shipping
+from shop import not_sold, price_order, product_features, product_size, room_area, shipping
 from shop.db import repository
 from shop.db.engine import session_scope
 from shop.db.models import Product
@@ -36,6 +36,8 @@ ASKED_SLOT = "asked_attribute"
 LAST_SLOT = "last_attribute"
 # The features the list in context was narrowed to (滚筒的有吗).
 FEATURE_SLOT = "feature_filter"
+# Facts a choice is made by, not asked of each product (20平的房间用哪个, 大一点的尺寸).
+CHOSEN_BY = (room_area.AREA_ATTRIBUTE, product_size.SIZE_ATTRIBUTE)
 
 
 def say_not_sold(dispatcher: CollectingDispatcher, thing: str) -> None:
@@ -93,13 +95,16 @@ class ActionAnswerProduct(ShopAction):
         named = bool(names or brand or category)
         text = latest_text(tracker)
         asked = None if named else not_sold.asked_to_sell(text)
-        # A room named (卧室用的, 20平的房间用哪个), a price order (最便宜的是哪个,
-        # 有没有更便宜的) or a feature (滚筒的有吗) asks which of a category suits it.
+        # A room named (卧室用的, 20平的房间用哪个), a price or size order (最便宜的是哪个,
+        # 有没有大一点的), a size (75寸的有吗) or a feature (滚筒的有吗) asks which of a
+        # category suits it.
         ordering = None if names else price_order.asked(text)
+        sizing = None if names else product_size.asked_order(text)
         features = [] if names else product_features.asked(text)
-        choosing = not names and bool(room_area.mentions_room(text) or ordering or features)
+        choosing = not names and bool(room_area.mentions_room(text) or ordering or sizing
+                                      or features or product_size.mentions(text))
         category_named = category
-        if choosing and wanted is not None and wanted.key == room_area.AREA_ATTRIBUTE:
+        if choosing and wanted is not None and wanted.key in CHOSEN_BY:
             wanted = None
         if not named and asked is None and not choosing:
             # A follow-up like "多少钱" refers to the product talked about last.
@@ -127,14 +132,10 @@ class ActionAnswerProduct(ShopAction):
             # 有没有更便宜的 looks beyond a feature asked before (a cheaper 波轮 one too).
             narrow = features if ordering == "cheaper" else kept or []
             products = product_features.having(products, [] if names else narrow) or products
-            if ordering and products:
-                last = tracker.get_slot("product")
-                than = next(iter(repository.catalogue.find_named_or_in(
-                    session=session, names=[last] if last else [])), None)
-                products = price_order.pick(products, ordering, than)
-                if not products and than is not None:
-                    dispatcher.utter_message(response="utter_product_none_cheaper",
-                                             name=than.name, price=_price(than))
+            if (ordering or sizing) and products:
+                products = self._in_order(dispatcher, session, tracker, products, ordering,
+                                          sizing)
+                if products is None:  # nothing cheaper or bigger than the one talked about
                     return remember
             if not products:
                 dispatcher.utter_message(
@@ -142,7 +143,7 @@ class ActionAnswerProduct(ShopAction):
                     buttons=[_button(c, "category", c) for c in categories],
                 )
                 return remember
-            if len(products) > 1 or (choosing and not names and not ordering):
+            if len(products) > 1 or (choosing and not names and not ordering and not sizing):
                 shown = self._list(dispatcher, products, f"{brand or ''}{category or ''}", text,
                                    wanted)
                 # The list is now the context, not a product talked about before it; a
@@ -154,6 +155,32 @@ class ActionAnswerProduct(ShopAction):
                     listed.append(SlotSet("product", only))
                 return remember + listed
             return remember + self._answer_one(dispatcher, tracker, products[0], wanted, intent)
+
+    @staticmethod
+    def _in_order(dispatcher: CollectingDispatcher, session: object, tracker: Tracker,
+                  products: List[Product], ordering: Optional[str], sizing: Optional[str]
+                  ) -> Optional[List[Product]]:
+        """The products in the price or size order asked, relative to the product talked
+        about if it is of their category; None when none is cheaper (bigger, smaller)
+        than it, which is said."""
+        last = tracker.get_slot("product")
+        than = next(iter(repository.catalogue.find_named_or_in(
+            session=session, names=[last] if last else [])), None)
+        if than is not None and than.category != products[0].category:
+            than = None
+        if ordering:
+            products = price_order.pick(products, ordering, than)
+            if not products and than is not None:
+                dispatcher.utter_message(response="utter_product_none_cheaper",
+                                         name=than.name, price=_price(than))
+                return None
+        if sizing:
+            products = product_size.pick(products, sizing, than)
+            if not products and than is not None:
+                dispatcher.utter_message(response=f"utter_product_none_{sizing}",
+                                         name=than.name, size=product_size.size_text(than))
+                return None
+        return products
 
     def _answer_one(self, dispatcher: CollectingDispatcher, tracker: Tracker, product: Product,
                     wanted: Optional[Attribute], intent: Optional[str]) -> List[EventType]:
@@ -229,19 +256,29 @@ class ActionAnswerProduct(ShopAction):
             if fitted:
                 products = fitted
                 response = "utter_product_for_area" if fits else "utter_product_near_area"
+        size = product_size.stated(text, products)
+        if size is not None:
+            fitted, fits = product_size.for_size(products, size[0])
+            if fitted:
+                products = fitted
+                response = "utter_product_for_size" if fits else "utter_product_near_size"
         sized = room_area.mentions_room(text)
+        measured = size is not None or product_size.asked_order(text) is not None
         lines = []
         shown = products[:MAX_CANDIDATES]
         for product in shown:
             if wanted is not None:
                 value = attribute_value(wanted, product)
                 suits = f"{wanted.name}：{value}" if value else None
+            elif measured:
+                suits = product_size.size_text(product)
             else:
                 suits = room_area.suited_text(product) if sized else None
             line = f"· {product.name}  {_price(product)}元"
             lines.append(f"{line}（{suits}）" if suits else line)
         dispatcher.utter_message(
             response=response, scope=scope, area=f"{area:g}" if area is not None else "",
+            size=size[1] if size is not None else "",
             candidates="\n".join(lines),
             buttons=[_button(p.name, "product", p.name) for p in shown],
         )

@@ -863,6 +863,33 @@ def test_a_feature_chooses_within_the_category(db, domain, text, category, expec
     assert [b["title"] for b in dispatcher.messages[0]["buttons"]] == expected
 
 
+def test_a_size_chooses_within_the_category(db, domain):
+    """我想买台电视 → 75寸的有吗: that one, with its size; 85寸: the nearest, said so."""
+    dispatcher, events = ask_product(domain, "75寸的有吗", category="电视")
+    assert responses(dispatcher) == ["utter_product_for_size"]
+    assert shown(domain, dispatcher).startswith(
+        "75寸的电视有：\n· 索尼X90L电视  9,999元（尺寸75英寸）")
+    assert slot_events(events)["product"] == "索尼X90L电视"
+    dispatcher, _ = ask_product(domain, "有85寸的吗", category="电视")
+    assert responses(dispatcher) == ["utter_product_near_size"]
+    assert shown(domain, dispatcher).startswith("暂时没有85寸的电视，最接近的是：")
+
+
+def test_bigger_than_the_one_talked_about(db, domain):
+    dispatcher, _ = ask_product(domain, "有没有大一点的", product="小米电视A55",
+                                category="电视")
+    assert [b["title"] for b in dispatcher.messages[0]["buttons"]] == [
+        "海信65英寸E8电视", "索尼X90L电视"]
+    assert "（尺寸65英寸）" in shown(domain, dispatcher)
+    # Nothing bigger than the biggest: said so, with its size.
+    dispatcher, _ = ask_product(domain, "还有更大的吗", product="索尼X90L电视", category="电视")
+    assert responses(dispatcher) == ["utter_product_none_bigger"]
+    assert shown(domain, dispatcher).startswith("索尼X90L电视（尺寸75英寸）已经是这一类里最大的了")
+    # After a list (no product talked about): the smallest.
+    dispatcher, _ = ask_product(domain, "小一点的有吗", "ask_product", category="冰箱")
+    assert dispatcher.messages[0]["name"] == "美的250升三门冰箱"
+
+
 def test_gaming_is_the_laptop_with_the_graphics_card(db, domain):
     dispatcher, events = ask_product(domain, "打游戏用哪款好", category="笔记本电脑")
     assert responses(dispatcher) == ["utter_product_candidates"]

@@ -140,8 +140,11 @@
     button.addEventListener("click", async () => {
       button.disabled = true;
       try {
-        notice(describe(await call(path, { method: "POST" })));
+        const body = await call(path, { method: "POST" });
+        // The list first, then the notice: whoever acts on the notice (a person, or the
+        // browser test) sees the list it speaks of, not the one about to be replaced.
         await load();
+        notice(describe(body));
       } catch (error) {
         fail(error.message);
       } finally {
