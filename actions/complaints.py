@@ -24,6 +24,15 @@ logger = logging.getLogger(__name__)
 DETAILED_CHARS = 12
 
 
+def last_complaint(tracker: Tracker) -> str:
+    """The latest message read as a complaint in this conversation ("" if none)."""
+    for event in reversed(tracker.events):
+        intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+        if event.get("event") == "user" and intent == "complain":
+            return str(event.get("text") or "").strip()
+    return ""
+
+
 class ActionAcknowledgeComplaint(ShopAction):
     """Apologises and empathises; escalates a repeated or angry complaint."""
 
@@ -64,7 +73,9 @@ class ActionOpenComplaint(ShopAction):
     async def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
-        detail = tracker.get_slot("complaint_detail") or latest_text(tracker)
+        # Details declined (不用了): the grievance the customer did say.
+        detail = (tracker.get_slot("complaint_detail") or last_complaint(tracker)
+                  or latest_text(tracker))
         ticket = complaints.open_complaint(tracker.sender_id, verified_customer(tracker),
                                            detail)
         logger.info("Complaint %s opened for %s", ticket["ticket"], tracker.sender_id)

@@ -1103,6 +1103,15 @@ def test_open_complaint_falls_back_to_the_latest_text(db, domain, dispatcher):
     assert tickets(db)[0].detail == "送货师傅态度很差"
 
 
+def test_details_declined_register_the_grievance_said(db, domain, dispatcher):
+    # 你们这破店东西又贵又烂 → "能具体说说…？" → 不用了: the grievance, not "不用了".
+    events = [user_event("你们这破店东西又贵又烂", "complain"), user_event("不用了", "deny")]
+    tracker = make_tracker(domain, events=events, text="不用了", intent="deny")
+    run_action(ActionOpenComplaint(), dispatcher, tracker, domain)
+    assert responses(dispatcher) == ["utter_complaint_ticket"]
+    assert tickets(db)[0].detail == "你们这破店东西又贵又烂"
+
+
 # ====================================================================== objections
 
 
