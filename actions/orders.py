@@ -17,25 +17,28 @@ import unicodedata
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
+from rasa_sdk.interfaces import ACTION_LISTEN_NAME
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions import order_requests
 from actions.base import (
     DomainDict,
     ShopAction,
+    latest_entity_values,
     latest_text,
     remember_lookup,
     slot_number,
 )
 from actions.handoff import open_handoff
+from actions.products import ActionAnswerProduct
 from shop import knowledge, verification
 from shop.db import repository
 from shop.db.engine import session_scope
 from shop.order_text import asks_price_difference, last4_in, order_number_in
-from shop.product_facts import attribute, policy_explanation
+from shop.product_facts import asks_fact_only, attribute, policy_explanation
 from shop.tickets import handoff_reason
 
 logger = logging.getLogger(__name__)
@@ -82,6 +85,11 @@ class ActionBeginOrderRequest(ShopAction):
     ) -> List[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         kind = INTENT_TO_KIND.get(intent or "", "status")
+        if kind == "repair" and (tracker.get_slot("product") or latest_entity_values(
+                tracker, "product")) and asks_fact_only(latest_text(tracker)):
+            # 保修呢 after a product: its warranty, not the repair policy and the form.
+            answered = await ActionAnswerProduct().act(dispatcher, tracker, domain)
+            return [*answered, FollowupAction(ACTION_LISTEN_NAME)]
         policies = knowledge.policies()
         if asks_price_difference(latest_text(tracker), kind):
             kind = "price_diff"

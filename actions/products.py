@@ -261,7 +261,9 @@ class ActionAnswerProduct(ShopAction):
             fitted, fits = product_size.for_size(products, size[0])
             if fitted:
                 products = fitted
-                response = "utter_product_for_size" if fits else "utter_product_near_size"
+                response = ("utter_product_for_size" if fits else "utter_product_about_size"
+                            if product_size.near_enough(text, size[0], fitted)
+                            else "utter_product_near_size")
         sized = room_area.mentions_room(text)
         measured = size is not None or product_size.asked_order(text) is not None
         lines = []

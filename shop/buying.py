@@ -45,7 +45,8 @@ def decision(text: str) -> Optional[str]:
     if any(str(word) in trimmed for word in rules.get("postponing") or []):
         return None
     negations = rules.get("negations") or []
-    if _said(trimmed, rules.get("ordered") or [], negations):
+    if _said(trimmed, rules.get("ordered") or [], negations) or trimmed in {
+            str(w) for w in rules.get("ordered_whole") or []}:
         return ORDERED
     if trimmed in {str(w) for w in rules.get("decided_whole") or []}:
         return DECIDED

@@ -44,6 +44,16 @@ def asked_attribute(text: str) -> Optional[Attribute]:
     return next((a for a in attributes() if any(w in lowered for w in a.words)), None)
 
 
+def asks_fact_only(text: str) -> Optional[Attribute]:
+    """The product fact a message asks when it says nothing of owning the product or of
+    a fault (保修呢, 安装呢; not 我的空调坏了能保修吗): policies.yml `after_sales`."""
+    asked = asked_attribute(text)
+    markers = knowledge.policies()["after_sales"].get("owned_or_fault") or []
+    if asked is None or any(str(word) in (text or "") for word in markers):
+        return None
+    return asked
+
+
 def _installation(product: Product) -> str:
     fees = knowledge.policies()["fees"]["installation"]
     return str(fees.get(product.category) or fees["default"])

@@ -87,6 +87,18 @@ def for_size(products: Sequence[Product], size: float) -> Tuple[List[Product], b
     return [p for p in products if distances.get(p.sku) == nearest], nearest == 0
 
 
+def near_enough(text: str, asked: float, products: Sequence[Product]) -> bool:
+    """The nearest `products` meet a size asked as approximate (500升左右 → 510升): the
+    message says "about" and each is within the catalogue's `about_share` of it."""
+    rules = _rules()
+    if not any(str(word) in (text or "") for word in rules.get("about") or []):
+        return False
+    share = float(rules.get("about_share") or 0)
+    sizes = [size_of(p) for p in products]
+    return bool(sizes) and all(s is not None and abs(s - asked) <= share * asked
+                               for s in sizes)
+
+
 def pick(products: Sequence[Product], order: str, than: Optional[Product] = None
          ) -> List[Product]:
     """Bigger or smaller than `than` (nearest first); without it, the biggest or smallest."""

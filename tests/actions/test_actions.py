@@ -382,6 +382,32 @@ def test_begin_order_request(domain, dispatcher, intent, kind, explains):
     assert texts(dispatcher) == ([explains] if explains else [])
 
 
+@pytest.mark.parametrize("text", ["保修呢", "那安装呢？"])
+def test_a_fact_of_the_product_in_context_read_as_a_repair(db, domain, text):
+    """格力云佳怎么样 → 保修呢 (after_sales 0.47 / ask_product 0.41): that product's
+    fact, then listening, not the repair policy and the order form."""
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(domain, slots={"product": "格力云佳空调"}, text=text,
+                           intent="after_sales")
+    events = run_action(ActionBeginOrderRequest(), dispatcher, tracker, domain)
+    assert responses(dispatcher) == ["utter_product_fact"]
+    assert dispatcher.messages[0]["name"] == "格力云佳空调"
+    assert {"event": "followup", "timestamp": None, "name": "action_listen"} in events
+    assert "service_kind" not in slot_events(events)
+
+
+@pytest.mark.parametrize("text, slots", [
+    ("我的空调坏了能保修吗", {"product": "格力云佳空调"}),  # a fault: the repair
+    ("保修呢", {}),  # no product: the policy and the form
+])
+def test_a_repair_stays_a_repair(db, domain, text, slots):
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(domain, slots=slots, text=text, intent="after_sales")
+    events = run_action(ActionBeginOrderRequest(), dispatcher, tracker, domain)
+    assert slot_events(events) == {"service_kind": "repair", "form_failures": 0}
+    assert texts(dispatcher) == [POLICIES["after_sales"]["explain"]]
+
+
 def report(domain, order_no: Optional[str], kind: Optional[str], phone: Optional[str] = "8001",
            conversation_id: Optional[str] = None):
     dispatcher = CollectingDispatcher()
@@ -873,6 +899,17 @@ def test_a_size_chooses_within_the_category(db, domain):
     dispatcher, _ = ask_product(domain, "有85寸的吗", category="电视")
     assert responses(dispatcher) == ["utter_product_near_size"]
     assert shown(domain, dispatcher).startswith("暂时没有85寸的电视，最接近的是：")
+
+
+def test_about_a_size_is_met_by_one_near_it(db, domain):
+    """冰箱有哪些 → 500升左右的有吗: the 510-litre one is "about 500", not "no 500"."""
+    dispatcher, _ = ask_product(domain, "500升左右的有吗", category="冰箱")
+    assert responses(dispatcher) == ["utter_product_about_size"]
+    assert shown(domain, dispatcher).startswith("500升左右的冰箱有：\n· 海尔510升十字门冰箱")
+    # Further than a tenth from it, or not said as "about": the nearest, said so.
+    for text in ("400升左右的有吗", "有500升的吗"):
+        dispatcher, _ = ask_product(domain, text, category="冰箱")
+        assert responses(dispatcher) == ["utter_product_near_size"], text
 
 
 def test_bigger_than_the_one_talked_about(db, domain):

@@ -55,6 +55,10 @@ def lexicon() -> Lexicon:
     ("退货要怎么联系你们", "退货要怎么联系你们"),
     ("人工客服在吗", "有人工吗"),
     ("人工客服在吗我的订单", "人工客服在吗我的订单"),
+    # an order placed or paid, said alone, is said one way
+    ("拍下了！", "拍好了"),
+    ("已付款", "拍好了"),
+    ("已付款怎么还没发货", "已付款怎么还没发货"),
     # pinyin and English small talk, whole words only
     ("xiexie", "谢谢"),
     ("XieXie", "谢谢"),

@@ -55,6 +55,19 @@ def test_deciding_to_buy_gets_how_to_order(stack: Stack) -> None:
     assert "不打扰您了" in second and "人工" not in second
 
 
+def test_a_warranty_follow_up_is_the_products_and_an_order_placed_is_thanked(
+        stack: Stack) -> None:
+    # 保修呢 after a product is read as a repair (after_sales 0.47): its warranty, and no
+    # order form left waiting for a number.
+    me = sender()
+    assert "2,699" in stack.texts(me, "格力云佳怎么样")
+    warranty = stack.texts(me, "保修呢")
+    assert "整机保修6年" in warranty and "订单号" not in warranty
+    assert "2,999" in stack.texts(me, "风尊空调多少钱")
+    # 拍下了 was read as goodbye: the dispatch times instead.
+    assert "感谢您的购买" in stack.texts(me, "拍下了")
+
+
 def test_verified_order_lookup(stack: Stack) -> None:
     me = sender()
     assert "订单号" in stack.texts(me, "帮我查下快递到哪了")

@@ -19,6 +19,11 @@ from shop import buying, knowledge
         ("拍下了", buying.ORDERED),
         ("我拍了，什么时候发货", buying.ORDERED),
         ("已付款", buying.ORDERED),
+        ("付好了", buying.ORDERED),
+        ("拍了！", buying.ORDERED),  # short ones as the whole message only
+        ("拍了两件怎么只发了一件", None),
+        ("付了", buying.ORDERED),
+        ("付了钱就能发吗", None),
         # Not decisions: 买了 inside a sentence, a negation right before, postponing.
         ("我已经买了别家的", None),
         ("买了就不能退了吧", None),

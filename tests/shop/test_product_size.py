@@ -61,3 +61,13 @@ def test_bigger_and_smaller(db):
         "海信65英寸E8电视", "索尼X90L电视"]
     assert product_size.pick(every, product_size.BIGGER, tvs["索尼X90L电视"]) == []
     assert names(product_size.pick(every, product_size.SMALLER)) == ["小米电视A55"]
+
+
+def test_about_a_size_is_within_a_tenth_of_it(db):
+    fridges = {p.name: p for p in category(db, "冰箱")}
+    haier = [fridges["海尔510升十字门冰箱"]]
+    assert product_size.near_enough("500升左右的", 500, haier)
+    assert product_size.near_enough("大概500升", 500, haier)
+    assert not product_size.near_enough("500升的", 500, haier)  # not said as "about"
+    assert not product_size.near_enough("450升左右", 450, haier)  # 510 is 13 % off
+    assert not product_size.near_enough("500升左右", 500, [])
