@@ -1,7 +1,7 @@
 """`make soak`: the assistant under steady load for a long time, watched for leaks.
 
     python -m bench.soak                       # 30 minutes, a sample every 30 s
-    SOAK_MINUTES=4 SOAK_SAMPLE_SECONDS=10 python -m bench.soak   # what CI runs
+    SOAK_MINUTES=8 SOAK_WARMUP=0.625 SOAK_SAMPLE_SECONDS=10 python -m bench.soak  # CI
 
 One machine as `make run` has it (SQLite records and tracker store), simulated
 customers over REST at about half the measured capacity (bench.load, paced), and
