@@ -14,7 +14,7 @@ from actions.base import DomainDict, ShopAction, latest_text
 from actions.buying import answer_decision
 from actions.handoff import open_handoff
 from actions.products import ActionAnswerProduct, say_not_sold
-from shop import knowledge, not_sold, price_order, product_features
+from shop import budget, knowledge, not_sold, price_order, product_features
 from shop.product_facts import asked_attribute
 from shop.tickets import handoff_reason
 
@@ -70,11 +70,13 @@ def answered_either_way(tracker: Tracker, options: List[Tuple[str, str]]) -> boo
 
 
 def choosing_in_context(tracker: Tracker) -> bool:
-    """"有没有更便宜的" / "滚筒的有吗" after a product or a list: a price order or a
-    feature among the category in context (read as a competitor objection, or unsure)."""
+    """"有没有更便宜的" / "滚筒的有吗" / "3000以内的" after a product or a list: a price
+    order, a feature or a budget among the category in context (read as a competitor
+    objection, or unsure)."""
     text = latest_text(tracker)
     in_context = tracker.get_slot("category") or tracker.get_slot("product")
-    return bool(in_context) and bool(price_order.asked(text) or product_features.asked(text))
+    return bool(in_context) and bool(price_order.asked(text) or product_features.asked(text)
+                                     or budget.stated(text))
 
 
 def _payload(tracker: Tracker, intent: str) -> str:

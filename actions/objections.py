@@ -11,7 +11,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import DomainDict, ShopAction, latest_entity_values, latest_text
 from actions.buying import answer_decision
-from shop import knowledge, playbook
+from actions.products import ActionAnswerProduct
+from shop import budget, knowledge, playbook
 from shop.product_facts import script_facts
 
 logger = logging.getLogger(__name__)
@@ -33,6 +34,10 @@ class ActionHandleObjection(ShopAction):
             return decided
         intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
         text = latest_text(tracker)
+        if budget.stated(text):
+            # 太贵了，预算只有2000 (the scripts ask for it): what the budget buys in the
+            # category in context; with none, which category (the budget is kept).
+            return await ActionAnswerProduct().act(dispatcher, tracker, domain)
         kind = playbook.objection_type(intent, text) or "price"
         product = next(iter(latest_entity_values(tracker, "product")), None) or tracker.get_slot(
             "product"

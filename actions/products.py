@@ -16,7 +16,7 @@ from actions.base import (
     remember_lookup,
 )
 from actions.buying import answer_decision
-from shop import not_sold, price_order, product_features, product_size, room_area, shipping
+from shop import budget, not_sold, price_order, product_features, product_size, room_area, shipping
 from shop.db import repository
 from shop.db.engine import session_scope
 from shop.db.models import Product
@@ -36,6 +36,8 @@ ASKED_SLOT = "asked_attribute"
 LAST_SLOT = "last_attribute"
 # The features the list in context was narrowed to (滚筒的有吗).
 FEATURE_SLOT = "feature_filter"
+# A budget named before the category it is for (预算3000 → 手机), until a list uses it.
+BUDGET_SLOT = "budget"
 # Facts a choice is made by, not asked of each product (20平的房间用哪个, 大一点的尺寸).
 CHOSEN_BY = (room_area.AREA_ATTRIBUTE, product_size.SIZE_ATTRIBUTE)
 
@@ -101,8 +103,12 @@ class ActionAnswerProduct(ShopAction):
         ordering = None if names else price_order.asked(text)
         sizing = None if names else product_size.asked_order(text)
         features = [] if names else product_features.asked(text)
+        # This message's budget, or one named before the category this message names.
+        spend = budget.stated(text) or (
+            budget.stated(tracker.get_slot(BUDGET_SLOT) or "") if category else None)
         choosing = not names and bool(room_area.mentions_room(text) or ordering or sizing
-                                      or features or product_size.mentions(text))
+                                      or features or product_size.mentions(text)
+                                      or spend is not None)
         category_named = category
         if choosing and wanted is not None and wanted.key in CHOSEN_BY:
             wanted = None
@@ -145,7 +151,7 @@ class ActionAnswerProduct(ShopAction):
                 return remember
             if len(products) > 1 or (choosing and not names and not ordering and not sizing):
                 shown = self._list(dispatcher, products, f"{brand or ''}{category or ''}", text,
-                                   wanted)
+                                   wanted, spend)
                 # The list is now the context, not a product talked about before it; a
                 # list of one (客厅30平用哪款) is that product ("多少钱" next asks its price).
                 listed = ([SlotSet("category", category)]
@@ -153,6 +159,8 @@ class ActionAnswerProduct(ShopAction):
                 only = shown[0].name if len(shown) == 1 else None
                 if tracker.get_slot("product") != only:
                     listed.append(SlotSet("product", only))
+                if spend is not None and tracker.get_slot(BUDGET_SLOT):
+                    listed.append(SlotSet(BUDGET_SLOT, None))  # used
                 return remember + listed
             return remember + self._answer_one(dispatcher, tracker, products[0], wanted, intent)
 
@@ -245,7 +253,8 @@ class ActionAnswerProduct(ShopAction):
 
     @staticmethod
     def _list(dispatcher: CollectingDispatcher, products: List[Product], scope: str,
-              text: str, wanted: Optional[Attribute] = None) -> List[Product]:
+              text: str, wanted: Optional[Attribute] = None,
+              spend: Optional[budget.Budget] = None) -> List[Product]:
         """The candidates, each with the fact asked (冰箱有多大 → each one's size) or the
         room sizes they suit when a room was named; with a size named, only those that
         suit it (or the nearest, said so). Returns those shown."""
@@ -264,6 +273,10 @@ class ActionAnswerProduct(ShopAction):
                 response = ("utter_product_for_size" if fits else "utter_product_about_size"
                             if product_size.near_enough(text, size[0], fitted)
                             else "utter_product_near_size")
+        if spend is not None:  # 3000以内的: those it buys, dearest first; else the cheapest
+            products, fits = budget.within(products, spend)
+            response = ("utter_product_for_budget" if fits else
+                        f"utter_product_{'near' if spend.kind == budget.ABOUT else 'over'}_budget")
         sized = room_area.mentions_room(text)
         measured = size is not None or product_size.asked_order(text) is not None
         lines = []
@@ -280,7 +293,7 @@ class ActionAnswerProduct(ShopAction):
             lines.append(f"{line}（{suits}）" if suits else line)
         dispatcher.utter_message(
             response=response, scope=scope, area=f"{area:g}" if area is not None else "",
-            size=size[1] if size is not None else "",
+            size=size[1] if size is not None else "", budget=str(spend or ""),
             candidates="\n".join(lines),
             buttons=[_button(p.name, "product", p.name) for p in shown],
         )

@@ -912,6 +912,51 @@ def test_about_a_size_is_met_by_one_near_it(db, domain):
         assert responses(dispatcher) == ["utter_product_near_size"], text
 
 
+def test_a_budget_chooses_within_the_category(db, domain):
+    """A price script asks the budget; 3000以内的 answers it: the air conditioners it
+    buys, dearest first. Over every price: the cheapest, said so."""
+    with Session(db) as session:
+        units = repository.catalogue.find_products(session=session, category="空调")
+    bought = sorted((p for p in units if p.price <= 3000), key=lambda p: -p.price)
+    assert 0 < len(bought) < len(units)
+    dispatcher, events = ask_product(domain, "3000以内的有吗", "inform", category="空调",
+                                     product="格力云锦柜机")
+    assert responses(dispatcher) == ["utter_product_for_budget"]
+    assert [b["title"] for b in dispatcher.messages[0]["buttons"]] == [p.name for p in bought]
+    assert shown(domain, dispatcher).startswith("3000元以内的空调有：")
+    dispatcher, _ = ask_product(domain, "预算一千块以内", category="空调")
+    assert responses(dispatcher) == ["utter_product_over_budget"]
+    cheapest = min(units, key=lambda p: p.price)
+    assert [b["title"] for b in dispatcher.messages[0]["buttons"]] == [cheapest.name]
+
+
+def test_a_budget_after_a_price_script_is_what_it_buys(db, domain):
+    """风尊空调多少钱 → 太贵了 → "方便说说您心里的预算吗" → 我预算只有1000 (objection_price):
+    the air conditioners it buys (none: the cheapest, said so), not another script."""
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(domain, slots={"product": "美的风尊空调", "category": "空调"},
+                           text="我预算只有1000", intent="objection_price")
+    run_action(ActionHandleObjection(), dispatcher, tracker, domain)
+    assert responses(dispatcher) == ["utter_product_over_budget"]
+    assert shown(domain, dispatcher).startswith("1000元以内的空调暂时没有，最实惠的是：")
+    # With nothing in context: which category; the budget (its slot) waits for it.
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(domain, text="预算3000", intent="objection_price",
+                           slots={"budget": "3000元以内"})
+    events = run_action(ActionHandleObjection(), dispatcher, tracker, domain)
+    assert responses(dispatcher) == ["utter_product_ask_which"]
+    assert "budget" not in slot_events(events)
+    # The category named next is chosen within it, and the budget is used up.
+    dispatcher, events = ask_product(domain, "手机", "inform",
+                                     [entity("category", "手机", "手机")], budget="3000元以内")
+    assert responses(dispatcher) == ["utter_product_for_budget"]
+    assert shown(domain, dispatcher).startswith("3000元以内的手机有：")
+    assert slot_events(events)["budget"] is None
+    # Kept, it chooses nothing for a message that names no category (保修呢).
+    dispatcher, _ = ask_product(domain, "保修呢", product="小米14", budget="3000元以内")
+    assert responses(dispatcher) == ["utter_product_fact"]
+
+
 def test_bigger_than_the_one_talked_about(db, domain):
     dispatcher, _ = ask_product(domain, "有没有大一点的", product="小米电视A55",
                                 category="电视")

@@ -21,6 +21,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from bot.channels import guard
 from bot.channels.rest import GuardedRestInput
 from bot.nlu import userdict
+from bot.nlu.budget import BudgetEntityExtractor
 from bot.nlu.entity_ruler import CatalogueEntityExtractor, build_patterns
 from bot.nlu.normalizer import ChineseTextNormalizer
 from bot.nlu.places import PlaceEntityExtractor
@@ -448,3 +449,26 @@ def test_guard_counts_a_message_the_tracker_store_could_not_save_as_not_handled(
     output = CollectingOutputChannel()
     guarded = guard.guard(answered_but_not_saved, agent_getter=lambda: fake_agent())
     assert asyncio.run(guarded(UserMessage("你好", output, "u1"))) is False
+
+
+# ================================================================= budgets
+
+
+def test_a_budget_is_an_entity_where_it_is_written():
+    extractor = BudgetEntityExtractor.create(
+        {}, None, None, ExecutionContext(GraphSchema({}), "test"))  # type: ignore[arg-type]
+    message = Message(data={TEXT: "手机3000以内的有吗", ENTITIES: [{"entity": "category"}]})
+    extractor.process([message])
+    assert message.get(ENTITIES)[1] == {
+        "entity": "budget", "value": "3000元以内", "start": 2, "end": 8, "confidence": 1.0,
+        "extractor": "BudgetEntityExtractor"}
+    # Numerals made digits move the positions: the whole message then.
+    message = Message(data={TEXT: "预算两千左右"})
+    extractor.process([message])
+    assert [(e["value"], e["start"], e["end"]) for e in message.get(ENTITIES)] == [
+        ("2000元左右", 0, 6)]
+    for text in ("75寸的", "买2台", ""):
+        message = Message(data={TEXT: text})
+        extractor.process([message])
+        assert not message.get(ENTITIES)
+

@@ -68,6 +68,17 @@ def test_a_warranty_follow_up_is_the_products_and_an_order_placed_is_thanked(
     assert "感谢您的购买" in stack.texts(me, "拍下了")
 
 
+def test_a_budget_lists_what_it_buys(stack: Stack) -> None:
+    # The price scripts ask for a budget; given, in digits or numerals, it chooses.
+    me = sender()
+    stack.texts(me, "空调有哪些")
+    listed = stack.texts(me, "3000以内的")
+    assert "3000元以内的空调有" in listed and "7,999" not in listed
+    me = sender()
+    stack.texts(me, "冰箱有哪些")
+    assert "1700元左右的冰箱有" in stack.texts(me, "预算一千七左右")
+
+
 def test_verified_order_lookup(stack: Stack) -> None:
     me = sender()
     assert "订单号" in stack.texts(me, "帮我查下快递到哪了")

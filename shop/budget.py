@@ -1,0 +1,100 @@
+"""Choosing by budget: 3000以内的有吗, 预算两千左右, 5千以下的手机 (knowledge/catalogue.yml
+`budget`), among the products of the category in context.
+
+The objection scripts ask "方便说说您心里的预算大概是多少吗？"; this is how the answer is
+used. Chinese numerals are read by cn2an, the rest by one pattern built from the
+catalogue's words.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Pattern, Sequence, Tuple
+
+import cn2an
+
+from shop import knowledge
+from shop.db.models import Product
+
+BELOW = "below"
+ABOUT = "about"
+# A budget beyond any shop's goods, or under a yuan, is no budget (a phone number, 0).
+_LARGEST = 1_000_000
+
+
+@dataclass(frozen=True)
+class Budget:
+    amount: float
+    kind: str  # BELOW or ABOUT
+    # Where it is in the message with its numerals as digits (`digits`).
+    span: Tuple[int, int] = field(default=(0, 0), compare=False)
+
+    def __str__(self) -> str:
+        """As a reply says it: "3000元以内", "2000元左右"."""
+        return f"{self.amount:g}元{'左右' if self.kind == ABOUT else '以内'}"
+
+
+def _rules() -> Dict[str, Any]:
+    return knowledge.catalogue().get("budget") or {}
+
+
+def _words(key: str) -> str:
+    words = sorted((str(w) for w in _rules().get(key) or []), key=len, reverse=True)
+    return "|".join(map(re.escape, words)) or "(?!)"
+
+
+def _pattern() -> Pattern[str]:
+    multipliers = "|".join(map(re.escape, (_rules().get("multipliers") or {})))
+    return re.compile(
+        rf"(?:(?P<before>{_words('before')})[^\d，,。？?！!]{{0,3}})?"
+        rf"(?<![\d.])(?P<number>\d{{1,7}}(?:\.\d+)?)\s*(?P<times>{multipliers or '(?!)'})?"
+        rf"\s*(?P<currency>{_words('currency')})?\s*"
+        rf"(?P<below>{_words('below')})?(?P<about>{_words('about')})?", re.IGNORECASE)
+
+
+def digits(text: str) -> str:
+    """The text with its Chinese numerals as digits (两千以内 → 2000以内); unchanged where
+    cn2an cannot read one (两三千)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # cn2an warns of each part it cannot read
+        try:
+            return str(cn2an.transform(text or "", "cn2an"))
+        except (ValueError, KeyError, IndexError):
+            return text or ""
+
+
+def stated(text: str) -> Optional[Budget]:
+    """The budget the message names, if any."""
+    written = digits(text)
+    multipliers = {str(k): float(v) for k, v in (_rules().get("multipliers") or {}).items()}
+    for match in _pattern().finditer(written):
+        before, below, about = match.group("before"), match.group("below"), match.group("about")
+        if not (before or below or about or (match.group("currency") and match.group("times"))):
+            continue
+        times = match.group("times")
+        amount = float(match.group("number")) * (multipliers.get(times, 1.0) if times else 1.0)
+        if not 1 <= amount <= _LARGEST:
+            continue
+        # 预算大概三千: "about" may come before the amount too.
+        vague = any(str(w) in match.group(0) for w in _rules().get("about") or [])
+        kind = ABOUT if about or vague else BELOW
+        return Budget(amount, kind, (match.start(), match.end()))
+    return None
+
+
+def within(products: Sequence[Product], budget: Budget) -> Tuple[List[Product], bool]:
+    """Those the budget buys and True: for "below" dearest first, for "about" nearest
+    first. If none: for "below" the cheapest, for "about" the nearest, and False."""
+    if budget.kind == ABOUT:
+        share = float(_rules().get("about_share") or 0)
+        nearest = sorted(products, key=lambda p: (abs(float(p.price) - budget.amount), p.sku))
+        fitted = [p for p in nearest
+                  if abs(float(p.price) - budget.amount) <= share * budget.amount]
+        return (fitted, True) if fitted else (nearest[:1], False)
+    fitted = sorted((p for p in products if float(p.price) <= budget.amount),
+                    key=lambda p: (-float(p.price), p.sku))
+    if fitted:
+        return fitted, True
+    return sorted(products, key=lambda p: (float(p.price), p.sku))[:1], False
