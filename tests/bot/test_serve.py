@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import List
 
 import pytest
+import yaml
 
 from bot import serve
 
@@ -139,3 +140,11 @@ def test_development_keeps_the_query_token(capsys, monkeypatch):
     serve.main(["api-args"])
     assert capsys.readouterr().out.split() == ["--enable-api", "--auth-token", "t0k",
                                                "--cors", "*"]
+
+
+def test_every_component_of_ours_in_the_pipeline_is_known_tensorflow_free():
+    """A component module missing from the list makes the server load TensorFlow
+    (~600 MB) for every model; the end-to-end test finds it only after training."""
+    pipeline = yaml.safe_load((PROJECT / "config.yml").read_text(encoding="utf-8"))["pipeline"]
+    ours = {step["name"].rpartition(".")[0] for step in pipeline if "." in step["name"]}
+    assert ours and ours <= serve.TENSORFLOW_FREE, ours - serve.TENSORFLOW_FREE
