@@ -16,7 +16,16 @@ from actions.base import (
     remember_lookup,
 )
 from actions.buying import answer_decision
-from shop import budget, not_sold, price_order, product_features, product_size, room_area, shipping
+from shop import (
+    budget,
+    candidates,
+    not_sold,
+    price_order,
+    product_features,
+    product_size,
+    room_area,
+    shipping,
+)
 from shop.db import repository
 from shop.db.engine import session_scope
 from shop.db.models import Product
@@ -50,10 +59,6 @@ def say_not_sold(dispatcher: CollectingDispatcher, thing: str) -> None:
             categories="、".join(repository.catalogue.list_categories(session=session)),
             instead=not_sold.instead(thing, session, MAX_CANDIDATES),
         )
-
-
-def _price(product: Product) -> str:
-    return f"{product.price:,.0f}"
 
 
 def _button(title: str, entity: str, value: str) -> Dict[str, str]:
@@ -151,7 +156,7 @@ class ActionAnswerProduct(ShopAction):
                 return remember
             if len(products) > 1 or (choosing and not names and not ordering and not sizing):
                 shown = self._list(dispatcher, products, f"{brand or ''}{category or ''}", text,
-                                   wanted, spend)
+                                   wanted, spend, bool(names))
                 # The list is now the context, not a product talked about before it; a
                 # list of one (客厅30平用哪款) is that product ("多少钱" next asks its price).
                 listed = ([SlotSet("category", category)]
@@ -180,7 +185,7 @@ class ActionAnswerProduct(ShopAction):
             products = price_order.pick(products, ordering, than)
             if not products and than is not None:
                 dispatcher.utter_message(response="utter_product_none_cheaper",
-                                         name=than.name, price=_price(than))
+                                         name=than.name, price=candidates.price_text(than))
                 return None
         if sizing:
             products = product_size.pick(products, sizing, than)
@@ -254,7 +259,7 @@ class ActionAnswerProduct(ShopAction):
     @staticmethod
     def _list(dispatcher: CollectingDispatcher, products: List[Product], scope: str,
               text: str, wanted: Optional[Attribute] = None,
-              spend: Optional[budget.Budget] = None) -> List[Product]:
+              spend: Optional[budget.Budget] = None, named: bool = False) -> List[Product]:
         """The candidates, each with the fact asked (冰箱有多大 → each one's size) or the
         room sizes they suit when a room was named; with a size named, only those that
         suit it (or the nearest, said so). Returns those shown."""
@@ -277,20 +282,13 @@ class ActionAnswerProduct(ShopAction):
             products, fits = budget.within(products, spend)
             response = ("utter_product_for_budget" if fits else
                         f"utter_product_{'near' if spend.kind == budget.ABOUT else 'over'}_budget")
-        sized = room_area.mentions_room(text)
         measured = size is not None or product_size.asked_order(text) is not None
-        lines = []
+        compared = named and candidates.asks_comparison(text)  # 小米14和华为Mate60哪个好
+        if compared and response == "utter_product_candidates":
+            response = "utter_product_compared"
         shown = products[:MAX_CANDIDATES]
-        for product in shown:
-            if wanted is not None:
-                value = attribute_value(wanted, product)
-                suits = f"{wanted.name}：{value}" if value else None
-            elif measured:
-                suits = product_size.size_text(product)
-            else:
-                suits = room_area.suited_text(product) if sized else None
-            line = f"· {product.name}  {_price(product)}元"
-            lines.append(f"{line}（{suits}）" if suits else line)
+        lines = [candidates.line(p, wanted, measured, room_area.mentions_room(text), compared)
+                 for p in shown]
         dispatcher.utter_message(
             response=response, scope=scope, area=f"{area:g}" if area is not None else "",
             size=size[1] if size is not None else "", budget=str(spend or ""),
@@ -316,19 +314,18 @@ class ActionAnswerProduct(ShopAction):
             dispatcher.utter_message(
                 response="utter_product_price",
                 name=product.name,
-                price=_price(product),
+                price=candidates.price_text(product),
                 stock_state=stock_state(product),
                 warranty=product.warranty,
             )
             return
-        specs = "，".join(f"{key}{value}" for key, value in (product.specs or {}).items())
         dispatcher.utter_message(
             response="utter_product_detail",
             name=product.name,
             brand=product.brand,
             category=product.category,
-            specs=specs,
-            price=_price(product),
+            specs=candidates.specs_text(product),
+            price=candidates.price_text(product),
             stock_state=stock_state(product),
             warranty=product.warranty,
         )

@@ -957,6 +957,20 @@ def test_a_budget_after_a_price_script_is_what_it_buys(db, domain):
     assert responses(dispatcher) == ["utter_product_fact"]
 
 
+@pytest.mark.parametrize("text", ["小米14和华为mate60哪个好", "小米14还是mate60"])
+def test_products_compared_get_their_specs_side_by_side(db, domain, text):
+    """Two phones named and compared had got their names and prices only."""
+    named = [entity("product", "小米14", text), entity("product", "华为Mate60", text)]
+    dispatcher, _ = ask_product(domain, text, entities=named)
+    assert responses(dispatcher) == ["utter_product_compared"]
+    reply = shown(domain, dispatcher)
+    assert "· 小米14  3,999元（屏幕6.36英寸OLED，存储12GB+256GB" in reply
+    assert "· 华为Mate60  5,499元（屏幕6.69英寸OLED" in reply
+    # Named without comparing (小米14和华为mate60多少钱): the plain list, as before.
+    dispatcher, _ = ask_product(domain, "小米14和华为mate60多少钱", "ask_price", named)
+    assert responses(dispatcher) == ["utter_product_candidates"]
+
+
 def test_bigger_than_the_one_talked_about(db, domain):
     dispatcher, _ = ask_product(domain, "有没有大一点的", product="小米电视A55",
                                 category="电视")
