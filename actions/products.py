@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Text
+from typing import List, Optional, Text
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -61,10 +61,6 @@ def say_not_sold(dispatcher: CollectingDispatcher, thing: str) -> None:
         )
 
 
-def _button(title: str, entity: str, value: str) -> Dict[str, str]:
-    return {"title": title, "payload": f'/ask_product{{"{entity}": "{value}"}}'}
-
-
 def _wanted(tracker: Tracker) -> Optional[Attribute]:
     """The fact asked in this message; after a button click or a name typed alone (read
     as `inform`), the one asked before it; for "那X呢", the fact of the previous question
@@ -97,7 +93,8 @@ class ActionAnswerProduct(ShopAction):
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         wanted = _wanted(tracker)
         names = latest_entity_values(tracker, "product")
-        brand = next(iter(latest_entity_values(tracker, "brand")), None)
+        brands = latest_entity_values(tracker, "brand")
+        brand = next(iter(brands), None)
         category = next(iter(latest_entity_values(tracker, "category")), None)
         named = bool(names or brand or category)
         text = latest_text(tracker)
@@ -133,8 +130,7 @@ class ActionAnswerProduct(ShopAction):
             categories = repository.catalogue.list_categories(session=session)
             if not names and not category and asked is None:
                 category = self._category_in_context(session, tracker, brand)
-            products = repository.catalogue.find_named_or_in(
-                session=session, names=names, brand=brand, category=category)
+            products, compared = candidates.lookup(session, names, brands, category, text)
             remember = [SlotSet(ASKED_SLOT, wanted.key)] if wanted else []
             kept = self._feature_filter(tracker, features, category_named, category)
             if kept != (tracker.get_slot(FEATURE_SLOT) or None):
@@ -151,23 +147,30 @@ class ActionAnswerProduct(ShopAction):
             if not products:
                 dispatcher.utter_message(
                     response="utter_product_ask_which", categories="、".join(categories),
-                    buttons=[_button(c, "category", c) for c in categories],
+                    buttons=[candidates.button(c, "category", c) for c in categories],
                 )
                 return remember
             if len(products) > 1 or (choosing and not names and not ordering and not sizing):
                 shown = self._list(dispatcher, products, f"{brand or ''}{category or ''}", text,
-                                   wanted, spend, bool(names))
-                # The list is now the context, not a product talked about before it; a
-                # list of one (客厅30平用哪款) is that product ("多少钱" next asks its price).
-                listed = ([SlotSet("category", category)]
-                          if category and category != tracker.get_slot("category") else [])
-                only = shown[0].name if len(shown) == 1 else None
-                if tracker.get_slot("product") != only:
-                    listed.append(SlotSet("product", only))
-                if spend is not None and tracker.get_slot(BUDGET_SLOT):
-                    listed.append(SlotSet(BUDGET_SLOT, None))  # used
-                return remember + listed
+                                   wanted, spend, bool(names) or compared)
+                return remember + self._listed(tracker, category, shown, spend)
             return remember + self._answer_one(dispatcher, tracker, products[0], wanted, intent)
+
+    @staticmethod
+    def _listed(tracker: Tracker, category: Optional[str], shown: List[Product],
+                spend: Optional[budget.Budget]) -> List[EventType]:
+        """The list is now the context, not a product talked about before it; a list of
+        one (客厅30平用哪款) is that product ("多少钱" next asks its price). A budget
+        remembered is used up."""
+        listed: List[EventType] = ([SlotSet("category", category)]
+                                   if category and category != tracker.get_slot("category")
+                                   else [])
+        only = shown[0].name if len(shown) == 1 else None
+        if tracker.get_slot("product") != only:
+            listed.append(SlotSet("product", only))
+        if spend is not None and tracker.get_slot(BUDGET_SLOT):
+            listed.append(SlotSet(BUDGET_SLOT, None))
+        return listed
 
     @staticmethod
     def _in_order(dispatcher: CollectingDispatcher, session: object, tracker: Tracker,
@@ -293,7 +296,7 @@ class ActionAnswerProduct(ShopAction):
             response=response, scope=scope, area=f"{area:g}" if area is not None else "",
             size=size[1] if size is not None else "", budget=str(spend or ""),
             candidates="\n".join(lines),
-            buttons=[_button(p.name, "product", p.name) for p in shown],
+            buttons=[candidates.button(p.name, "product", p.name) for p in shown],
         )
         return shown
 

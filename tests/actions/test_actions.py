@@ -966,6 +966,13 @@ def test_products_compared_get_their_specs_side_by_side(db, domain, text):
     reply = shown(domain, dispatcher)
     assert "· 小米14  3,999元（屏幕6.36英寸OLED，存储12GB+256GB" in reply
     assert "· 华为Mate60  5,499元（屏幕6.69英寸OLED" in reply
+    # Brands compared: their products in the category both sell, with specs.
+    brands = [entity("brand", name, "格力和美的哪个好") for name in ("格力", "美的")]
+    dispatcher, _ = ask_product(domain, "格力和美的哪个好", entities=brands)
+    assert responses(dispatcher) == ["utter_product_compared"]
+    titles = [b["title"] for b in dispatcher.messages[0]["buttons"]]
+    assert "美的风尊空调" in titles and "格力云佳空调" in titles and all("空调" in t or "柜机" in t
+                                                              for t in titles)
     # Named without comparing (小米14和华为mate60多少钱): the plain list, as before.
     dispatcher, _ = ask_product(domain, "小米14和华为mate60多少钱", "ask_price", named)
     assert responses(dispatcher) == ["utter_product_candidates"]
