@@ -33,7 +33,7 @@ class Budget:
 
     def __str__(self) -> str:
         """As a reply says it: "3000元以内", "2000元左右"."""
-        return f"{self.amount:g}元{'左右' if self.kind == ABOUT else '以内'}"
+        return f"{self.amount:.10g}元{'左右' if self.kind == ABOUT else '以内'}"
 
 
 def _rules() -> Dict[str, Any]:
@@ -48,8 +48,9 @@ def _words(key: str) -> str:
 def _pattern() -> Pattern[str]:
     multipliers = "|".join(map(re.escape, (_rules().get("multipliers") or {})))
     return re.compile(
-        rf"(?:(?P<before>{_words('before')})[^\d，,。？?！!]{{0,3}})?"
-        rf"(?<![\d.])(?P<number>\d{{1,7}}(?:\.\d+)?)\s*(?P<times>{multipliers or '(?!)'})?"
+        rf"(?:(?P<before>{_words('before')})[^\d，,。？?！!\-－]{{0,3}})?"
+        rf"(?<![\d.\-－])(?P<number>\d{{1,7}}(?:\.\d+)?)(?![\d.])\s*"
+        rf"(?P<times>{multipliers or '(?!)'})?"
         rf"\s*(?P<currency>{_words('currency')})?\s*"
         rf"(?P<below>{_words('below')})?(?P<about>{_words('about')})?", re.IGNORECASE)
 

@@ -23,6 +23,7 @@ def category(db, name: str):
     ("预算两千左右", "2000元左右"),
     ("预算大概三千五", "3500元左右"),
     ("1500元左右的", "1500元左右"),
+    ("预算一百万以内", "1000000元以内"),  # as digits, never 1e+06
 ])
 def test_a_budget_is_read(text, said):
     assert str(budget.stated(text)) == said
@@ -31,6 +32,7 @@ def test_a_budget_is_read(text, said):
 @pytest.mark.parametrize("text", [
     "75寸的有吗", "500升左右的", "我家15平米", "DD202611050012", "13800138000",
     "手机3000", "3000块的那款", "预算不够", "预算0元", "", "两三千的",
+    "预算一亿", "预算-100", "12345678以内",  # beyond any shop's goods, negative
 ])
 def test_other_numbers_are_no_budget(text):
     assert budget.stated(text) is None
