@@ -284,7 +284,7 @@ class ActionAnswerProduct(ShopAction):
         if spend is not None:  # 3000以内的: those it buys, dearest first; else the cheapest
             products, fits = budget.within(products, spend)
             response = ("utter_product_for_budget" if fits else
-                        f"utter_product_{'near' if spend.kind == budget.ABOUT else 'over'}_budget")
+                        f"utter_product_{'over' if spend.kind == budget.BELOW else 'near'}_budget")
         measured = size is not None or product_size.asked_order(text) is not None
         compared = named and candidates.asks_comparison(text)  # 小米14和华为Mate60哪个好
         if compared and response == "utter_product_candidates":

@@ -1,5 +1,5 @@
-"""Choosing by budget: 3000以内的有吗, 预算两千左右, 5千以下的手机 (knowledge/catalogue.yml
-`budget`), among the products of the category in context.
+"""Choosing by budget: 3000以内的有吗, 预算两千左右, 5千以下的手机, 两三千的, 2000到3000
+(knowledge/catalogue.yml `budget`), among the products of the category in context.
 
 The objection scripts ask "方便说说您心里的预算大概是多少吗？"; this is how the answer is
 used. Chinese numerals are read by cn2an, the rest by one pattern built from the
@@ -20,19 +20,23 @@ from shop.db.models import Product
 
 BELOW = "below"
 ABOUT = "about"
+BETWEEN = "between"
 # A budget beyond any shop's goods, or under a yuan, is no budget (a phone number, 0).
 _LARGEST = 1_000_000
 
 
 @dataclass(frozen=True)
 class Budget:
-    amount: float
-    kind: str  # BELOW or ABOUT
+    amount: float  # the most, for BETWEEN
+    kind: str  # BELOW, ABOUT or BETWEEN
     # Where it is in the message with its numerals as digits (`digits`).
     span: Tuple[int, int] = field(default=(0, 0), compare=False)
+    least: float = 0.0  # BETWEEN only
 
     def __str__(self) -> str:
-        """As a reply says it: "3000元以内", "2000元左右"."""
+        """As a reply says it: "3000元以内", "2000元左右", "2000到3000元"."""
+        if self.kind == BETWEEN:
+            return f"{self.least:.10g}到{self.amount:.10g}元"
         return f"{self.amount:.10g}元{'左右' if self.kind == ABOUT else '以内'}"
 
 
@@ -55,6 +59,52 @@ def _pattern() -> Pattern[str]:
         rf"(?P<below>{_words('below')})?(?P<about>{_words('about')})?", re.IGNORECASE)
 
 
+def _range_pattern() -> Pattern[str]:
+    multipliers = "|".join(map(re.escape, (_rules().get("multipliers") or {}))) or "(?!)"
+    number = r"\d{1,7}(?:\.\d+)?"
+    return re.compile(
+        rf"(?:(?P<before>{_words('before')})[^\d，,。？?！!]{{0,3}})?"
+        rf"(?<![\d.\-－])(?P<least>{number})\s*(?P<least_times>{multipliers})?\s*"
+        rf"(?:{_words('currency')})?\s*(?:{_words('range')})\s*"
+        rf"(?P<most>{number})(?![\d.\-－])\s*(?P<times>{multipliers})?\s*"
+        rf"(?P<currency>{_words('currency')})?(?!{_words('not_after')})", re.IGNORECASE)
+
+
+_SPOKEN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
+                  "八": 8, "九": 9}
+# 两三千, 一两万: two neighbouring numerals before a unit, an approximate range.
+_SPOKEN_RANGE = re.compile(rf"([{''.join(_SPOKEN_DIGITS)}]{{2}})([百千万])")
+_UNITS = {"百": 100, "千": 1000, "万": 10000}
+
+
+def _spoken_ranges(text: str) -> str:
+    """两三千 → 2000到3000 (cn2an cannot read it); other numerals unchanged."""
+    def rewrite(match: "re.Match[str]") -> str:
+        least, most = (_SPOKEN_DIGITS[c] for c in match.group(1))
+        if most != least + 1:
+            return match.group(0)
+        unit = _UNITS[match.group(2)]
+        return f"{least * unit}到{most * unit}"
+    return _SPOKEN_RANGE.sub(rewrite, text or "")
+
+
+def _between(written: str, multipliers: Dict[str, float]) -> Optional[Budget]:
+    for match in _range_pattern().finditer(written):
+        times = match.group("times")
+        scale = multipliers.get(times, 1.0) if times else 1.0
+        least_times = match.group("least_times")
+        most = float(match.group("most")) * scale
+        least = float(match.group("least")) * (
+            multipliers.get(least_times, 1.0) if least_times else scale)
+        # Without a budget word, currency or multiplier a range must look like money:
+        # 2000到3000 is, 15到20 (平米, 寸) is not.
+        money = (match.group("before") or match.group("currency") or times or least_times
+                 or most >= float(_rules().get("range_least") or 100))
+        if money and 1 <= least < most <= _LARGEST:
+            return Budget(most, BETWEEN, (match.start(), match.end()), least)
+    return None
+
+
 def digits(text: str) -> str:
     """The text with its Chinese numerals as digits (两千以内 → 2000以内); unchanged where
     cn2an cannot read one (两三千)."""
@@ -66,11 +116,19 @@ def digits(text: str) -> str:
             return text or ""
 
 
+def written(text: str) -> str:
+    """The text as the budget is read from it: numerals and spoken ranges as digits."""
+    return digits(_spoken_ranges(text))
+
+
 def stated(text: str) -> Optional[Budget]:
-    """The budget the message names, if any."""
-    written = digits(text)
+    """The budget the message names, if any; its span is in `written(text)`."""
+    written_text = written(text)
     multipliers = {str(k): float(v) for k, v in (_rules().get("multipliers") or {}).items()}
-    for match in _pattern().finditer(written):
+    ranged = _between(written_text, multipliers)
+    if ranged:
+        return ranged
+    for match in _pattern().finditer(written_text):
         before, below, about = match.group("before"), match.group("below"), match.group("about")
         if not (before or below or about or (match.group("currency") and match.group("times"))):
             continue
@@ -86,8 +144,16 @@ def stated(text: str) -> Optional[Budget]:
 
 
 def within(products: Sequence[Product], budget: Budget) -> Tuple[List[Product], bool]:
-    """Those the budget buys and True: for "below" dearest first, for "about" nearest
-    first. If none: for "below" the cheapest, for "about" the nearest, and False."""
+    """Those the budget buys and True: for "below" and "between" dearest first, for
+    "about" nearest first. If none: for "below" the cheapest, for the others the
+    nearest, and False."""
+    if budget.kind == BETWEEN:
+        fitted = sorted((p for p in products if budget.least <= float(p.price) <= budget.amount),
+                        key=lambda p: (-float(p.price), p.sku))
+        if fitted:
+            return fitted, True
+        gap = lambda p: max(budget.least - float(p.price), float(p.price) - budget.amount)  # noqa: E731
+        return sorted(products, key=lambda p: (gap(p), p.sku))[:1], False
     if budget.kind == ABOUT:
         share = float(_rules().get("about_share") or 0)
         nearest = sorted(products, key=lambda p: (abs(float(p.price) - budget.amount), p.sku))

@@ -1,4 +1,4 @@
-"""Budgets (`budget` entities) as a Rasa graph component: 3000以内, 预算两千左右.
+"""Budgets (`budget` entities) as a Rasa graph component: 3000以内, 预算两千左右, 两三千.
 
 The price scripts ask for a budget; the answer alone (3000以内 is read as `inform`,
 五千以下的 as `affirm`) goes to the product action by a rule
@@ -30,5 +30,5 @@ class BudgetEntityExtractor(ParsedEntityExtractor):
         if said is None:
             return None
         # Where numerals became digits (两千), the positions moved: the whole message.
-        start, end = said.span if budget.digits(text) == text else (0, len(text))
+        start, end = said.span if budget.written(text) == text else (0, len(text))
         return str(said), start, end

@@ -467,7 +467,11 @@ def test_a_budget_is_an_entity_where_it_is_written():
     extractor.process([message])
     assert [(e["value"], e["start"], e["end"]) for e in message.get(ENTITIES)] == [
         ("2000元左右", 0, 6)]
-    for text in ("75寸的", "买2台", ""):
+    message = Message(data={TEXT: "两三千的有吗"})  # a spoken range moves them too
+    extractor.process([message])
+    assert [(e["value"], e["start"], e["end"]) for e in message.get(ENTITIES)] == [
+        ("2000到3000元", 0, 6)]
+    for text in ("75寸的", "买2台", "", "15到20平米"):
         message = Message(data={TEXT: text})
         extractor.process([message])
         assert not message.get(ENTITIES)

@@ -77,6 +77,10 @@ def test_a_budget_lists_what_it_buys(stack: Stack) -> None:
     me = sender()
     stack.texts(me, "冰箱有哪些")
     assert "1700元左右的冰箱有" in stack.texts(me, "预算一千七左右")
+    me = sender()
+    stack.texts(me, "冰箱有哪些")  # 1,699 / 4,599 / 6,999
+    listed = stack.texts(me, "四五千的有吗")
+    assert "4000到5000元的冰箱有" in listed and "4,599" in listed and "6,999" not in listed
 
 
 def test_verified_order_lookup(stack: Stack) -> None:

@@ -24,6 +24,15 @@ def category(db, name: str):
     ("预算大概三千五", "3500元左右"),
     ("1500元左右的", "1500元左右"),
     ("预算一百万以内", "1000000元以内"),  # as digits, never 1e+06
+    # ranges: spoken (两三千), written, with a multiplier on one end or both
+    ("两三千的", "2000到3000元"),
+    ("预算一两万", "10000到20000元"),
+    ("两千到三千的空调", "2000到3000元"),
+    ("预算2000-3000", "2000到3000元"),  # not "2000元以内"
+    ("2到3千", "2000到3000元"),
+    ("2k-3k", "2000到3000元"),
+    ("1000~2000块", "1000到2000元"),
+    ("价格在1500至2500之间", "1500到2500元"),
 ])
 def test_a_budget_is_read(text, said):
     assert str(budget.stated(text)) == said
@@ -31,8 +40,11 @@ def test_a_budget_is_read(text, said):
 
 @pytest.mark.parametrize("text", [
     "75寸的有吗", "500升左右的", "我家15平米", "DD202611050012", "13800138000",
-    "手机3000", "3000块的那款", "预算不够", "预算0元", "", "两三千的",
+    "手机3000", "3000块的那款", "预算不够", "预算0元", "",
     "预算一亿", "预算-100", "12345678以内",  # beyond any shop's goods, negative
+    # ranges of sizes, rooms, dates and parts of a phone number are no price range
+    "15到20平米", "500到600升的", "75到85寸", "2023-2024年", "138-1234-5678",
+    "三五千", "3000到2000", "预算0-0",
 ])
 def test_other_numbers_are_no_budget(text):
     assert budget.stated(text) is None
@@ -58,3 +70,13 @@ def test_about_with_none_near_it_gets_the_nearest(db):
     fridges = category(db, "冰箱")  # 1,699 / 4,599 / 6,999
     fitted, fits = budget.within(fridges, budget.stated("预算3500左右"))
     assert not fits and [p.name for p in fitted] == ["海尔510升十字门冰箱"]
+
+
+def test_a_range_keeps_those_in_it_dearest_first_and_none_gets_the_nearest(db):
+    fridges = category(db, "冰箱")  # 1,699 / 4,599 / 6,999
+    fitted, fits = budget.within(fridges, budget.stated("四五千的"))
+    assert fits and [p.name for p in fitted] == ["海尔510升十字门冰箱"]
+    fitted, fits = budget.within(fridges, budget.stated("2000到3000"))
+    assert not fits and [p.name for p in fitted] == ["美的250升三门冰箱"]  # 301 below it
+    fitted, fits = budget.within(fridges, budget.stated("预算1000-7000"))
+    assert fits and [p.price for p in fitted] == sorted((p.price for p in fridges), reverse=True)
