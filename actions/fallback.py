@@ -3,8 +3,7 @@ rephrase; repeated misses: a human."""
 
 from __future__ import annotations
 
-import json
-from typing import Any, Dict, List, Text, Tuple
+from typing import List, Text
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -14,12 +13,10 @@ from actions.base import DomainDict, ShopAction, latest_text
 from actions.buying import answer_decision
 from actions.handoff import open_handoff
 from actions.products import ActionAnswerProduct, say_not_sold
-from shop import budget, knowledge, not_sold, price_order, product_features
+from shop import budget, clarify, knowledge, not_sold, price_order, product_features
 from shop.product_facts import asked_attribute
 from shop.tickets import handoff_reason
 
-# Entities a button carries over, so "风尊保修几年" keeps its product when picked.
-CARRIED_ENTITIES = ("product", "brand", "category")
 # "那美的风尊空调呢" is short; a longer message with 呢 says more than "the same, for X".
 FOLLOW_UP_MAX_CHARS = 16
 
@@ -36,37 +33,20 @@ def consecutive_fallbacks(tracker: Tracker) -> int:
     return count
 
 
-def clarify_options(tracker: Tracker) -> List[Tuple[str, str]]:
-    """(intent, phrase) of the two likeliest meanings worth offering; [] when fewer."""
-    rules: Dict[str, Any] = knowledge.commitments()["fallback"].get("clarify") or {}
-    phrases: Dict[str, str] = rules.get("options") or {}
-    minimum = float(rules.get("min_confidence", 0))
-    ranking = tracker.latest_message.get("intent_ranking") or []
-    picked = [
-        (str(entry["name"]), phrases[entry["name"]]) for entry in ranking
-        if entry.get("name") in phrases and float(entry.get("confidence") or 0) >= minimum
-    ][:2]
-    return picked if len(picked) == 2 else []
-
-
 def product_follow_up(tracker: Tracker) -> bool:
     """"那风尊呢" — a product (or brand, category) and 呢, nothing else the classifier
     could hold on to: the same question as before, about this product."""
     text = latest_text(tracker).rstrip("?？ 。")
-    named = any(e.get("entity") in CARRIED_ENTITIES and e.get("value")
-                for e in tracker.latest_message.get("entities") or [])
+    named = bool(clarify.carried(tracker.latest_message))
     return named and text.endswith("呢") and len(text) <= FOLLOW_UP_MAX_CHARS
 
 
-def answered_either_way(tracker: Tracker, options: List[Tuple[str, str]]) -> bool:
+def answered_either_way(tracker: Tracker, options: List[clarify.Option]) -> bool:
     """The two likeliest meanings get the same answer (a price or a fact of a product),
     and the message names a product or asks a fact: no need to ask which."""
-    rules = knowledge.commitments()["fallback"]["clarify"]
-    if not options or {intent for intent, _ in options} != set(rules.get("same_answer") or []):
-        return False
-    named = any(e.get("entity") in CARRIED_ENTITIES and e.get("value")
-                for e in tracker.latest_message.get("entities") or [])
-    return named or asked_attribute(latest_text(tracker)) is not None
+    named = bool(clarify.carried(tracker.latest_message))
+    return clarify.same_answer(options) and (
+        named or asked_attribute(latest_text(tracker)) is not None)
 
 
 def choosing_in_context(tracker: Tracker) -> bool:
@@ -77,14 +57,6 @@ def choosing_in_context(tracker: Tracker) -> bool:
     in_context = tracker.get_slot("category") or tracker.get_slot("product")
     return bool(in_context) and bool(price_order.asked(text) or product_features.asked(text)
                                      or budget.stated(text))
-
-
-def _payload(tracker: Tracker, intent: str) -> str:
-    entities = {
-        e["entity"]: e["value"] for e in tracker.latest_message.get("entities") or []
-        if e.get("entity") in CARRIED_ENTITIES and e.get("value")
-    }
-    return f"/{intent}{json.dumps(entities, ensure_ascii=False) if entities else ''}"
 
 
 class ActionFallback(ShopAction):
@@ -111,16 +83,13 @@ class ActionFallback(ShopAction):
             # "你们卖电动车吗" is clear even when the classifier is not: we don't sell it.
             say_not_sold(dispatcher, thing)
             return []
-        options = clarify_options(tracker) if count else []
+        options = clarify.options(tracker.latest_message) if count else []
         if answered_either_way(tracker, options):
             return await ActionAnswerProduct().act(dispatcher, tracker, domain)
         if options:
-            (first, first_phrase), (second, second_phrase) = options
             dispatcher.utter_message(
-                response="utter_clarify", first=first_phrase, second=second_phrase,
-                buttons=[{"title": phrase, "payload": _payload(tracker, intent)}
-                         for intent, phrase in options],
-            )
-            return [SlotSet("clarify_options", [first, second])]
+                response="utter_clarify", first=options[0].phrase, second=options[1].phrase,
+                buttons=[{"title": o.phrase, "payload": o.payload} for o in options])
+            return [SlotSet("clarify_options", [o.intent for o in options])]
         dispatcher.utter_message(response="utter_default")
         return []

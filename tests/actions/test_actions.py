@@ -1470,6 +1470,19 @@ def test_fallback_asks_which_of_two_meanings(domain, dispatcher):
     assert slot_events(events) == {"clarify_options": ["ask_price", "after_sales"]}
 
 
+def test_fallback_offers_an_faq_answer_by_its_key(domain, dispatcher):
+    # 那什么时候发货 after a product: before ordering (the FAQ) or an order's status?
+    tracker = unsure(domain, [("faq", 0.49), ("order_status", 0.48)])
+    tracker.latest_message["response_selector"] = {
+        "faq": {"response": {"intent_response_key": "faq/delivery_time"}}}
+    events = run_action(ActionFallback(), dispatcher, tracker, domain)
+    [message] = dispatcher.messages
+    assert render(domain, message).startswith(
+        "我想确认一下，您是想问下单后多久发货、几天能到，还是查询订单物流？")
+    assert [b["payload"] for b in message["buttons"]] == ["现在下单几天能到", "/order_status"]
+    assert slot_events(events) == {"clarify_options": ["faq", "order_status"]}
+
+
 def test_a_question_about_something_we_do_not_sell_is_answered_even_unsure(db, domain,
                                                                           dispatcher):
     tracker = unsure(domain, [("objection_trust", 0.23), ("ask_product", 0.22)])

@@ -11,6 +11,7 @@ import requests
 
 from bench.stack import chat_client, web_session
 from e2e.conftest import STAFF_PASSWORD, STAFF_USER, TOKEN, Stack
+from shop import clarify, knowledge
 
 
 def sender() -> str:
@@ -81,6 +82,13 @@ def test_a_budget_lists_what_it_buys(stack: Stack) -> None:
     stack.texts(me, "冰箱有哪些")  # 1,699 / 4,599 / 6,999
     listed = stack.texts(me, "四五千的有吗")
     assert "4000到5000元的冰箱有" in listed and "4,599" in listed and "6,999" not in listed
+
+
+def test_each_clarification_faq_question_gets_its_own_answer(stack: Stack) -> None:
+    # An FAQ's button sends a question (Rasa cannot send one FAQ answer by payload).
+    for key, question in clarify.rules()["faq_questions"].items():
+        answer = knowledge.faq()[key.split("/", 1)[1]].strip()
+        assert answer[:20] in stack.texts(sender(), question), key
 
 
 def test_verified_order_lookup(stack: Stack) -> None:
