@@ -152,8 +152,10 @@ def within(products: Sequence[Product], budget: Budget) -> Tuple[List[Product], 
                         key=lambda p: (-float(p.price), p.sku))
         if fitted:
             return fitted, True
-        gap = lambda p: max(budget.least - float(p.price), float(p.price) - budget.amount)  # noqa: E731
-        return sorted(products, key=lambda p: (gap(p), p.sku))[:1], False
+        def outside(product: Product) -> Tuple[float, str]:  # how far from the range
+            price = float(product.price)
+            return max(budget.least - price, price - budget.amount), product.sku
+        return sorted(products, key=outside)[:1], False
     if budget.kind == ABOUT:
         share = float(_rules().get("about_share") or 0)
         nearest = sorted(products, key=lambda p: (abs(float(p.price) - budget.amount), p.sku))
