@@ -23,6 +23,9 @@ ABOUT = "about"
 BETWEEN = "between"
 # A budget beyond any shop's goods, or under a yuan, is no budget (a phone number, 0).
 _LARGEST = 1_000_000
+# Budgets are said in short messages; only this much of one is read. 900 characters of
+# 两三千 (2,700 once written as digit ranges) took 350 ms, 200 take under 20 ms.
+_READ_CHARS = 200
 
 
 @dataclass(frozen=True)
@@ -117,8 +120,14 @@ def digits(text: str) -> str:
 
 
 def written(text: str) -> str:
-    """The text as the budget is read from it: numerals and spoken ranges as digits."""
-    return digits(_spoken_ranges(text))
+    """The text as the budget is read from it (its first `_READ_CHARS`): numerals and
+    spoken ranges as digits."""
+    return digits(_spoken_ranges((text or "")[:_READ_CHARS]))
+
+
+def same_positions(text: str) -> bool:
+    """Whether a span in `written(text)` is one in the text (no numeral was rewritten)."""
+    return written(text) == (text or "")[:_READ_CHARS]
 
 
 def stated(text: str) -> Optional[Budget]:

@@ -80,3 +80,11 @@ def test_a_range_keeps_those_in_it_dearest_first_and_none_gets_the_nearest(db):
     assert not fits and [p.name for p in fitted] == ["美的250升三门冰箱"]  # 301 below it
     fitted, fits = budget.within(fridges, budget.stated("预算1000-7000"))
     assert fits and [p.price for p in fitted] == sorted((p.price for p in fridges), reverse=True)
+
+
+def test_only_the_start_of_a_long_message_is_read():
+    # 900 characters of 两三千 become 2,700 of digit ranges: reading all took 350 ms.
+    assert str(budget.stated("预算两三千" + "的" * 900)) == "2000到3000元"
+    assert budget.stated("的" * 300 + "3000以内") is None
+    assert budget.same_positions("3000以内" + "的" * 900)
+    assert not budget.same_positions("两千以内")
