@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Dict, List, Optional, Pattern, Sequence, Tuple
 
 import cn2an
@@ -32,8 +32,9 @@ _READ_CHARS = 200
 class Budget:
     amount: float  # the most, for BETWEEN
     kind: str  # BELOW, ABOUT or BETWEEN
-    # Where it is in the message with its numerals as digits (`digits`).
-    span: Tuple[int, int] = field(default=(0, 0), compare=False)
+    # Where it is in the message; None where numerals were rewritten as digits (两千),
+    # which moves positions.
+    span: Optional[Tuple[int, int]] = field(default=None, compare=False)
     least: float = 0.0  # BETWEEN only
 
     def __str__(self) -> str:
@@ -125,14 +126,17 @@ def written(text: str) -> str:
     return digits(_spoken_ranges((text or "")[:_READ_CHARS]))
 
 
-def same_positions(text: str) -> bool:
-    """Whether a span in `written(text)` is one in the text (no numeral was rewritten)."""
-    return written(text) == (text or "")[:_READ_CHARS]
-
-
 def stated(text: str) -> Optional[Budget]:
-    """The budget the message names, if any; its span is in `written(text)`."""
+    """The budget the message names, if any, with where it is in the message."""
     written_text = written(text)
+    found = _found(written_text)
+    if found is None or written_text == (text or "")[:_READ_CHARS]:
+        return found
+    return replace(found, span=None)
+
+
+def _found(written_text: str) -> Optional[Budget]:
+    """The budget in a message as `written`; its span is in that text."""
     multipliers = {str(k): float(v) for k, v in (_rules().get("multipliers") or {}).items()}
     ranged = _between(written_text, multipliers)
     if ranged:

@@ -30,5 +30,5 @@ class BudgetEntityExtractor(ParsedEntityExtractor):
         if said is None:
             return None
         # Where numerals became digits (两千), the positions moved: the whole message.
-        start, end = said.span if budget.same_positions(text) else (0, len(text))
+        start, end = said.span or (0, len(text))
         return str(said), start, end
