@@ -1,0 +1,52 @@
+"""The intent guard (bot/nlu/intent_guard.py): a reading the message's words rule out gives way."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Tuple
+
+import pytest
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.nlu.intent_guard import IntentGuard
+from shop import knowledge
+
+
+def parsed(text: str, *ranking: Tuple[str, float]) -> Dict[str, Any]:
+    intents = [{"name": name, "confidence": confidence} for name, confidence in ranking]
+    message = Message(data={"text": text, "intent": dict(intents[0]),
+                            "intent_ranking": intents})
+    guard = IntentGuard(knowledge.load("language")["not_meant"])
+    processed = guard.process([message])[0]
+    return {"intent": processed.get("intent"), "ranking": processed.get("intent_ranking")}
+
+
+@pytest.mark.parametrize("text", ["是698吗", "三袋236嘛", "55的和39的什么区别", "买三袋是20吗？",
+                                  "一袋是30还是三袋", "是150克吧", "299多大"])
+def test_a_question_with_numbers_is_not_data_given(text: str) -> None:
+    result = parsed(text, ("inform", 0.6), ("ask_price", 0.3), ("ask_product", 0.1))
+    assert result["intent"]["name"] == "ask_price"
+    # Read given that it is not `inform`: 0.3 / (1 - 0.6).
+    assert result["intent"]["confidence"] == pytest.approx(0.75)
+    assert [r["name"] for r in result["ranking"]] == ["ask_price", "ask_product"]
+    assert result["ranking"][1]["confidence"] == pytest.approx(0.25)
+
+
+@pytest.mark.parametrize("text", ["DD202611200001", "尾号8001", "手机号13800138001", "格力云佳",
+                                  "长245宽235", "3000以内的"])
+def test_data_given_stays_inform(text: str) -> None:
+    result = parsed(text, ("inform", 0.6), ("ask_price", 0.3))
+    assert result["intent"] == {"name": "inform", "confidence": 0.6}
+    assert len(result["ranking"]) == 2
+
+
+def test_a_question_read_as_another_intent_is_left_alone() -> None:
+    result = parsed("是698吗", ("ask_price", 0.5), ("inform", 0.4))
+    assert result["intent"] == {"name": "ask_price", "confidence": 0.5}
+    assert [r["name"] for r in result["ranking"]] == ["ask_price", "inform"]
+
+
+def test_a_ranking_of_inform_alone_is_kept_and_a_sure_inform_cannot_divide_by_zero() -> None:
+    assert parsed("是698吗", ("inform", 1.0))["intent"]["name"] == "inform"
+    result = parsed("是698吗", ("inform", 1.0), ("ask_price", 0.0))
+    assert result["intent"]["name"] == "ask_price"
+    assert 0.0 <= result["intent"]["confidence"] <= 1.0
