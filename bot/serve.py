@@ -45,7 +45,7 @@ TENSORFLOW_ONLY_MODULES = (
 TENSORFLOW_FREE = frozenset({
     "bot.nlu.normalizer", "bot.nlu.entity_ruler", "bot.nlu.intent_classifier",
     "bot.nlu.faq_selector", "bot.nlu.ensemble", "bot.nlu.word_vectors", "bot.nlu.fallback",
-    "bot.nlu.places", "bot.nlu.room_area", "bot.nlu.budget",
+    "bot.nlu.places", "bot.nlu.room_area", "bot.nlu.budget", "bot.nlu.intent_guard",
     "rasa.core.policies.ensemble", "rasa.core.policies.rule_policy",
     "rasa.core.policies.memoization",
     "rasa.graph_components.converters.nlu_message_converter",
