@@ -131,6 +131,8 @@ class ActionAnswerProduct(ShopAction):
             if not names and not category and asked is None:
                 category = self._category_in_context(session, tracker, brand)
             products, compared = candidates.lookup(session, names, brands, category, text)
+            if not names and len(products) > 1:
+                products = candidates.quoted(products, text) or products
             remember = [SlotSet(ASKED_SLOT, wanted.key)] if wanted else []
             kept = self._feature_filter(tracker, features, category_named, category)
             if kept != (tracker.get_slot(FEATURE_SLOT) or None):

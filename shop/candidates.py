@@ -8,6 +8,7 @@ named, or, when products are compared (小米14和华为Mate60哪个好, knowled
 
 from __future__ import annotations
 
+import re
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from shop import knowledge, product_size, room_area
@@ -39,6 +40,13 @@ def lookup(session: object, names: Sequence[str], brands: Sequence[str],
              for p in repository.catalogue.find_named_or_in(
                  session=session, names=names, brand=brand, category=category)]
     return (comparable(found) if compared else found), compared
+
+
+def quoted(products: Sequence[Product], text: str) -> List[Product]:
+    """Those whose price the message quotes: 是4599吗 after the fridges were listed is the
+    fridge at 4,599, not the list again."""
+    numbers = {int(n.replace(",", "")) for n in re.findall(r"\d[\d,]{2,}", text or "")}
+    return [p for p in products if round(float(p.price)) in numbers]
 
 
 def button(title: str, entity: str, value: str) -> Dict[str, str]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import List, Optional
 
-from shop import knowledge
+from shop import knowledge, product_features
 from shop.db import repository
 
 
@@ -16,14 +16,19 @@ def names() -> List[str]:
 
 
 def asked_to_sell(text: str) -> Optional[str]:
-    """X of "你们卖X吗" when X is no catalogue term (then the shop does not sell it)."""
+    """X of "你们卖X吗" or "推荐一款X" when X is no catalogue term (then the shop does not
+    sell it)."""
     rules = knowledge.catalogue()["sells_question"]
+    not_things = list(rules["not_things"])
     match = re.search(rules["pattern"], text or "")
     if match is None:
-        return None
+        match = re.search(rules["recommend_pattern"], text or "")
+        not_things += rules["not_recommended_things"]
+        if match is None or product_features.asked(match.group("thing")):
+            return None
     thing = match.group("thing").strip()
     known = {surface for surface, _, _ in knowledge.catalogue_terms()}
-    if any(word in thing for word in rules["not_things"]) or any(k in thing for k in known):
+    if any(word in thing for word in not_things) or any(k in thing for k in known):
         return None
     return thing or None
 

@@ -661,6 +661,7 @@ def test_product_not_sold(db, domain, name):
 
 @pytest.mark.parametrize("text, thing", [
     ("你们卖电动车吗", "电动车"), ("卖不卖热水器", "热水器"), ("店里有卖自行车么", "自行车"),
+    ("帮我推荐一款跑步鞋", "跑步鞋"), ("推荐几款跑步机吧", "跑步机"),
 ])
 def test_something_outside_the_catalogue_is_not_sold(db, domain, text, thing):
     dispatcher, events = ask_product(domain, text, product="美的风尊空调")
@@ -668,7 +669,9 @@ def test_something_outside_the_catalogue_is_not_sold(db, domain, text, thing):
     assert dispatcher.messages[0]["product"] == thing and events == []
 
 
-@pytest.mark.parametrize("text", ["这个卖多少钱", "有没有黑色", "这款卖得好吗", "风尊卖完了吗"])
+@pytest.mark.parametrize("text", ["这个卖多少钱", "有没有黑色", "这款卖得好吗", "风尊卖完了吗",
+                                  "推荐一款省电的", "推荐个适合学生用", "推荐一款静音",
+                                  "推荐一款变频", "推荐一款空调", "推荐一款性价比高"])
 def test_other_questions_with_sell_words_are_not_refused(db, domain, text):
     dispatcher, _ = ask_product(domain, text, product="美的风尊空调")
     assert responses(dispatcher) != ["utter_product_not_sold"]
@@ -764,7 +767,7 @@ def test_the_return_policy_asked_before_buying(db, domain):
 
 def test_a_promotion_question_is_not_the_price_again(db, domain):
     """小米电视多少钱 → 有优惠吗: what is on offer, not the same price line."""
-    for text in ("有优惠吗", "现在有什么活动", "有优惠券吗"):
+    for text in ("有优惠吗", "现在有什么活动", "有优惠券吗", "券能叠加吗", "可以用券吗"):
         dispatcher, events = ask_product(domain, text, "ask_price", product="小米电视A55")
         assert responses(dispatcher) == ["utter_shop_fee"] and events == [], text
         assert shown(domain, dispatcher).startswith("优惠：现在页面价就是到手价")
@@ -844,6 +847,20 @@ def test_a_brand_after_a_category_list_is_that_brand_in_it(db, domain):
     dispatcher, _ = ask_product(domain, "格力的呢", entities=[entity("brand", "格力")],
                                 category="手机")
     assert dispatcher.messages[0]["scope"] == "格力"
+
+
+@pytest.mark.parametrize("text", ["是4599吗", "4,599的那款怎么样", "4599元的是哪个"])
+def test_a_price_quoted_after_a_list_is_the_product_at_that_price(db, domain, text):
+    """冰箱有哪些 → 是4599吗: the fridge at 4,599, not the list again."""
+    dispatcher, events = ask_product(domain, text, "ask_price", category="冰箱")
+    assert dispatcher.messages[0]["name"] == "海尔510升十字门冰箱"
+    assert slot_events(events)["product"] == "海尔510升十字门冰箱"
+
+
+def test_a_price_no_product_has_lists_the_category_again(db, domain):
+    dispatcher, events = ask_product(domain, "是4000吗", "ask_price", category="冰箱")
+    assert responses(dispatcher) == ["utter_product_candidates"]
+    assert "product" not in slot_events(events)
 
 
 def test_the_cheapest_of_the_category_in_context(db, domain):
@@ -1253,7 +1270,7 @@ def test_objection_product_entity_beats_the_slot(db, domain):
         ("objection_price", "太贵了", "price"),
         ("objection_think", "我再考虑考虑", "delay"),
         ("objection_think", "没时间", "timing"),
-        ("objection_no_need", "不需要", "no_need"),
+        ("objection_no_need", "家里有了", "no_need"),
         ("objection_competitor", "别家便宜", "competitor"),
         ("objection_trust", "质量靠谱吗", "trust"),
         ("greet", "嗯", "price"),  # misrouted: still a polite price answer
