@@ -44,9 +44,12 @@ class ActionHandleObjection(ShopAction):
         )
         history = list(tracker.get_slot("objection_history") or [])
         declined = knowledge.objections()["declined"]
-        if kind == "no_need" and sum(
+        # A plain no (不需要 / 不用了, `deny`) to a script, which a rule sends here, is the
+        # customer's decision as much as a second objection is.
+        if intent == "deny" or kind == "no_need" and sum(
                 entry.startswith("no_need|") for entry in history) + 1 >= int(declined["after"]):
-            logger.info("Second no_need in %s: the decision is respected", tracker.sender_id)
+            logger.info("%s to an objection script in %s: the decision is respected",
+                        intent, tracker.sender_id)
             dispatcher.utter_message(text=declined["text"])
             return []
         used = [entry.split("|")[-1] for entry in history]

@@ -68,8 +68,18 @@ def test_an_order_placed_is_thanked_with_the_dispatch_times(db, domain):
 
 
 def test_a_second_no_is_respected_without_a_script_or_a_human(db, domain):
-    dispatcher, slots = run(domain, ActionHandleObjection(), "不需要了", "objection_no_need",
+    dispatcher, slots = run(domain, ActionHandleObjection(), "真用不上", "objection_no_need",
                             objection_history=["no_need|ask|no_need_ask_1"])
+    assert texts(dispatcher) == [DECLINED]
+    assert "utter_offer_human" not in responses(dispatcher)
+    assert slots == {}
+
+
+@pytest.mark.parametrize("history", [["price|ask|price_ask_1"], ["price|ask|price_ask_1"] * 3])
+def test_a_plain_no_to_a_script_is_respected_at_once(db, domain, history):
+    """不需要了 (deny) after a price script: no second script, no human."""
+    dispatcher, slots = run(domain, ActionHandleObjection(), "不需要了", "deny",
+                            objection_history=history, product="美的风尊空调")
     assert texts(dispatcher) == [DECLINED]
     assert "utter_offer_human" not in responses(dispatcher)
     assert slots == {}
@@ -77,7 +87,7 @@ def test_a_second_no_is_respected_without_a_script_or_a_human(db, domain):
 
 def test_no_human_is_offered_to_one_who_has_just_said_no(db, domain):
     # The second objection, which would offer a human were it a price objection.
-    dispatcher, slots = run(domain, ActionHandleObjection(), "不需要", "objection_no_need",
+    dispatcher, slots = run(domain, ActionHandleObjection(), "用不上", "objection_no_need",
                             objection_history=["price|ask|price_ask_1"])
     assert "utter_offer_human" not in responses(dispatcher)
     assert "human_offered" not in slots

@@ -49,10 +49,16 @@ def test_deciding_to_buy_gets_how_to_order(stack: Stack) -> None:
     decided = stack.texts(me, "那就买这个吧")
     assert "感谢您选择美的风尊空调" in decided and "立即购买" in decided
     assert "立即购买" in stack.texts(me, "在哪下单")
-    # A customer who says no twice is left in peace, with no human pushed on them.
+    # A customer who says no to a sales script is left in peace, with no human pushed on
+    # them; so is one who says they have no need twice.
     me = sender()
-    stack.texts(me, "不需要")
-    second = stack.texts(me, "不需要了")
+    assert "2,999" in stack.texts(me, "美的风尊空调多少钱")
+    assert "不打扰您了" not in stack.texts(me, "太贵了")
+    declined = stack.texts(me, "不需要了")
+    assert "不打扰您了" in declined and "人工" not in declined
+    me = sender()
+    stack.texts(me, "家里有了")
+    second = stack.texts(me, "用不上")
     assert "不打扰您了" in second and "人工" not in second
 
 
