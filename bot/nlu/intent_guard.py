@@ -12,6 +12,10 @@ anywhere, particles at the end). When the top reading is that intent and a sign 
 there, the ranking is read given that it is not: the intent is removed and the others
 divided by what is left (p / (1 − p_intent)), so a sure second reading stays sure and
 an unsure one is still clarified by the fallback after this component.
+
+A retrieval intent's answer may be guarded alone (`faq/delivery_time`): the guard runs
+after the FAQ selector and reads the answer it picked, so 已经拍下了什么时候发货 (an order
+placed: `order_status`, guide rule 6) gives way while 已下单了地址怎么改 stays an FAQ.
 """
 
 from __future__ import annotations
@@ -24,10 +28,12 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.constants import RESPONSE_SELECTOR_PREDICTION_KEY, RESPONSE_SELECTOR_PROPERTY_NAME
 from rasa.shared.nlu.constants import (
     INTENT,
     INTENT_NAME_KEY,
     INTENT_RANKING_KEY,
+    INTENT_RESPONSE_KEY,
     PREDICTED_CONFIDENCE_KEY,
     TEXT,
 )
@@ -77,14 +83,24 @@ class IntentGuard(GraphComponent):
                resource: Resource, execution_context: ExecutionContext) -> "IntentGuard":
         return cls(knowledge.load("language").get("not_meant") or {})
 
-    def ruled_out(self, intent: Optional[str], text: Optional[str]) -> bool:
-        pattern = self.patterns.get(intent or "")
-        return bool(pattern and pattern.search(text or ""))
+    def ruled_out(self, intent: Optional[str], text: Optional[str],
+                  answer: Optional[str] = None) -> bool:
+        """Whether `text` cannot mean `intent`, or its retrieval answer (faq/<key>)."""
+        return any(bool(pattern and pattern.search(text or ""))
+                   for pattern in (self.patterns.get(intent or ""),
+                                   self.patterns.get(answer or "")))
+
+    @staticmethod
+    def _answer(message: Message, intent: Optional[str]) -> Optional[str]:
+        """faq/<key>: the answer the FAQ selector picked for a retrieval intent on top."""
+        selected = (message.get(RESPONSE_SELECTOR_PROPERTY_NAME) or {}).get(intent or "")
+        prediction = (selected or {}).get(RESPONSE_SELECTOR_PREDICTION_KEY) or {}
+        return prediction.get(INTENT_RESPONSE_KEY)
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
             top = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
-            if not self.ruled_out(top, message.get(TEXT)):
+            if not self.ruled_out(top, message.get(TEXT), self._answer(message, top)):
                 continue
             reranked = without(message.get(INTENT_RANKING_KEY) or [], top)
             if not reranked:

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any, Dict, Tuple
 
 import pytest
+import yaml
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlu.intent_guard import IntentGuard
 from shop import knowledge
 
 
-def parsed(text: str, *ranking: Tuple[str, float]) -> Dict[str, Any]:
+def parsed(text: str, *ranking: Tuple[str, float], faq: str = "") -> Dict[str, Any]:
     intents = [{"name": name, "confidence": confidence} for name, confidence in ranking]
     message = Message(data={"text": text, "intent": dict(intents[0]),
                             "intent_ranking": intents})
+    if faq:  # what the FAQ selector, before the guard, picked
+        message.set("response_selector", {"all_retrieval_intents": ["faq"], "faq": {
+            "response": {"intent_response_key": faq, "confidence": 0.9}, "ranking": []}})
     guard = IntentGuard(knowledge.load("language")["not_meant"])
     processed = guard.process([message])[0]
     return {"intent": processed.get("intent"), "ranking": processed.get("intent_ranking")}
@@ -50,3 +56,34 @@ def test_a_ranking_of_inform_alone_is_kept_and_a_sure_inform_cannot_divide_by_ze
     result = parsed("是698吗", ("inform", 1.0), ("ask_price", 0.0))
     assert result["intent"]["name"] == "ask_price"
     assert 0.0 <= result["intent"]["confidence"] <= 1.0
+
+
+@pytest.mark.parametrize("text", ["已经拍下芒果干了什么时候能发货啊", "买了个茶刀今天能发货么",
+                                  "今已下单什么时候收到货", "我的快递几天能到", "怎么还没发货"])
+def test_delivery_time_of_an_order_placed_is_not_the_faq(text: str) -> None:
+    result = parsed(text, ("faq", 0.6), ("order_status", 0.3), ("complain", 0.1),
+                    faq="faq/delivery_time")
+    assert result["intent"]["name"] == "order_status"
+    assert result["intent"]["confidence"] == pytest.approx(0.75)
+
+
+@pytest.mark.parametrize("text, faq", [
+    ("下午拍的话今天发货吗", "faq/delivery_time"), ("现在拍了明天就发货吗", "faq/delivery_time"),
+    ("已经下单了地址填错了怎么改", "faq/change_address"), ("已付款了能开发票吗", "faq/invoice"),
+])
+def test_other_answers_and_questions_before_ordering_stay_faq(text: str, faq: str) -> None:
+    result = parsed(text, ("faq", 0.6), ("order_status", 0.3), faq=faq)
+    assert result["intent"] == {"name": "faq", "confidence": 0.6}
+
+
+def test_no_sign_list_contradicts_a_training_example_of_its_intent() -> None:
+    """A sign in a training example of the intent it rules out would be a contradiction."""
+    guard = IntentGuard(knowledge.load("language")["not_meant"])
+    for path in sorted(Path("data/nlu").rglob("*.yml")):
+        for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu") or []:
+            intent = str(block.get("intent") or "")
+            parent = intent.split("/")[0]
+            for line in str(block.get("examples") or "").splitlines():
+                text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", line.strip()[2:])
+                assert not guard.ruled_out(parent, text, intent if "/" in intent else None), \
+                    (intent, text)
