@@ -16,7 +16,7 @@ DEPLOY_STAMP := $(DEPLOY_VENV)/.installed
 # the char n-gram baseline: set just under the last measured figures (README, NLU), so
 # a change that makes understanding worse fails `make test-nlu`.
 NLU_MIN_F1_IN_HOUSE ?= 0.90
-NLU_MIN_F1_REAL ?= 0.76
+NLU_MIN_F1_REAL ?= 0.77
 NLU_VS_BASELINE_IN_HOUSE ?= 0.0
 NLU_VS_BASELINE_REAL ?= 0.05
 # Fallback or clarification on in-scope messages: issue 13 asks for 5 %; real text
