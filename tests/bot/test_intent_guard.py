@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
 from typing import Any, Dict, Tuple
 
 import pytest
-import yaml
 from rasa.shared.nlu.training_data.message import Message
 
+from bench.nlu_quality import TRAIN_DIR, read_examples
 from bot.nlu.intent_guard import IntentGuard
 from shop import knowledge
 
@@ -79,11 +77,5 @@ def test_other_answers_and_questions_before_ordering_stay_faq(text: str, faq: st
 def test_no_sign_list_contradicts_a_training_example_of_its_intent() -> None:
     """A sign in a training example of the intent it rules out would be a contradiction."""
     guard = IntentGuard(knowledge.load("language")["not_meant"])
-    for path in sorted(Path("data/nlu").rglob("*.yml")):
-        for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu") or []:
-            intent = str(block.get("intent") or "")
-            parent = intent.split("/")[0]
-            for line in str(block.get("examples") or "").splitlines():
-                text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", line.strip()[2:])
-                assert not guard.ruled_out(parent, text, intent if "/" in intent else None), \
-                    (intent, text)
+    for text, intent, answer in read_examples(sorted(TRAIN_DIR.rglob("*.yml"))):
+        assert not guard.ruled_out(intent, text, answer), (answer or intent, text)
