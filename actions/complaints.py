@@ -7,11 +7,12 @@ complaint in one conversation, or strong anger, goes straight to a human.
 from __future__ import annotations
 
 import logging
-from typing import List, Text
+from typing import Any, Dict, List, Text
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
 
 from actions.base import DomainDict, ShopAction, latest_text, slot_number
 from actions.handoff import open_handoff, verified_customer
@@ -80,4 +81,28 @@ class ActionOpenComplaint(ShopAction):
                                            detail)
         logger.info("Complaint %s opened for %s", ticket["ticket"], tracker.sender_id)
         dispatcher.utter_message(response="utter_complaint_ticket", **ticket)
-        return [SlotSet("complaint_detail", None)]
+        return [SlotSet("complaint_detail", None), SlotSet("complaint_vague_answers", None)]
+
+
+class ValidateComplaintForm(FormValidationAction):
+    """A detail that says nothing (那个, 嗯…) is asked for once more; after that the
+    grievance already said is recorded, so the customer is never stuck in the form."""
+
+    def name(self) -> Text:
+        return "validate_complaint_form"
+
+    def validate_complaint_detail(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+        domain: DomainDict,
+    ) -> Dict[Text, Any]:
+        text = str(slot_value or "").strip()
+        if not complaints.is_vague(text):
+            return {"complaint_detail": text, "complaint_vague_answers": None}
+        vague = slot_number(tracker, "complaint_vague_answers") + 1
+        rules = knowledge.commitments()["complaints"]
+        logger.info("Complaint form: vague detail %d for %s", vague, tracker.sender_id)
+        if vague < int(rules["vague_answers_before_recording"]):
+            dispatcher.utter_message(response="utter_complaint_detail_vague")
+            return {"complaint_detail": None, "complaint_vague_answers": vague}
+        return {"complaint_detail": last_complaint(tracker) or text,
+                "complaint_vague_answers": None}

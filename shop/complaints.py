@@ -4,6 +4,7 @@ are knowledge/service_commitments.yml."""
 
 from __future__ import annotations
 
+import re
 from typing import Dict, Optional
 
 from shop import deadlines, knowledge
@@ -21,6 +22,16 @@ def is_angry(text: str) -> bool:
     markers = knowledge.commitments()["complaints"]["anger_markers"]
     # str(): YAML reads an unquoted marker such as 12315 as an int.
     return any(str(marker) in text for marker in markers)
+
+
+def is_vague(text: str) -> bool:
+    """Whether a complaint detail says nothing: only the configured filler words
+    (那个, 就是, 嗯 …), punctuation, emoji and white space."""
+    words = sorted((str(w) for w in knowledge.commitments()["complaints"]["vague_words"]),
+                   key=len, reverse=True)
+    left = re.sub("|".join(map(re.escape, words)), "", text or "")
+    # What is left that could carry meaning: letters of any script and digits.
+    return not any(ch.isalnum() for ch in left)
 
 
 def open_complaint(conversation_id: str, customer_id: Optional[str], detail: str

@@ -8,7 +8,8 @@ them as such: on the dev set (`make bench-source-out`, 4,910 real messages) `inf
 the answer 37 times for 3 messages that are one, 33 of the others questions.
 
 For each such intent, knowledge/language.yml `not_meant` lists the signs (words
-anywhere, particles at the end). When the top reading is that intent and a sign is
+anywhere, particles at the end, or the only words a message is made of) and, where
+needed, words that keep the reading possible after all (`unless`). When the top reading is that intent and a sign is
 there, the ranking is read given that it is not: the intent is removed and the others
 divided by what is left (p / (1 − p_intent)), so a sure second reading stays sure and
 an unsure one is still clarified by the fallback after this component.
@@ -46,13 +47,21 @@ logger = logging.getLogger(__name__)
 _TRAILING = "?？!！。.~～、，,… "
 
 
+def _alternatives(signs: Dict[str, Any], key: str) -> str:
+    """The signs under `key` as one regex alternation, longest first ("" if none)."""
+    words = sorted((str(w) for w in signs.get(key) or []), key=len, reverse=True)
+    return "|".join(map(re.escape, words))
+
+
 def sign_pattern(signs: Dict[str, Any]) -> Optional[Pattern[str]]:
-    """A regex that finds one of `words` anywhere or one of `ends` at the end."""
-    words = sorted((str(w) for w in signs.get("words") or []), key=len, reverse=True)
-    ends = sorted((str(w) for w in signs.get("ends") or []), key=len, reverse=True)
-    parts = [f"(?:{'|'.join(map(re.escape, words))})"] if words else []
+    """A regex that finds one of `words` anywhere, one of `ends` at the end, or a
+    message made of nothing but `only` (and punctuation or white space)."""
+    words, ends, only = (_alternatives(signs, key) for key in ("words", "ends", "only"))
+    parts = [f"(?:{words})"] if words else []
     if ends:
-        parts.append(rf"(?:{'|'.join(map(re.escape, ends))})[{re.escape(_TRAILING)}]*$")
+        parts.append(rf"(?:{ends})[{re.escape(_TRAILING)}]*$")
+    if only:
+        parts.append(rf"^(?:{only}|[{re.escape(_TRAILING)}])+$")
     return re.compile("|".join(parts)) if parts else None
 
 
@@ -73,10 +82,15 @@ class IntentGuard(GraphComponent):
 
     def __init__(self, table: Dict[str, Any]) -> None:
         self.patterns: Dict[str, Pattern[str]] = {}
+        # Words that keep the reading possible after all (a train's 要多久 is travel).
+        self.unless: Dict[str, Pattern[str]] = {}
         for intent, signs in (table or {}).items():
             pattern = sign_pattern(signs or {})
             if pattern is not None:
                 self.patterns[str(intent)] = pattern
+            unless = _alternatives(signs or {}, "unless")
+            if unless:
+                self.unless[str(intent)] = re.compile(unless)
 
     @classmethod
     def create(cls, config: Dict[Text, Any], model_storage: ModelStorage,
@@ -86,9 +100,11 @@ class IntentGuard(GraphComponent):
     def ruled_out(self, intent: Optional[str], text: Optional[str],
                   answer: Optional[str] = None) -> bool:
         """Whether `text` cannot mean `intent`, or its retrieval answer (faq/<key>)."""
-        return any(bool(pattern and pattern.search(text or ""))
-                   for pattern in (self.patterns.get(intent or ""),
-                                   self.patterns.get(answer or "")))
+        return any(self._rules_out(key, text or "") for key in (intent, answer) if key)
+
+    def _rules_out(self, key: str, text: str) -> bool:
+        pattern, unless = self.patterns.get(key), self.unless.get(key)
+        return bool(pattern and pattern.search(text)) and not (unless and unless.search(text))
 
     @staticmethod
     def _answer(message: Message, intent: Optional[str]) -> Optional[str]:

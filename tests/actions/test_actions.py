@@ -24,7 +24,11 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import create_engine, func, inspect, select
 from sqlalchemy.orm import Session
 
-from actions.complaints import ActionAcknowledgeComplaint, ActionOpenComplaint
+from actions.complaints import (
+    ActionAcknowledgeComplaint,
+    ActionOpenComplaint,
+    ValidateComplaintForm,
+)
 from actions.fallback import ActionFallback
 from actions.handoff import ActionDeclineHuman, ActionHandoff
 from actions.objections import ActionHandleObjection
@@ -1189,13 +1193,51 @@ def test_a_complaint_again_after_its_ticket_escalates_that_ticket(db, staff_onli
         assert [(n.author, n.text) for n in notes] == [("assistant", "顾客再次投诉：我要投诉")]
 
 
+def answer_complaint_form(domain, answer: str, vague_answers: float = 0):
+    """The customer's answer to "能具体说说发生了什么吗？", as the form extracted it."""
+    said = user_event("你们服务太差了", "complain")
+    events = [said, {"event": "active_loop", "name": "complaint_form"},
+              {"event": "slot", "name": "requested_slot", "value": "complaint_detail"},
+              user_event(answer, "inform"),
+              {"event": "slot", "name": "complaint_detail", "value": answer}]
+    tracker = make_tracker(domain, slots={"complaint_detail": answer,
+                                          "complaint_vague_answers": vague_answers,
+                                          "requested_slot": "complaint_detail"},
+                           events=events, text=answer, intent="inform",
+                           active_loop="complaint_form")
+    dispatcher = CollectingDispatcher()
+    return dispatcher, run_action(ValidateComplaintForm(), dispatcher, tracker, domain)
+
+
+@pytest.mark.parametrize("answer", ["那个", "嗯…", "就是那个啊", "。。。"])
+def test_a_vague_complaint_detail_is_asked_for_again(db, domain, answer):
+    dispatcher, events = answer_complaint_form(domain, answer)
+    assert responses(dispatcher) == ["utter_complaint_detail_vague"]
+    assert slot_events(events) == {"complaint_detail": None, "complaint_vague_answers": 1}
+    assert tickets(db) == []
+
+
+def test_a_second_vague_detail_records_the_grievance_already_said(db, domain):
+    dispatcher, events = answer_complaint_form(domain, "那个", vague_answers=1)
+    assert responses(dispatcher) == []
+    assert slot_events(events) == {"complaint_detail": "你们服务太差了",
+                                   "complaint_vague_answers": None}
+
+
+@pytest.mark.parametrize("answer", ["坏了", "那个冰箱不制冷", "送货的态度差"])
+def test_a_short_real_complaint_detail_is_taken(db, domain, answer):
+    dispatcher, events = answer_complaint_form(domain, answer, vague_answers=1)
+    assert responses(dispatcher) == []
+    assert slot_events(events) == {"complaint_detail": answer, "complaint_vague_answers": None}
+
+
 def test_open_complaint_promises_deadlines(db, domain, dispatcher):
     detail = "订单DD202611200001的耳机有杂音，客服一直不回复"
     events = [VERIFIED, user_event("就这些", "inform")]
     tracker = make_tracker(domain, slots={"complaint_detail": detail}, events=events,
                            text="就这些", intent="inform", conversation_id="conv-open")
     events = run_action(ActionOpenComplaint(), dispatcher, tracker, domain)
-    assert slot_events(events) == {"complaint_detail": None}
+    assert slot_events(events) == {"complaint_detail": None, "complaint_vague_answers": None}
     assert responses(dispatcher) == ["utter_complaint_ticket"]
     [ticket] = tickets(db)
     assert (ticket.kind, ticket.customer_id, ticket.priority) == ("complaint", "C001", 1)

@@ -75,6 +75,15 @@ def test_a_warranty_follow_up_is_the_products_and_an_order_placed_is_thanked(
     assert "感谢您的购买" in stack.texts(me, "拍下了")
 
 
+def test_a_vague_complaint_detail_is_asked_for_again(stack: Stack) -> None:
+    # 那个 in answer to "what happened?" had opened a ticket with 那个 as its detail.
+    me = sender()
+    assert "具体说说" in stack.texts(me, "你们服务太差劲了")
+    vague = stack.texts(me, "那个")
+    assert "没太明白" in vague and "具体说说" in vague and "工单号" not in vague
+    assert "工单号" in stack.texts(me, "冰箱送来门是凹的")
+
+
 def test_a_budget_lists_what_it_buys(stack: Stack) -> None:
     # The price scripts ask for a budget; given, in digits or numerals, it chooses.
     me = sender()
