@@ -9,10 +9,11 @@ the answer 37 times for 3 messages that are one, 33 of the others questions.
 
 For each such intent, knowledge/language.yml `not_meant` lists the signs (words
 anywhere, particles at the end, or the only words a message is made of) and, where
-needed, words that keep the reading possible after all (`unless`). When the top reading is that intent and a sign is
-there, the ranking is read given that it is not: the intent is removed and the others
-divided by what is left (p / (1 − p_intent)), so a sure second reading stays sure and
-an unsure one is still clarified by the fallback after this component.
+needed, words that keep the reading possible after all (`unless`). When the top
+reading is that intent and a sign is there, the ranking is read given that it is not:
+the intent is removed and the others divided by what is left (p / (1 − p_intent)), so a
+sure second reading stays sure and an unsure one is still clarified by the fallback
+after this component.
 
 A retrieval intent's answer may be guarded alone (`faq/delivery_time`): the guard runs
 after the FAQ selector and reads the answer it picked, so 已经拍下了什么时候发货 (an order

@@ -81,7 +81,8 @@ def test_no_sign_list_contradicts_a_training_example_of_its_intent() -> None:
         assert not guard.ruled_out(intent, text, answer), (answer or intent, text)
 
 
-@pytest.mark.parametrize("text", ["嗯不需要谢谢", "不用了，谢谢", "暂时不需要", "不要了！", "我不需要"])
+@pytest.mark.parametrize("text", ["嗯不需要谢谢", "不用了，谢谢", "暂时不需要", "不要了！",
+                                  "我不需要"])
 def test_a_bare_refusal_is_an_answer_not_an_objection(text: str) -> None:
     # Guide rule 7: neither a reason nor the thing, so it answers what was offered.
     result = parsed(text, ("objection_no_need", 0.7), ("deny", 0.25), ("thank", 0.05))
@@ -89,14 +90,15 @@ def test_a_bare_refusal_is_an_answer_not_an_objection(text: str) -> None:
     assert result["intent"]["confidence"] == pytest.approx(0.25 / 0.3)
 
 
-@pytest.mark.parametrize("text", ["家里有了", "不需要这么大的", "暂时用不上", "先不买了", "我不需要买空调",
-                                  "没兴趣"])
+@pytest.mark.parametrize("text", ["家里有了", "不需要这么大的", "暂时用不上", "先不买了",
+                                  "我不需要买空调", "没兴趣"])
 def test_a_refusal_with_its_reason_or_thing_stays_an_objection(text: str) -> None:
     result = parsed(text, ("objection_no_need", 0.7), ("deny", 0.3))
     assert result["intent"] == {"name": "objection_no_need", "confidence": 0.7}
 
 
-@pytest.mark.parametrize("text", ["杭州到南京要几天", "沈阳多久", "北京几天？", "送什么啊", "收藏关注送什么啊"])
+@pytest.mark.parametrize("text", ["杭州到南京要几天", "沈阳多久", "北京几天？", "送什么啊",
+                                  "收藏关注送什么啊"])
 def test_delivery_time_and_gifts_are_the_shops_business(text: str) -> None:
     result = parsed(text, ("out_of_scope", 0.5), ("faq", 0.3), ("ask_product", 0.2))
     assert result["intent"]["name"] == "faq"
@@ -109,7 +111,8 @@ def test_a_journey_or_small_talk_stays_out_of_scope(text: str) -> None:
     assert result["intent"] == {"name": "out_of_scope", "confidence": 0.5}
 
 
-@pytest.mark.parametrize("text", ["我现在拍什么时候发货", "现在买什么时候到天津", "还没下单 几天能到"])
+@pytest.mark.parametrize("text", ["我现在拍什么时候发货", "现在买什么时候到天津",
+                                  "还没下单 几天能到"])
 def test_an_order_not_placed_yet_is_not_order_status(text: str) -> None:
     result = parsed(text, ("order_status", 0.6), ("faq", 0.4), faq="faq/delivery_time")
     assert result["intent"]["name"] == "faq"
