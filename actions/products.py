@@ -238,8 +238,9 @@ class ActionAnswerProduct(ShopAction):
         (新疆包邮吗), that place's fee."""
         mentions = shipping.mentions(tracker.latest_message.get("entities") or [])
         if mentions and wanted.key == "shipping":
-            place = shipping.most_specific(mentions)
-            written = shipping.as_written(latest_text(tracker), place)
+            text = latest_text(tracker)
+            place = shipping.most_specific(mentions, text)
+            written = shipping.as_written(text, place)
             dispatcher.utter_message(text=shipping.reply(written, fee_only=True))
             return
         dispatcher.utter_message(response="utter_shop_fee", attribute=wanted.name,

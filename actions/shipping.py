@@ -44,7 +44,7 @@ class ActionAnswerDelivery(ShopAction):
             dispatcher.utter_message(response=f"utter_{key}" if key else "utter_default")
             return []
         if intent == "faq" or shipping.named_alone(text, mentions):
-            place = shipping.most_specific(mentions)
+            place = shipping.most_specific(mentions, text)
             dispatcher.utter_message(text=shipping.reply(shipping.as_written(text, place)))
             return []
         # More than a place (我在杭州上学): the answer its rule would have given, here and

@@ -105,9 +105,17 @@ def as_written(text: str, mention: Mention) -> str:
     return written if surfaces().get(written) == mention.name else mention.name
 
 
-def most_specific(mentions: List[Mention]) -> Mention:
-    """The place a message means: a city over its province (西藏拉萨 → 拉萨), else the
-    first named."""
+def most_specific(mentions: List[Mention], text: str = "") -> Mention:
+    """The place a message means: where the parcel goes (从杭州寄到南京 → 南京), else a
+    city over its province (西藏拉萨 → 拉萨), else the first named."""
+    markers = tuple(str(m) for m in _rules().get("destination_markers") or [])
+    destinations: List[Mention] = []
+    for mention in mentions:  # after a marker, or right after such a place (到新疆乌鲁木齐)
+        if (markers and text[:mention.start].endswith(markers)) or (
+                destinations and destinations[-1].end == mention.start):
+            destinations.append(mention)
+    if destinations:
+        mentions = destinations
     table = provinces()
     return next((m for m in mentions if table.get(m.name) not in (None, m.name)), mentions[0])
 

@@ -33,6 +33,8 @@ def test_delivery_to_a_named_place(stack: Stack) -> None:
     reply = stack.texts(sender(), "寄到乌鲁木齐要几天")
     assert "乌鲁木齐" in reply and "3-7天" in reply and "30元" in reply
     assert "暂不支持配送到香港" in stack.texts(sender(), "发到香港吗")
+    # Two places: the one the parcel goes to (it had got 杭州's answer).
+    assert "发往南京" in stack.texts(sender(), "从杭州寄到南京要几天")
     # A city named alone after the general answer is the same question, for that city.
     me = sender()
     assert "1-3天" in stack.texts(me, "一般几天能到")

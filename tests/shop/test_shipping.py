@@ -94,4 +94,13 @@ def test_named_alone(text, alone):
 def test_a_city_is_meant_over_its_province():
     assert shipping.most_specific(shipping.find("西藏拉萨")).name == "拉萨"
     assert shipping.most_specific(shipping.find("新疆")).name == "新疆"
-    assert shipping.most_specific(shipping.find("北京到上海")).name == "北京"
+    assert shipping.most_specific(shipping.find("北京上海")).name == "北京"
+
+
+@pytest.mark.parametrize("text, meant", [
+    ("杭州到南京要几天", "南京"), ("从杭州寄到南京要几天", "南京"), ("北京到上海", "上海"),
+    ("发往西藏拉萨吗", "拉萨"), ("我在杭州 寄到新疆乌鲁木齐多少钱", "乌鲁木齐"),
+    ("寄到杭州", "杭州"),
+])
+def test_the_place_a_parcel_goes_to_is_meant(text, meant):
+    assert shipping.most_specific(shipping.find(text), text).name == meant
