@@ -12,8 +12,13 @@ The first SOAK_WARMUP share of the run is warm-up (caches filling, the first rev
 scan). After it the run fails when
 - a process's memory grows by more than 5 % (median of the last two samples against
   the first two after warm-up),
-- descriptors or database connections grow by more than a few (a leak grows without
-  bound; a pool settles),
+- descriptors other than sockets, or database connections, grow by more than a few
+  during the load (a leak grows without bound; a pool settles),
+- the sockets left open once the load has stopped and the idle connections have
+  timed out are more than a few above those open at rest after warm-up. Sockets are
+  not compared during the load: each customer's request in flight holds one or two,
+  so their count follows the load (a CI run, 2026-12-07: 42 → 53 between two 10-s
+  samples with nothing leaking, and 20 once the load had stopped),
 - the p99 latency of the second half after warm-up (the median of its sample windows'
   p99s) is more than 20 % above the first half's (and more than SOAK_P99_NOISE_MS, 25 ms:
   at tens of milliseconds a 20 % swing is scheduling noise on two shared cores; the
@@ -54,6 +59,10 @@ RATE = float(os.environ.get("SOAK_RATE", "35"))
 MEMORY_GROWTH = 0.05
 DESCRIPTOR_GROWTH = 10
 CONNECTION_GROWTH = 2
+SOCKET_GROWTH = 5
+# Idle connections close within this: Sanic's keep-alive (5 s) on both servers, and
+# aiohttp's (15 s) in Rasa's client to the action server.
+REST_SECONDS = float(os.environ.get("SOAK_REST_SECONDS", "30"))
 P99_DRIFT = 0.20
 # The short run in CI (make test-soak) compares two 75-s halves: their p99s move by
 # 20 ms between runs on this machine with nothing changed, so it allows 50 ms.
@@ -83,6 +92,8 @@ class Point:
     at_s: float
     rss_mb: Dict[str, float] = field(default_factory=dict)
     descriptors: Dict[str, int] = field(default_factory=dict)
+    # Of the descriptors, how many are sockets (connections in flight among them).
+    sockets: Dict[str, int] = field(default_factory=dict)
     db_connections: Dict[str, int] = field(default_factory=dict)
     messages: int = 0
     errors: int = 0
@@ -144,12 +155,28 @@ def sample(pids: Dict[str, int], level: LevelResult, seen: int, started: float,
         targets = _descriptors(pid)
         point.rss_mb[name] = round(tree_rss_mb(pid), 1)
         point.descriptors[name] = len(targets)
+        point.sockets[name] = sum(1 for t in targets if t.startswith("socket:"))
         point.db_connections[name] = sum(1 for t in targets if t.endswith(".db"))
     window = level.samples[seen:]
     point.messages = len(window)
     point.errors = sum(1 for s in window if s.error)
     point.p99_ms = _p99(window)
     return point
+
+
+def sockets_at_rest(pids: Dict[str, int], seconds: float = REST_SECONDS,
+                    every: float = 1.0) -> Dict[str, int]:
+    """The fewest sockets each process held while polled for `seconds` with no load:
+    idle keep-alive connections close within it, a leaked socket never does."""
+    fewest: Dict[str, int] = {}
+    deadline = time.monotonic() + seconds
+    while True:
+        for name, pid in pids.items():
+            count = sum(1 for t in _descriptors(pid) if t.startswith("socket:"))
+            fewest[name] = min(count, fewest.get(name, count))
+        if time.monotonic() >= deadline:
+            return fewest
+        time.sleep(every)
 
 
 def _typical_p99(points: List[Point]) -> float:
@@ -182,8 +209,14 @@ def machine_slowdown(first: List[Point], second: List[Point]) -> float:
     return statistics.median(times[1]) / statistics.median(times[0])
 
 
-def verdict(points: List[Point], level: LevelResult, warmup: float) -> Dict[str, Any]:
-    """The checks after warm-up: {check: {value, limit, ok}}."""
+def _not_sockets(point: Point, name: str) -> int:
+    return point.descriptors[name] - point.sockets.get(name, 0)
+
+
+def verdict(points: List[Point], level: LevelResult, warmup: float,
+            rest: Optional[Dict[str, Dict[str, int]]] = None) -> Dict[str, Any]:
+    """The checks after warm-up: {check: {value, limit, ok}}. `rest`: the sockets at
+    rest, {"before": {process: n}, "after": {process: n}} (no check without it)."""
     steady = points[max(1, int(len(points) * warmup)):]
     if len(steady) < 4:
         raise ValueError("too few samples after warm-up: run longer")
@@ -195,12 +228,18 @@ def verdict(points: List[Point], level: LevelResult, warmup: float) -> Dict[str,
         checks[f"memory growth, {name}"] = {
             "value": f"{first:.0f} → {last:.0f} MB ({growth:+.1%})",
             "limit": f"≤ {MEMORY_GROWTH:+.0%}", "ok": growth <= MEMORY_GROWTH}
-        for kind, limit in (("descriptors", DESCRIPTOR_GROWTH),
-                            ("db_connections", CONNECTION_GROWTH)):
-            start = min(getattr(p, kind)[name] for p in steady[:2])
-            end = max(getattr(p, kind)[name] for p in steady[-2:])
-            checks[f"{kind.replace('_', ' ')}, {name}"] = {
+        for label, count, limit in (
+                ("descriptors but sockets", _not_sockets, DESCRIPTOR_GROWTH),
+                ("db connections", lambda p, n: p.db_connections[n], CONNECTION_GROWTH)):
+            start = min(count(p, name) for p in steady[:2])
+            end = max(count(p, name) for p in steady[-2:])
+            checks[f"{label}, {name}"] = {
                 "value": f"{start} → {end}", "limit": f"≤ +{limit}", "ok": end - start <= limit}
+        if rest:
+            start, end = rest["before"][name], rest["after"][name]
+            checks[f"sockets at rest, {name}"] = {
+                "value": f"{start} → {end}", "limit": f"≤ +{SOCKET_GROWTH}",
+                "ok": end - start <= SOCKET_GROWTH}
     begin, end = steady[0].at_s, steady[-1].at_s
     middle = (begin + end) / 2
     window = [s for s in level.samples if s.started - level.started >= begin]
@@ -262,6 +301,7 @@ def run(minutes: float, every: float, warmup: float) -> int:
         customers = Customers(stack.url, apology_text())
         asyncio.run(customers.warm_up())
         pids = {"rasa": stack.rasa.pid, "actions": stack.actions.pid}  # type: ignore[union-attr]
+        rest = {"before": sockets_at_rest(pids)}
         level = LevelResult(CUSTOMERS, RATE)  # filled by the load thread as it runs
         thread = threading.Thread(
             target=lambda: asyncio.run(customers.run(CUSTOMERS, minutes * 60, RATE, level)),
@@ -282,11 +322,14 @@ def run(minutes: float, every: float, warmup: float) -> int:
                       f"msgs {point.messages}  probe {point.probe_ms} ms", flush=True)
         finally:
             probe.close()
-    checks = verdict(points, level, warmup)
+        rest["after"] = sockets_at_rest(pids)
+        print(f"  sockets at rest: before {rest['before']}, after {rest['after']}", flush=True)
+    checks = verdict(points, level, warmup, rest)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     report = {"machine": describe(), "minutes": minutes, "sample_seconds": every,
               "customers": CUSTOMERS, "rate": RATE, "warmup_share": warmup,
-              "points": [asdict(p) for p in points], "checks": checks}
+              "points": [asdict(p) for p in points], "sockets_at_rest": rest,
+              "checks": checks}
     (RESULTS / f"{stamp}-soak.json").write_text(json.dumps(report, ensure_ascii=False,
                                                            indent=1), encoding="utf-8")
     markdown = table(checks)

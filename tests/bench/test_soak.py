@@ -3,10 +3,13 @@ slowdown that grows with time, not one stalled window, nor the machine slowing d
 
 from __future__ import annotations
 
+import os
+import socket
+
 from typing import List, Optional
 
 from bench.load import LevelResult, Sample
-from bench.soak import Point, SpeedProbe, verdict
+from bench.soak import Point, SpeedProbe, sockets_at_rest, verdict
 
 WINDOW_S = 10
 
@@ -126,3 +129,37 @@ def test_errors_and_memory_growth_still_fail() -> None:
     level.samples[-1].error = "timeout"
     checks = verdict(points, level, warmup=0.15)
     assert not checks["memory growth, rasa"]["ok"] and not checks["errors"]["ok"]
+
+
+def test_sockets_that_follow_the_load_pass_and_a_socket_left_open_at_rest_fails() -> None:
+    # CI, 2026-12-07: the Rasa server's descriptors went 42 → 53 between two samples
+    # under load (requests in flight) and back to 20 when the load stopped.
+    points, level = run([90] * 14)
+    for point, in_flight in zip(points, [20] * 12 + [22, 33]):
+        point.descriptors["rasa"] = 20 + in_flight
+        point.sockets["rasa"] = 5 + in_flight
+    checks = verdict(points, level, warmup=0.15, rest={"before": {"rasa": 5},
+                                                       "after": {"rasa": 7}})
+    assert checks["descriptors but sockets, rasa"]["ok"], checks
+    assert checks["sockets at rest, rasa"] == {"value": "5 → 7", "limit": "≤ +5", "ok": True}
+    leaked = verdict(points, level, warmup=0.15, rest={"before": {"rasa": 5},
+                                                       "after": {"rasa": 40}})
+    assert not leaked["sockets at rest, rasa"]["ok"]
+
+
+def test_files_left_open_under_load_fail() -> None:
+    points, level = run([90] * 14)
+    for point, files in zip(points, range(14)):
+        point.descriptors["rasa"] = 20 + 2 * files  # two more files in every window
+    check = verdict(points, level, warmup=0.15)["descriptors but sockets, rasa"]
+    assert not check["ok"] and check["value"] == "24 → 46", check
+
+
+def test_sockets_at_rest_counts_the_fewest_seen() -> None:
+    before = sockets_at_rest({"me": os.getpid()}, seconds=0)["me"]
+    held = [socket.socket() for _ in range(3)]
+    try:
+        assert sockets_at_rest({"me": os.getpid()}, seconds=0)["me"] == before + 3
+    finally:
+        for sock in held:
+            sock.close()
