@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import socket
-
 from typing import List, Optional
 
 from bench.load import LevelResult, Sample
@@ -135,7 +134,7 @@ def test_sockets_that_follow_the_load_pass_and_a_socket_left_open_at_rest_fails(
     # CI, 2026-12-07: the Rasa server's descriptors went 42 → 53 between two samples
     # under load (requests in flight) and back to 20 when the load stopped.
     points, level = run([90] * 14)
-    for point, in_flight in zip(points, [20] * 12 + [22, 33]):
+    for point, in_flight in zip(points, [20] * 12 + [22, 33], strict=True):
         point.descriptors["rasa"] = 20 + in_flight
         point.sockets["rasa"] = 5 + in_flight
     checks = verdict(points, level, warmup=0.15, rest={"before": {"rasa": 5},
@@ -149,7 +148,7 @@ def test_sockets_that_follow_the_load_pass_and_a_socket_left_open_at_rest_fails(
 
 def test_files_left_open_under_load_fail() -> None:
     points, level = run([90] * 14)
-    for point, files in zip(points, range(14)):
+    for point, files in zip(points, range(14), strict=True):
         point.descriptors["rasa"] = 20 + 2 * files  # two more files in every window
     check = verdict(points, level, warmup=0.15)["descriptors but sockets, rasa"]
     assert not check["ok"] and check["value"] == "24 → 46", check
