@@ -22,6 +22,17 @@ DEFAULT_PATH = PROJECT_ROOT / "knowledge" / "language.yml"
 _NOT_CONTENT = re.compile(r"[\s\W_]+", re.UNICODE)
 _HAN = "\u4e00-\u9fff"
 _TRAILING = "?？!！。.~～、，,…"
+# Emoji modifiers (skin tones, the emoji presentation selector, joiners): 👌🏻 is 👌.
+_EMOJI_MODIFIERS = re.compile("[\ufe0e\ufe0f\u200d\U0001f3fb-\U0001f3ff]")
+
+
+def whole_key(text: str) -> str:
+    """What a whole message is looked up by: its words in lower case ("ok!" = "ok"),
+    or, for a message of symbols alone (👌, 🙏🙏), those symbols without spaces."""
+    words = _NOT_CONTENT.sub("", text.lower())
+    if words:
+        return words
+    return _EMOJI_MODIFIERS.sub("", "".join(text.split()))
 
 
 def _alternation(keys: List[str]) -> str:
@@ -34,7 +45,7 @@ class Lexicon:
 
     def __init__(self, table: Mapping[str, Any]) -> None:
         self._whole: Dict[str, str] = {
-            _NOT_CONTENT.sub("", str(k).lower()): str(v)
+            whole_key(str(k)): str(v)
             for k, v in (table.get("whole_message") or {}).items()
         }
         latin = {str(k).lower(): str(v) for k, v in (table.get("latin_words") or {}).items()}
@@ -66,7 +77,7 @@ class Lexicon:
         if text.startswith("/"):
             # A button payload (/intent{"entity": "value"}) is not customer prose.
             return text
-        whole = self._whole.get(_NOT_CONTENT.sub("", text.lower()))
+        whole = self._whole.get(whole_key(text))
         if whole is not None:
             return whole
         if self._latin_re is not None:

@@ -104,6 +104,17 @@ def lexicon() -> Lexicon:
     ("唔好的", "唔好的"),
     ("这款好耐用", "这款好耐用"),
     ("要一点样品", "要一点样品"),
+    # a reply of one emoji, or of 收到 / 阔以, says yes or thanks
+    ("👌", "好的"),
+    ("👌🏻 ", "好的"),  # a skin tone and a space change nothing
+    ("👍👍", "好的"),
+    ("🙏", "谢谢"),
+    ("收到!", "好的"),
+    ("阔以", "可以"),
+    ("阔以的", "可以的"),
+    # … inside a sentence an emoji is left to the classifiers, 收到 is a parcel
+    ("好吃👍", "好吃👍"),
+    ("收到了吗", "收到了吗"),
     # already canonical or nothing to do
     ("美的风尊空调多少钱", "美的风尊空调多少钱"),
     ("😂😂😂", "😂😂😂"),
