@@ -27,7 +27,9 @@ def asked_to_sell(text: str) -> Optional[str]:
         if match is None or product_features.asked(match.group("thing")):
             return None
     thing = match.group("thing").strip()
-    known = {surface for surface, _, _ in knowledge.catalogue_terms()}
+    unsold = set(names())
+    known = {surface for surface, _, canonical in knowledge.catalogue_terms()
+             if canonical not in unsold}
     if any(word in thing for word in not_things) or any(k in thing for k in known):
         return None
     return thing or None

@@ -652,7 +652,7 @@ def test_product_brand_with_one_product_answers_directly(db, domain):
     assert slot_events(events)["product"] == "科沃斯X2扫地机器人"
 
 
-@pytest.mark.parametrize("name", ["苹果手机", "戴森吸尘器"])
+@pytest.mark.parametrize("name", ["苹果手机", "戴森吸尘器", "戴森吹风机", "电饭煲"])
 def test_product_not_sold(db, domain, name):
     dispatcher, events = ask_product(domain, "iPhone有吗", "ask_product",
                                      [entity("product", name)])
@@ -686,6 +686,16 @@ def test_a_known_unsold_thing_is_offered_what_we_sell_instead(db, domain):
     assert responses(dispatcher) == ["utter_product_not_sold"]
     assert dispatcher.messages[0]["instead"] == "手机我们有：华为nova12、小米14、华为Mate60。"
     assert "没有销售苹果手机。手机我们有" in shown(domain, dispatcher)
+
+
+def test_a_thing_named_alone_that_we_do_not_sell_is_said_by_its_own_name(db, domain):
+    """戴森吹风机 had got "没有销售戴森吸尘器" and the robot vacuums; 苏泊尔电饭煲 "please
+    rephrase". A thing with no category of ours gets our categories alone."""
+    for text, name in (("戴森吹风机", "戴森吹风机"), ("苏泊尔电饭煲", "电饭煲")):
+        dispatcher, _ = ask_product(domain, text, "inform", [entity("product", name)])
+        assert responses(dispatcher) == ["utter_product_not_sold"]
+        said = shown(domain, dispatcher)
+        assert f"没有销售{name}。我们主营" in said and "扫地机器人我们有" not in said, said
 
 
 def test_a_brand_we_do_not_carry_is_not_the_product_in_context(db, domain):

@@ -127,6 +127,9 @@ def extractor() -> CatalogueEntityExtractor:
         ("华为FreeBuds Pro 2耳机多少钱", [("product", "华为FreeBuds Pro 2耳机", 0, 18)]),
         ("有没有midea的冰箱", [("brand", "美的", 3, 8), ("category", "冰箱", 9, 11)]),
         ("你们卖戴森吗", [("product", "戴森吸尘器", 3, 5)]),
+        # the longer name wins: a Dyson hair dryer is not the Dyson vacuum
+        ("戴森吹风机", [("product", "戴森吹风机", 0, 5)]),
+        ("苏泊尔电饭锅", [("product", "电饭煲", 3, 6)]),
         ("今天天气不错", []),
         ("", []),
     ],
