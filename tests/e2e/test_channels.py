@@ -44,6 +44,20 @@ def test_delivery_to_a_named_place(stack: Stack) -> None:
     assert len(replies) == 1 and "杭州" not in replies[0].get("text", ""), replies
 
 
+def test_a_thing_named_alone_is_answered_from_the_catalogue(stack: Stack) -> None:
+    # Not sold: said by its own name, with what we sell in that area when we do.
+    reply = stack.texts(sender(), "iPhone15")
+    assert "没有销售苹果手机" in reply and "手机我们有" in reply and "帮不上忙" not in reply
+    reply = stack.texts(sender(), "戴森吹风机")
+    assert "没有销售戴森吹风机" in reply and "扫地机器人我们有" not in reply
+    assert "没有销售电饭煲" in stack.texts(sender(), "苏泊尔电饭煲")
+    # A brand we sell, alone: its products, not "好的，还有其他…".
+    reply = stack.texts(sender(), "美的")
+    assert "美的风尊空调" in reply and "还有其他" not in reply
+    # A thumbs-up answers a question as 好的 would.
+    assert "还有其他可以帮您的吗" in stack.texts(sender(), "👌")
+
+
 def test_deciding_to_buy_gets_how_to_order(stack: Stack) -> None:
     # After a price, 那就买这个吧 (read as "no need") is a decision: the steps, no script.
     me = sender()
