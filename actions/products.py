@@ -52,13 +52,13 @@ CHOSEN_BY = (room_area.AREA_ATTRIBUTE, product_size.SIZE_ATTRIBUTE)
 
 
 def say_not_sold(dispatcher: CollectingDispatcher, thing: str) -> None:
-    """"本店暂时没有销售X", what we sell in that area, and the categories we carry."""
+    """"本店暂时没有销售X", what we sell in that area, our categories (as buttons too)."""
     with session_scope() as session:
+        categories = repository.catalogue.list_categories(session=session)
         dispatcher.utter_message(
-            response="utter_product_not_sold", product=thing,
-            categories="、".join(repository.catalogue.list_categories(session=session)),
+            response="utter_product_not_sold", product=thing, categories="、".join(categories),
             instead=not_sold.instead(thing, session, MAX_CANDIDATES),
-        )
+            buttons=not_sold.category_buttons(thing, categories))
 
 
 def _wanted(tracker: Tracker) -> Optional[Attribute]:

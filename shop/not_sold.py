@@ -4,9 +4,9 @@ to offer instead (knowledge/catalogue.yml `not_sold`, `sells_question`)."""
 from __future__ import annotations
 
 import re
-from typing import List, Optional
+from typing import Dict, List, Optional
 
-from shop import knowledge, product_features
+from shop import candidates, knowledge, product_features
 from shop.db import repository
 
 
@@ -35,10 +35,23 @@ def asked_to_sell(text: str) -> Optional[str]:
     return thing or None
 
 
+def instead_category(name: str) -> Optional[str]:
+    """The category we sell in the area of a not-sold thing (苹果手机 → 手机), if any."""
+    entry = next((e for e in knowledge.catalogue().get("not_sold", []) if e["name"] == name), {})
+    return entry.get("instead")
+
+
+def category_buttons(name: str, categories: List[str]) -> List[Dict[str, str]]:
+    """A button for each of our categories, the one in the area of the not-sold thing
+    first (苹果手机: 手机): the reply asks "要不要看看相关的商品？"."""
+    nearest = instead_category(name)
+    return [candidates.button(category, "category", category)
+            for category in sorted(categories, key=lambda category: category != nearest)]
+
+
 def instead(name: str, session: object, limit: int) -> str:
     """"手机我们有：华为Mate60、小米14。" for a not-sold thing with a related category."""
-    entry = next((e for e in knowledge.catalogue().get("not_sold", []) if e["name"] == name), {})
-    category = entry.get("instead")
+    category = instead_category(name)
     if not category:
         return ""
     found = repository.catalogue.find_products(session=session, category=category)

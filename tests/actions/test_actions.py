@@ -686,6 +686,10 @@ def test_a_known_unsold_thing_is_offered_what_we_sell_instead(db, domain):
     assert responses(dispatcher) == ["utter_product_not_sold"]
     assert dispatcher.messages[0]["instead"] == "手机我们有：华为nova12、小米14、华为Mate60。"
     assert "没有销售苹果手机。手机我们有" in shown(domain, dispatcher)
+    # Every category a button, the one in the thing's area first.
+    buttons = dispatcher.messages[0]["buttons"]
+    assert buttons[0] == {"title": "手机", "payload": '/ask_product{"category": "手机"}'}
+    assert {b["title"] for b in buttons} == set(dispatcher.messages[0]["categories"].split("、"))
 
 
 def test_a_thing_named_alone_that_we_do_not_sell_is_said_by_its_own_name(db, domain):
@@ -696,6 +700,8 @@ def test_a_thing_named_alone_that_we_do_not_sell_is_said_by_its_own_name(db, dom
         assert responses(dispatcher) == ["utter_product_not_sold"]
         said = shown(domain, dispatcher)
         assert f"没有销售{name}。我们主营" in said and "扫地机器人我们有" not in said, said
+        titles = [b["title"] for b in dispatcher.messages[0]["buttons"]]
+        assert titles == dispatcher.messages[0]["categories"].split("、")
 
 
 def test_a_brand_we_do_not_carry_is_not_the_product_in_context(db, domain):

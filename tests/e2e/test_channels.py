@@ -46,8 +46,14 @@ def test_delivery_to_a_named_place(stack: Stack) -> None:
 
 def test_a_thing_named_alone_is_answered_from_the_catalogue(stack: Stack) -> None:
     # Not sold: said by its own name, with what we sell in that area when we do.
-    reply = stack.texts(sender(), "iPhone15")
+    me = sender()
+    replies = stack.say(me, "iPhone15")
+    reply = "".join(r.get("text", "") for r in replies)
     assert "没有销售苹果手机" in reply and "手机我们有" in reply and "帮不上忙" not in reply
+    # "要不要看看相关的商品？" comes with our categories as buttons, the phones first.
+    buttons = [b for r in replies for b in r.get("buttons", [])]
+    assert buttons and buttons[0]["title"] == "手机", replies
+    assert "华为Mate60" in stack.texts(me, buttons[0]["payload"])
     reply = stack.texts(sender(), "戴森吹风机")
     assert "没有销售戴森吹风机" in reply and "扫地机器人我们有" not in reply
     assert "没有销售电饭煲" in stack.texts(sender(), "苏泊尔电饭煲")
