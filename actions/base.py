@@ -8,6 +8,7 @@ the failure is logged and the customer gets an apology with a follow-up promise.
 from __future__ import annotations
 
 import abc
+import copy
 import logging
 from typing import Any, Dict, List, Optional, Text
 
@@ -65,6 +66,15 @@ def latest_entity_values(tracker: Tracker, entity: str) -> List[str]:
         if item.get("entity") == entity and item.get("value") not in values:
             values.append(str(item.get("value")))
     return values
+
+
+def with_entity(tracker: Tracker, entity: str, value: str) -> Tracker:
+    """The tracker as if the latest message had also named `value` (a button's entity)."""
+    said = tracker.latest_message or {}
+    named = copy.copy(tracker)
+    named.latest_message = {**said, "entities": [*(said.get("entities") or []),
+                                                 {"entity": entity, "value": value}]}
+    return named
 
 
 def latest_text(tracker: Tracker) -> str:

@@ -1,16 +1,17 @@
 """A customer who has decided (那就买这个吧, 拍下了) is told how to order or thanked,
-whatever the classifier made of the message (shop/buying.py)."""
+whatever the classifier made of the message (shop/buying.py). Called by the actions a
+decision may be read as (a yes, a product question, an objection, not understood)."""
 
 from __future__ import annotations
 
 import logging
-from typing import List, Optional, Text
+from typing import List, Optional
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.base import DomainDict, ShopAction, latest_entity_values, latest_text
+from actions.base import latest_entity_values, latest_text
 from shop import buying
 from shop.db import repository
 from shop.db.engine import session_scope
@@ -53,21 +54,3 @@ def answer_decision(dispatcher: CollectingDispatcher, tracker: Tracker
                                  price=f"{product.price:,.0f}", how=buying.how_to_order())
         return [] if product.name == tracker.get_slot("product") else [
             SlotSet("product", product.name)]
-
-
-class ActionAffirm(ShopAction):
-    """A plain yes (好的, 嗯嗯) gets "anything else?"; a yes that is a decision (就它了,
-    好的我买了, read as `affirm`) gets how to order."""
-
-    def name(self) -> Text:
-        return "action_affirm"
-
-    async def act(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
-        decided = answer_decision(dispatcher, tracker)
-        if decided is not None:
-            return decided
-        dispatcher.utter_message(response="utter_anything_else")
-        return []
-

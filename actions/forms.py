@@ -9,33 +9,16 @@ hint that an order number is still welcome (knowledge/policies.yml `order_form`)
 
 from __future__ import annotations
 
-from typing import Any, Dict, List
+from typing import List
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from shop import knowledge
+from shop.order_text import side_questions
 
 ORDER_FORM = "order_form"
-# Slots the form fills: a message that filled one answered the form.
-FORM_SLOTS = ("order_no", "phone_last4")
-
-
-def side_questions(events: List[Dict[str, Any]]) -> int:
-    """User messages since the order form started or last got an answer, the latest
-    included (the one being answered now). The message that started the form, or
-    answered it, comes before the form's event, so it is not counted."""
-    count = 0
-    for event in reversed(events):
-        kind = event.get("event")
-        if kind == "user":
-            count += 1
-        elif kind == "slot" and event.get("name") in FORM_SLOTS and event.get("value"):
-            return count
-        elif kind == "active_loop" and event.get("name") == ORDER_FORM:
-            return count
-    return count
 
 
 def leave_ignored_form(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
@@ -43,7 +26,7 @@ def leave_ignored_form(dispatcher: CollectingDispatcher, tracker: Tracker) -> Li
     if tracker.active_loop_name != ORDER_FORM:
         return []
     rules = knowledge.policies()["order_form"]
-    if side_questions(tracker.events) < int(rules["side_questions_before_leaving"]):
+    if side_questions(tracker.events, ORDER_FORM) < int(rules["side_questions_before_leaving"]):
         return []
     dispatcher.utter_message(text=rules["left_hint"])
     return [ActiveLoop(None), SlotSet("requested_slot", None)]

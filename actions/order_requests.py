@@ -51,6 +51,7 @@ def open_ticket(kind: str, session: Any, tracker: Tracker, order: Order, reason:
         kind=kind,
         conversation_id=tracker.sender_id,
         summary=ticket_summary(kind, order_no=order.order_no, reason=reason),
+        detail=tracker.get_slot("request_detail") or "",  # the customer's own words
         customer_id=order.customer_id,
         order_no=order.order_no,
     )

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Text
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
@@ -37,7 +37,15 @@ from actions.products import ActionAnswerProduct
 from shop import knowledge, verification
 from shop.db import repository
 from shop.db.engine import session_scope
-from shop.order_text import asks_price_difference, last4_in, order_number_in
+from shop.order_text import (
+    asks_price_difference,
+    client_of,
+    describes_problem,
+    last4_in,
+    order_number_in,
+    phone_given,
+    with_detail,
+)
 from shop.product_facts import asks_fact_only, attribute, policy_explanation
 from shop.tickets import handoff_reason
 
@@ -45,28 +53,9 @@ logger = logging.getLogger(__name__)
 
 INTENT_TO_KIND = {"order_status": "status", "return_refund": "return", "after_sales": "repair"}
 RESET_SLOTS = ("order_no", "phone_last4", "form_failures", "service_kind", "verified_order",
-               "verification_locked")
-
-
-def client_of(tracker: Tracker) -> str:
-    """The client address the channel stamped on the latest message ("" if none)."""
-    for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            return str((event.get("metadata") or {}).get("client") or "")[:64]
-    return ""
-
-
-def phone_given(tracker: Tracker) -> Optional[str]:
-    """The latest full phone number the customer typed in this conversation, if any
-    ("我手机138… 帮我查订单" before the form asked for it)."""
-    for event in reversed(tracker.events):
-        if event.get("event") != "user":
-            continue
-        for entity in (event.get("parse_data") or {}).get("entities") or []:
-            digits = re.sub(r"[^0-9]", "", str(entity.get("value") or ""))
-            if entity.get("entity") == "phone" and len(digits) == 11:
-                return digits
-    return None
+               "verification_locked", "request_detail")
+# Requests that open a ticket: what the customer says of the problem is kept for it.
+TICKET_KINDS = ("return", "price_diff", "repair")
 
 
 def reset_events() -> List[EventType]:
@@ -101,7 +90,10 @@ class ActionBeginOrderRequest(ShopAction):
             dispatcher.utter_message(text=policies["returns"]["explain"])
         elif kind == "repair":
             dispatcher.utter_message(text=policies["after_sales"]["explain"])
-        return [SlotSet("service_kind", kind), SlotSet("form_failures", 0)]
+        said = latest_text(tracker)  # the request in the customer's words, for the ticket
+        kept = [SlotSet("request_detail", with_detail(None, said))] if kind in TICKET_KINDS \
+            and said.strip() and not said.startswith("/") else []
+        return [SlotSet("service_kind", kind), SlotSet("form_failures", 0), *kept]
 
 
 class ValidateOrderForm(FormValidationAction):
@@ -166,12 +158,17 @@ class ValidateOrderForm(FormValidationAction):
     ) -> Dict[Text, Any]:
         """Accepts a well-formed number. Whether the order exists is not told here."""
         order_no = order_number_in(str(value or ""))
+        if order_no is None and tracker.get_slot("service_kind") in TICKET_KINDS and \
+                describes_problem(str(value or "")):
+            # 米家S10边刷掉了: more about the problem, kept for the ticket, not a bad number.
+            return {**self._fail(tracker, dispatcher, "order_no", "utter_order_detail_noted"),
+                    "request_detail": with_detail(tracker.get_slot("request_detail"), str(value))}
         if order_no is None:
             return self._fail(tracker, dispatcher, "order_no", "utter_order_no_invalid")
-        phone = phone_given(tracker)
+        phone = phone_given(tracker.events)
         if phone:
             try:
-                locked = verification.lock_of(order_no, client_of(tracker))
+                locked = verification.lock_of(order_no, client_of(tracker.events))
                 owner = None if locked else verification.order_owner(order_no)
             except SQLAlchemyError:
                 return self._unavailable(dispatcher, "order_no")
@@ -192,7 +189,7 @@ class ValidateOrderForm(FormValidationAction):
         order_no = tracker.get_slot("order_no")
         if last4 is None or not order_no:
             return self._fail(tracker, dispatcher, "phone_last4", "utter_verification_failed")
-        client = client_of(tracker)
+        client = client_of(tracker.events)
         try:
             lock = verification.lock_of(order_no, client)
             owner = None if lock else verification.order_owner(order_no)

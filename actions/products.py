@@ -14,6 +14,7 @@ from actions.base import (
     latest_entity_values,
     latest_text,
     remember_lookup,
+    with_entity,
 )
 from actions.buying import answer_decision
 from shop import (
@@ -335,3 +336,25 @@ class ActionAnswerProduct(ShopAction):
             stock_state=stock_state(product),
             warranty=product.warranty,
         )
+
+
+class ActionAffirm(ShopAction):
+    """A plain yes (好的, 嗯嗯) gets "anything else?"; a yes that is a decision (就它了,
+    好的我买了, read as `affirm`) gets how to order; a yes to "we don't sell X, want to
+    see related goods?" lists the category nearest X, as its first button would."""
+
+    def name(self) -> Text:
+        return "action_affirm"
+
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        decided = answer_decision(dispatcher, tracker)
+        if decided is not None:
+            return decided
+        offered = not_sold.offered_category(tracker.events)
+        if offered:
+            return await ActionAnswerProduct().act(
+                dispatcher, with_entity(tracker, "category", offered), domain)
+        dispatcher.utter_message(response="utter_anything_else")
+        return []

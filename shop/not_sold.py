@@ -3,11 +3,15 @@ to offer instead (knowledge/catalogue.yml `not_sold`, `sells_question`)."""
 
 from __future__ import annotations
 
+import json
 import re
-from typing import Dict, List, Optional
+from typing import Any, Dict, List, Optional
 
 from shop import candidates, knowledge, product_features
 from shop.db import repository
+
+# The domain response that says "本店暂时没有销售X" and offers our categories.
+NOT_SOLD_REPLY = "utter_product_not_sold"
 
 
 def names() -> List[str]:
@@ -47,6 +51,29 @@ def category_buttons(name: str, categories: List[str]) -> List[Dict[str, str]]:
     nearest = instead_category(name)
     return [candidates.button(category, "category", category)
             for category in sorted(categories, key=lambda category: category != nearest)]
+
+
+def offered_category(events: List[Dict[str, Any]]) -> Optional[str]:
+    """The first category button of the "we don't sell X" reply, when that reply is the
+    assistant's last message before the customer's latest: a yes (好的, 👌) to its
+    "要不要看看相关的商品？" opens that category, as a tap on the button would."""
+    before_latest = False
+    for event in reversed(events):
+        if event.get("event") == "user":
+            if before_latest:
+                return None  # the customer spoke again since
+            before_latest = True
+        elif event.get("event") == "bot" and before_latest:
+            if (event.get("metadata") or {}).get("utter_action") != NOT_SOLD_REPLY:
+                return None
+            buttons = (event.get("data") or {}).get("buttons") or [{}]
+            payload = str(buttons[0].get("payload") or "")
+            try:  # /ask_product{"category": "手机"} (shop/candidates.button)
+                value = json.loads(payload[payload.find("{"):]).get("category")
+            except (ValueError, AttributeError):
+                return None
+            return str(value) if value else None
+    return None
 
 
 def instead(name: str, session: object, limit: int) -> str:

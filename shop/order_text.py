@@ -1,11 +1,12 @@
-"""What a customer's message says about an order: its number, phone digits, and whether
-it claims a price difference (价保). Pure text; the rules are knowledge/policies.yml."""
+"""What a customer's messages say about an order: its number, phone digits, whether it
+claims a price difference (价保), a problem told in words. Pure text and event lists (no
+Rasa); the rules are knowledge/policies.yml."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Optional
+from typing import Any, Dict, List, Optional
 
 from shop import knowledge
 
@@ -39,3 +40,66 @@ def last4_in(text: str) -> Optional[str]:
     if len(digits) in (4, 11):
         return digits[-4:]
     return None
+
+
+# A detail kept for a ticket: the customer's own words, at most this long (the ticket's
+# detail column is free text shown to staff; a pasted essay stays readable).
+DETAIL_LIMIT = 500
+
+
+def describes_problem(text: str) -> bool:
+    """A message in words (米家S10边刷掉了), not an attempt at an order number: no DD and
+    digit, no run of six digits, at least two Chinese characters."""
+    folded = unicodedata.normalize("NFKC", text or "")
+    if re.search(knowledge.policies()["order_number"]["attempt_pattern"], folded) or re.search(
+            r"[Dd][Dd]\s*\d|\d{6}", folded):
+        return False
+    return len(re.findall(r"[\u4e00-\u9fff]", folded)) >= 2
+
+
+def with_detail(kept: Optional[str], text: str) -> str:
+    """The detail so far with `text` added on a new line, cut to DETAIL_LIMIT."""
+    added = (text or "").strip()
+    joined = f"{kept}\n{added}" if kept and added else (kept or added)
+    return joined[:DETAIL_LIMIT]
+
+
+def client_of(events: List[Dict[str, Any]]) -> str:
+    """The client address the channel stamped on the latest user message ("" if none)."""
+    for event in reversed(events):
+        if event.get("event") == "user":
+            return str((event.get("metadata") or {}).get("client") or "")[:64]
+    return ""
+
+
+def phone_given(events: List[Dict[str, Any]]) -> Optional[str]:
+    """The latest full phone number the customer typed in a conversation's events, if any
+    ("我手机138… 帮我查订单" before the form asked for it)."""
+    for event in reversed(events):
+        if event.get("event") != "user":
+            continue
+        for entity in (event.get("parse_data") or {}).get("entities") or []:
+            digits = re.sub(r"[^0-9]", "", str(entity.get("value") or ""))
+            if entity.get("entity") == "phone" and len(digits) == 11:
+                return digits
+    return None
+
+
+# The order form's slots: a message that filled one answered the form.
+FORM_SLOTS = ("order_no", "phone_last4")
+
+
+def side_questions(events: List[Dict[str, Any]], form: str) -> int:
+    """User messages since `form` started or last got an answer, the latest included
+    (the one being answered now). The message that started the form, or answered it,
+    comes before the form's event, so it is not counted."""
+    count = 0
+    for event in reversed(events):
+        kind = event.get("event")
+        if kind == "user":
+            count += 1
+        elif kind == "slot" and event.get("name") in FORM_SLOTS and event.get("value"):
+            return count
+        elif kind == "active_loop" and event.get("name") == form:
+            return count
+    return count

@@ -8,11 +8,16 @@ rows and scores with Rasa's):
   (bot.nlu.features.transposable_weights);
 - the fitted model is stored as arrays (bot.nlu.linear_model) instead of with skops,
   whose import cost seconds of the server's start-up.
+
+One option Rasa's lacks: `class_weight_power`. Rasa weighs each intent by
+n / (k · n_intent) ("balanced"); the weight here is that to the given power, so 1 is
+Rasa's and 0 weighs every example alike.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from typing import Any, Dict, List, Text
 
 import scipy.sparse
@@ -21,6 +26,7 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
+from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
@@ -28,6 +34,13 @@ from bot.nlu import linear_model
 from bot.nlu.features import has_sentence_features, sentence_matrix, transposable_weights
 
 logger = logging.getLogger(__name__)
+
+
+def class_weights(labels: List[str], power: float) -> Dict[str, float]:
+    """Rasa's "balanced" weights, n / (k · n_intent), raised to `power`."""
+    counts = Counter(labels)
+    return {label: (len(labels) / (len(counts) * count)) ** power
+            for label, count in counts.items()}
 
 
 @DefaultV1Recipe.register(
@@ -53,7 +66,14 @@ class IntentClassifier(LogisticRegressionClassifier):
                 message.set("intent_ranking", [], add_to_output=True)
         return messages
 
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {**LogisticRegressionClassifier.get_default_config(), "class_weight_power": 1.0}
+
     def train(self, training_data: TrainingData) -> Resource:
+        labels = [e.get(INTENT) for e in training_data.intent_examples
+                  if e.get(INTENT) and e.get(TEXT)]  # the examples Rasa's train() fits
+        self.clf.set_params(class_weight=class_weights(labels, self.config["class_weight_power"]))
         resource = super().train(training_data)
         transposable_weights(self.clf)  # loading does it too (bot.nlu.linear_model.load)
         return resource

@@ -39,7 +39,7 @@ from actions.orders import (
     ValidateOrderForm,
 )
 from actions.products import ActionAnswerProduct
-from shop import deadlines, knowledge
+from shop import deadlines, knowledge, order_text
 from shop.db import repository
 from shop.db.engine import use_engine
 from shop.db.models import Base, Order, Ticket, VerificationFailure
@@ -48,7 +48,7 @@ SHANGHAI = timedelta(hours=8)
 QUESTION_END = re.compile(r"[？?]$")
 POLICIES = knowledge.policies()
 RESET = {"order_no": None, "phone_last4": None, "form_failures": None, "service_kind": None,
-         "verified_order": None, "verification_locked": None}
+         "verified_order": None, "verification_locked": None, "request_detail": None}
 
 
 def tickets(engine, **where: Any) -> List[Ticket]:
@@ -382,7 +382,9 @@ def test_the_form_end_clears_the_identity(db, domain, dispatcher):
 def test_begin_order_request(domain, dispatcher, intent, kind, explains):
     tracker = make_tracker(domain, text="我的订单", intent=intent)
     events = run_action(ActionBeginOrderRequest(), dispatcher, tracker, domain)
-    assert slot_events(events) == {"service_kind": kind, "form_failures": 0}
+    # A return or repair keeps the request in the customer's words for its ticket.
+    kept = {"request_detail": "我的订单"} if kind in ("return", "repair") else {}
+    assert slot_events(events) == {"service_kind": kind, "form_failures": 0, **kept}
     assert texts(dispatcher) == ([explains] if explains else [])
 
 
@@ -408,8 +410,44 @@ def test_a_repair_stays_a_repair(db, domain, text, slots):
     dispatcher = CollectingDispatcher()
     tracker = make_tracker(domain, slots=slots, text=text, intent="after_sales")
     events = run_action(ActionBeginOrderRequest(), dispatcher, tracker, domain)
-    assert slot_events(events) == {"service_kind": "repair", "form_failures": 0}
+    assert slot_events(events) == {"service_kind": "repair", "form_failures": 0,
+                                   "request_detail": text}
     assert texts(dispatcher) == [POLICIES["after_sales"]["explain"]]
+
+
+def test_a_button_starting_a_repair_is_no_detail(db, domain):
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(domain, text="/after_sales", intent="after_sales")
+    events = run_action(ActionBeginOrderRequest(), dispatcher, tracker, domain)
+    assert "request_detail" not in slot_events(events)
+
+
+@pytest.mark.parametrize("kind", ["repair", "return", "price_diff"])
+def test_a_problem_told_instead_of_the_order_number_is_kept(db, domain, kind):
+    """米家S10边刷掉了 while the number is asked for: more about the problem, kept for
+    the ticket; not "the number's format is wrong"."""
+    dispatcher, slots = validate(domain, "order_no", "米家S10边刷掉了", service_kind=kind,
+                                 request_detail="扫地机器人坏了")
+    assert responses(dispatcher) == ["utter_order_detail_noted"]
+    assert slots["order_no"] is None and slots["form_failures"] == 1  # still counts
+    assert slots["request_detail"] == "扫地机器人坏了\n米家S10边刷掉了"
+
+
+def test_a_long_problem_is_kept_cut_to_its_limit(db, domain):
+    _, slots = validate(domain, "order_no", "边刷掉了" * 400, service_kind="repair")
+    assert slots["request_detail"] == ("边刷掉了" * 400)[:order_text.DETAIL_LIMIT]
+
+
+@pytest.mark.parametrize("typed, kind", [
+    ("米家S10边刷掉了", "status"),  # a status query opens no ticket to keep it for
+    ("DD2026 边刷掉了", "repair"),  # starts like a number: checked as one
+    ("单号202611180002", "repair"),  # digits: an attempt without the DD
+    ("S10", "repair"),  # no words
+])
+def test_what_is_not_a_problem_told_is_a_bad_number(db, domain, typed, kind):
+    dispatcher, slots = validate(domain, "order_no", typed, service_kind=kind)
+    assert responses(dispatcher) == ["utter_order_no_invalid"]
+    assert "request_detail" not in slots
 
 
 def report(domain, order_no: Optional[str], kind: Optional[str], phone: Optional[str] = "8001",
@@ -522,6 +560,16 @@ def test_report_repair_in_warranty(db, domain):
     text = shown(domain, dispatcher)
     assert ticket.number in text
     assert POLICIES["after_sales"]["warranty_states"]["in_warranty"] in text
+
+
+def test_a_repair_ticket_carries_the_problem_in_the_customers_words(db, domain):
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(domain, slots={
+        "order_no": "DD202611180002", "phone_last4": "8001", "service_kind": "repair",
+        "request_detail": "扫地机器人坏了\n米家S10边刷掉了"})
+    run_action(ActionReportOrder(), dispatcher, tracker, domain)
+    [ticket] = tickets(db)
+    assert ticket.detail == "扫地机器人坏了\n米家S10边刷掉了"
 
 
 def test_report_repair_out_of_warranty(db, domain, monkeypatch):

@@ -3,16 +3,24 @@ has said no twice is left in peace (actions/buying.py, actions/objections.py).""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Dict, List
 
 import pytest
-from conftest import entity, make_tracker, render, responses, run_action, slot_events, texts
+from conftest import (
+    entity,
+    make_tracker,
+    render,
+    responses,
+    run_action,
+    slot_events,
+    texts,
+    user_event,
+)
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.buying import ActionAffirm
 from actions.objections import ActionHandleObjection
-from actions.products import ActionAnswerProduct
-from shop import buying, knowledge
+from actions.products import ActionAffirm, ActionAnswerProduct
+from shop import buying, knowledge, not_sold
 
 DECLINED = knowledge.objections()["declined"]["text"]
 
@@ -102,3 +110,58 @@ def test_a_yes_is_a_decision_only_when_it_says_so(db, domain, text, response):
     dispatcher, _ = run(domain, ActionAffirm(), text, "affirm", product="小米14")
     assert responses(dispatcher) == [response]
 
+
+
+def not_sold_turn(domain) -> List[Dict[str, Any]]:
+    """你们卖苹果手机吗 answered, recorded as Rasa records it: the bot event carries the
+    buttons and the response's name (rasa.core.actions.action, utter_action)."""
+    asked = "你们卖苹果手机吗"
+    named = [entity("product", "苹果手机", asked)]  # as the catalogue extractor names it
+    dispatcher, _ = run(domain, ActionAnswerProduct(), asked, "ask_product", named)
+    [reply] = dispatcher.messages
+    assert reply["response"] == not_sold.NOT_SOLD_REPLY
+    return [user_event(asked, "ask_product", named),
+            {"event": "action", "name": "action_answer_product"},
+            {"event": "bot", "text": render(domain, reply), "data": {"buttons": reply["buttons"]},
+             "metadata": {"utter_action": reply["response"]}}]
+
+
+def yes_after(domain, history: List[Dict[str, Any]], text: str = "好的"):
+    latest = user_event(text, "affirm")
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(domain, text=text, intent="affirm", events=[*history, latest])
+    events = run_action(ActionAffirm(), dispatcher, tracker, domain)
+    return dispatcher, slot_events(events)
+
+
+@pytest.mark.parametrize("text", ["好的", "👌", "可以"])
+def test_a_yes_to_the_offer_after_we_dont_sell_it_lists_the_nearest_category(db, domain, text):
+    """"本店暂时没有销售苹果手机……要不要看看相关的商品？" → 好的: the phones, as a tap
+    on the first button would."""
+    history = not_sold_turn(domain)
+    assert not_sold.offered_category(history + [user_event(text, "affirm")]) == "手机"
+    dispatcher, slots = yes_after(domain, history, text)
+    said = "".join(render(domain, m) for m in dispatcher.messages)
+    assert "华为Mate60" in said and "小米14" in said
+    assert "utter_anything_else" not in responses(dispatcher)
+    assert slots.get("category") == "手机"
+
+
+def test_a_yes_after_anything_else_is_a_plain_yes(db, domain):
+    history = not_sold_turn(domain)
+    later = [user_event("冰箱有哪些", "ask_product"),
+             {"event": "bot", "text": "冰箱我们有……", "data": {"buttons": []},
+              "metadata": {"utter_action": "utter_product_list"}}]
+    assert not_sold.offered_category(history + later + [user_event("好的", "affirm")]) is None
+    dispatcher, _ = yes_after(domain, history + later)
+    assert responses(dispatcher) == ["utter_anything_else"]
+
+
+@pytest.mark.parametrize("payload", ["/ask_product", "/ask_product{not json", "", None])
+def test_a_reply_with_no_category_button_opens_nothing(payload):
+    events = [user_event("你们卖X吗", "ask_product"),
+              {"event": "bot", "text": "……", "data": {"buttons": [{"title": "x",
+                                                                 "payload": payload}]},
+               "metadata": {"utter_action": not_sold.NOT_SOLD_REPLY}},
+              user_event("好的", "affirm")]
+    assert not_sold.offered_category(events) is None

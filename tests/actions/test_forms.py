@@ -1,13 +1,14 @@
-"""Leaving the order form after two side questions in a row (actions/forms.py)."""
+"""Leaving the order form after two side questions in a row (actions/forms.py; the
+count is shop/order_text.py)."""
 
 from __future__ import annotations
 
 from conftest import entity, make_tracker, run_action, texts, user_event
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.forms import side_questions
 from actions.products import ActionAnswerProduct
 from shop import knowledge
+from shop.order_text import side_questions
 
 BEGIN = [user_event("订单啥时候到", "order_status"),
          {"event": "action", "name": "action_begin_order_request"},
@@ -23,13 +24,14 @@ def product_question(text: str, product: str):
 def test_side_questions_count_from_the_form_start_or_its_last_answer():
     one = product_question("风尊能制热吗", "风尊")
     two = product_question("小米14有货吗", "小米14")
-    assert side_questions(BEGIN + [one]) == 1
-    assert side_questions(BEGIN + [one, ASKED, two]) == 2
+    assert side_questions(BEGIN + [one], "order_form") == 1
+    assert side_questions(BEGIN + [one, ASKED, two], "order_form") == 2
     answered = [user_event("DD202611200001", "inform"),
                 {"event": "slot", "name": "order_no", "value": "DD202611200001"}]
-    assert side_questions(BEGIN + [one, ASKED] + answered + [two]) == 1
+    assert side_questions(BEGIN + [one, ASKED] + answered + [two], "order_form") == 1
     refused = [user_event("DD1", "inform"), {"event": "slot", "name": "order_no", "value": None}]
-    assert side_questions(BEGIN + refused + [one]) == 2  # a refused answer is no answer
+    # A refused answer is no answer.
+    assert side_questions(BEGIN + refused + [one], "order_form") == 2
 
 
 def run(domain, db, history, latest):

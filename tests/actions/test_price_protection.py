@@ -52,7 +52,8 @@ def test_a_price_difference_request_explains_the_policy_not_returns(domain, text
     dispatcher = CollectingDispatcher()
     tracker = make_tracker(domain, text=text, intent=intent)
     events = run_action(ActionBeginOrderRequest(), dispatcher, tracker, domain)
-    assert slot_events(events) == {"service_kind": "price_diff", "form_failures": 0}
+    assert slot_events(events) == {"service_kind": "price_diff", "form_failures": 0,
+                                   "request_detail": text}
     assert responses(dispatcher) == ["utter_shop_fee"]
     value = dispatcher.messages[0]["value"]
     assert f"{POLICY['days']}天" in value and f"{POLICY['refund_working_days']}个工作日" in value

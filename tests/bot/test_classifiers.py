@@ -288,6 +288,37 @@ def test_intent_classifier_round_trips_through_the_model_storage(tmp_path, featu
     assert first.get("intent_ranking") == second.get("intent_ranking")
 
 
+def test_class_weights_are_rasas_balanced_weights_to_a_power() -> None:
+    from sklearn.utils.class_weight import compute_class_weight
+
+    from bot.nlu.intent_classifier import class_weights
+
+    labels = ["faq"] * 15 + ["greet"] + ["thank"] * 4
+    balanced = compute_class_weight("balanced", classes=np.array(["faq", "greet", "thank"]),
+                                    y=np.array(labels))
+    assert list(class_weights(labels, 1.0).values()) == pytest.approx(list(balanced))
+    assert class_weights(labels, 0.0) == {"faq": 1.0, "greet": 1.0, "thank": 1.0}
+    assert class_weights(labels, 0.5)["greet"] == pytest.approx(balanced[1] ** 0.5)
+
+
+@pytest.mark.parametrize("power", [1.0, 0.0])
+def test_the_classifier_is_fitted_with_those_weights(tmp_path, featurizer, power) -> None:
+    from bot.nlu.intent_classifier import IntentClassifier
+
+    featurize, message_for = featurizer
+    config = {**IntentClassifier.get_default_config(), "max_iter": 500,
+              "class_weight_power": power}
+    classifier = IntentClassifier.create(config, storage_at(tmp_path / "ic"), Resource("ic"),
+                                         CONTEXT)
+    classifier.train(featurize(training_data(), train=True))
+    weights = classifier.clf.get_params()["class_weight"]
+    # 15 faq examples and one greet: balanced weighs the greet 15 times the faq.
+    assert weights["greet"] / weights["faq"] == pytest.approx(15.0 ** power)
+    message = message_for("你好 在 吗")
+    classifier.process([message])
+    assert message.get("intent")["name"] in ("greet", "faq")
+
+
 def test_an_empty_message_gets_no_intent_and_no_answer_instead_of_an_error(
         tmp_path, featurizer) -> None:
     """Rasa's HTTP API parses an empty text (tests/e2e/test_fuzz.py found a 500): it has

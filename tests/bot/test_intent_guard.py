@@ -122,3 +122,23 @@ def test_an_order_not_placed_yet_is_not_order_status(text: str) -> None:
 def test_an_order_placed_stays_order_status(text: str) -> None:
     result = parsed(text, ("order_status", 0.6), ("faq", 0.4), faq="faq/delivery_time")
     assert result["intent"]["name"] == "order_status"
+
+
+@pytest.mark.parametrize("text, shop_reading", [
+    ("我想买个飞行器", "ask_product"), ("帮我推荐婴儿毛线帽子", "ask_product"),
+    ("给我推荐几个儿童电话", "ask_product"), ("你们卖不卖自行车", "ask_product"),
+    ("我刚定的外卖，饭里有虫子", "after_sales"), ("吃了拉肚子怎么办", "after_sales"),
+    ("吃到了个小虫子", "after_sales"),
+])
+def test_goods_asked_for_and_faults_in_them_are_the_shops_business(text: str,
+                                                                   shop_reading: str) -> None:
+    # Guide: label the request, not the goods (what we do not sell gets "we don't sell X").
+    result = parsed(text, ("out_of_scope", 0.5), (shop_reading, 0.3), ("complain", 0.2))
+    assert result["intent"]["name"] == shop_reading
+
+
+@pytest.mark.parametrize("text", ["给我推荐几个彩票号码", "我想买去上海的火车票", "帮我推荐部电影",
+                                  "推荐个基金", "感冒了吃什么药"])
+def test_tickets_money_films_and_health_stay_out_of_scope(text: str) -> None:
+    result = parsed(text, ("out_of_scope", 0.5), ("ask_product", 0.3), ("faq", 0.2))
+    assert result["intent"] == {"name": "out_of_scope", "confidence": 0.5}

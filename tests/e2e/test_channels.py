@@ -62,6 +62,25 @@ def test_a_thing_named_alone_is_answered_from_the_catalogue(stack: Stack) -> Non
     assert "美的风尊空调" in reply and "还有其他" not in reply
     # A thumbs-up answers a question as 好的 would.
     assert "还有其他可以帮您的吗" in stack.texts(sender(), "👌")
+    # And a yes typed to "要不要看看相关的商品？" opens the first button's category.
+    me = sender()
+    stack.texts(me, "iPhone15")
+    reply = stack.texts(me, "好的")
+    assert "华为Mate60" in reply and "还有其他" not in reply
+
+
+def test_a_problem_told_instead_of_the_order_number_goes_into_the_ticket(stack: Stack) -> None:
+    me = sender()
+    stack.texts(me, "扫地机器人坏了")
+    noted = stack.texts(me, "米家S10边刷掉了")
+    assert "记下了" in noted and "订单号" in noted and "格式" not in noted
+    stack.texts(me, "DD202611180002")
+    assert "TK" in stack.texts(me, "8001")  # the repair ticket's number
+    with sqlite3.connect(stack.db_path) as connection:
+        [(detail,)] = connection.execute(
+            "SELECT detail FROM tickets WHERE conversation_id = ? AND kind = 'repair'", (me,)
+        ).fetchall()
+    assert detail == "扫地机器人坏了\n米家S10边刷掉了"
 
 
 def test_deciding_to_buy_gets_how_to_order(stack: Stack) -> None:
