@@ -112,6 +112,9 @@ def lexicon() -> Lexicon:
     ("收到!", "好的"),
     ("阔以", "可以"),
     ("阔以的", "可以的"),
+    # free said as "given for nothing"
+    ("白送的？", "免费送的？"),
+    ("安装是白给的吗", "安装是免费给的吗"),
     # … inside a sentence an emoji is left to the classifiers, 收到 is a parcel
     ("好吃👍", "好吃👍"),
     ("收到了吗", "收到了吗"),
