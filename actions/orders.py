@@ -90,10 +90,11 @@ class ActionBeginOrderRequest(ShopAction):
             dispatcher.utter_message(text=policies["returns"]["explain"])
         elif kind == "repair":
             dispatcher.utter_message(text=policies["after_sales"]["explain"])
-        said = latest_text(tracker)  # the request in the customer's words, for the ticket
-        kept = [SlotSet("request_detail", with_detail(None, said))] if kind in TICKET_KINDS \
-            and said.strip() and not said.startswith("/") else []
-        return [SlotSet("service_kind", kind), SlotSet("form_failures", 0), *kept]
+        # The request in the customer's words, for the ticket; none from an earlier request.
+        said = latest_text(tracker)
+        kept = with_detail(None, said) if kind in TICKET_KINDS and not said.startswith("/") else ""
+        return [SlotSet("service_kind", kind), SlotSet("form_failures", 0),
+                SlotSet("request_detail", kept or None)]
 
 
 class ValidateOrderForm(FormValidationAction):

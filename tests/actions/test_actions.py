@@ -382,9 +382,11 @@ def test_the_form_end_clears_the_identity(db, domain, dispatcher):
 def test_begin_order_request(domain, dispatcher, intent, kind, explains):
     tracker = make_tracker(domain, text="我的订单", intent=intent)
     events = run_action(ActionBeginOrderRequest(), dispatcher, tracker, domain)
-    # A return or repair keeps the request in the customer's words for its ticket.
-    kept = {"request_detail": "我的订单"} if kind in ("return", "repair") else {}
-    assert slot_events(events) == {"service_kind": kind, "form_failures": 0, **kept}
+    # A return or repair keeps the request in the customer's words for its ticket; any
+    # request forgets the words of an earlier one.
+    kept = "我的订单" if kind in ("return", "repair") else None
+    assert slot_events(events) == {"service_kind": kind, "form_failures": 0,
+                                   "request_detail": kept}
     assert texts(dispatcher) == ([explains] if explains else [])
 
 
@@ -415,11 +417,12 @@ def test_a_repair_stays_a_repair(db, domain, text, slots):
     assert texts(dispatcher) == [POLICIES["after_sales"]["explain"]]
 
 
-def test_a_button_starting_a_repair_is_no_detail(db, domain):
+def test_a_button_starting_a_repair_is_no_detail_and_forgets_an_earlier_one(db, domain):
     dispatcher = CollectingDispatcher()
-    tracker = make_tracker(domain, text="/after_sales", intent="after_sales")
+    tracker = make_tracker(domain, slots={"request_detail": "上次那台冰箱不制冷"},
+                           text="/after_sales", intent="after_sales")
     events = run_action(ActionBeginOrderRequest(), dispatcher, tracker, domain)
-    assert "request_detail" not in slot_events(events)
+    assert slot_events(events)["request_detail"] is None
 
 
 @pytest.mark.parametrize("kind", ["repair", "return", "price_diff"])
