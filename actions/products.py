@@ -339,9 +339,9 @@ class ActionAnswerProduct(ShopAction):
 
 
 class ActionAffirm(ShopAction):
-    """A plain yes (好的, 嗯嗯) gets "anything else?"; a yes that is a decision (就它了,
-    好的我买了, read as `affirm`) gets how to order; a yes to "we don't sell X, want to
-    see related goods?" lists the category nearest X, as its first button would."""
+    """A plain yes (好的, 嗯嗯) gets "anything else?"; a decision (就它了, 好的我买了) how to
+    order; a yes to "we don't sell X, want to see related goods?" lists the category near
+    X, as its first button would, or asks which category when none is near."""
 
     def name(self) -> Text:
         return "action_affirm"
@@ -356,5 +356,7 @@ class ActionAffirm(ShopAction):
         if offered:
             return await ActionAnswerProduct().act(
                 dispatcher, with_entity(tracker, "category", offered), domain)
-        dispatcher.utter_message(response="utter_anything_else")
+        # Nothing we sell is near it: which of the categories offered as buttons?
+        dispatcher.utter_message(response="utter_pick_category" if offered == "" else
+                                 "utter_anything_else")
         return []

@@ -54,9 +54,10 @@ def category_buttons(name: str, categories: List[str]) -> List[Dict[str, str]]:
 
 
 def offered_category(events: List[Dict[str, Any]]) -> Optional[str]:
-    """The first category button of the "we don't sell X" reply, when that reply is the
-    assistant's last message before the customer's latest: a yes (好的, 👌) to its
-    "要不要看看相关的商品？" opens that category, as a tap on the button would."""
+    """When the assistant's last message before the customer's latest is the "we don't
+    sell X" reply, what a yes (好的, 👌) to its "要不要看看相关的商品？" opens: the first
+    button's category when the reply named one in X's area (its `instead`), "" when it
+    offered only our categories at large; None after any other message."""
     before_latest = False
     for event in reversed(events):
         if event.get("event") == "user":
@@ -64,15 +65,19 @@ def offered_category(events: List[Dict[str, Any]]) -> Optional[str]:
                 return None  # the customer spoke again since
             before_latest = True
         elif event.get("event") == "bot" and before_latest:
-            if (event.get("metadata") or {}).get("utter_action") != NOT_SOLD_REPLY:
+            # Rasa keeps the response's name and its filled-in values on the bot event.
+            said = event.get("metadata") or {}
+            if said.get("utter_action") != NOT_SOLD_REPLY:
                 return None
+            if not said.get("instead"):
+                return ""
             buttons = (event.get("data") or {}).get("buttons") or [{}]
             payload = str(buttons[0].get("payload") or "")
             try:  # /ask_product{"category": "手机"} (shop/candidates.button)
                 value = json.loads(payload[payload.find("{"):]).get("category")
             except (ValueError, AttributeError):
-                return None
-            return str(value) if value else None
+                return ""
+            return str(value) if value else ""
     return None
 
 

@@ -112,18 +112,21 @@ def test_a_yes_is_a_decision_only_when_it_says_so(db, domain, text, response):
 
 
 
-def not_sold_turn(domain) -> List[Dict[str, Any]]:
-    """你们卖苹果手机吗 answered, recorded as Rasa records it: the bot event carries the
-    buttons and the response's name (rasa.core.actions.action, utter_action)."""
-    asked = "你们卖苹果手机吗"
-    named = [entity("product", "苹果手机", asked)]  # as the catalogue extractor names it
+def not_sold_turn(domain, thing: str = "苹果手机") -> List[Dict[str, Any]]:
+    """你们卖X吗 answered, recorded as Rasa records it (rasa.core.actions.action): the bot
+    event carries the buttons, and its metadata the response's name and the values
+    filled in, those left empty dropped."""
+    asked = f"你们卖{thing}吗"
+    named = [entity("product", thing, asked)]  # as the catalogue extractor names it
     dispatcher, _ = run(domain, ActionAnswerProduct(), asked, "ask_product", named)
     [reply] = dispatcher.messages
     assert reply["response"] == not_sold.NOT_SOLD_REPLY
+    filled = {key: value for key, value in reply.items()
+              if key not in ("response", "buttons", "text") and value}
     return [user_event(asked, "ask_product", named),
             {"event": "action", "name": "action_answer_product"},
             {"event": "bot", "text": render(domain, reply), "data": {"buttons": reply["buttons"]},
-             "metadata": {"utter_action": reply["response"]}}]
+             "metadata": {**filled, "utter_action": reply["response"]}}]
 
 
 def yes_after(domain, history: List[Dict[str, Any]], text: str = "好的"):
@@ -147,6 +150,15 @@ def test_a_yes_to_the_offer_after_we_dont_sell_it_lists_the_nearest_category(db,
     assert slots.get("category") == "手机"
 
 
+def test_a_yes_when_nothing_we_sell_is_near_asks_which_category(db, domain):
+    """戴森吹风机: no category of ours is near a hair dryer, so the first button is just
+    our first category; a yes asks which one instead of listing fridges."""
+    history = not_sold_turn(domain, "戴森吹风机")
+    assert not_sold.offered_category(history + [user_event("👌", "affirm")]) == ""
+    dispatcher, _ = yes_after(domain, history, "👌")
+    assert responses(dispatcher) == ["utter_pick_category"]
+
+
 def test_a_yes_after_anything_else_is_a_plain_yes(db, domain):
     history = not_sold_turn(domain)
     later = [user_event("冰箱有哪些", "ask_product"),
@@ -157,11 +169,12 @@ def test_a_yes_after_anything_else_is_a_plain_yes(db, domain):
     assert responses(dispatcher) == ["utter_anything_else"]
 
 
-@pytest.mark.parametrize("payload", ["/ask_product", "/ask_product{not json", "", None])
-def test_a_reply_with_no_category_button_opens_nothing(payload):
+@pytest.mark.parametrize("payload", ["/ask_product", "/ask_product{not json", "", None,
+                                     '/ask_product{"product": "x"}'])
+def test_a_reply_with_no_category_button_opens_no_category(payload):
     events = [user_event("你们卖X吗", "ask_product"),
               {"event": "bot", "text": "……", "data": {"buttons": [{"title": "x",
                                                                  "payload": payload}]},
-               "metadata": {"utter_action": not_sold.NOT_SOLD_REPLY}},
+               "metadata": {"utter_action": not_sold.NOT_SOLD_REPLY, "instead": "手机我们有…"}},
               user_event("好的", "affirm")]
-    assert not_sold.offered_category(events) is None
+    assert not_sold.offered_category(events) == ""

@@ -67,6 +67,11 @@ def test_a_thing_named_alone_is_answered_from_the_catalogue(stack: Stack) -> Non
     stack.texts(me, "iPhone15")
     reply = stack.texts(me, "好的")
     assert "华为Mate60" in reply and "还有其他" not in reply
+    # Nothing of ours is near a hair dryer: a yes asks which category, no fridges listed.
+    me = sender()
+    stack.texts(me, "戴森吹风机")
+    reply = stack.texts(me, "👌")
+    assert "哪一类" in reply and "冰箱我们有" not in reply and "美的250升" not in reply
 
 
 def test_a_problem_told_instead_of_the_order_number_goes_into_the_ticket(stack: Stack) -> None:
