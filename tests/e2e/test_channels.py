@@ -78,6 +78,7 @@ def test_a_problem_told_instead_of_the_order_number_goes_into_the_ticket(stack: 
     me = sender()
     stack.texts(me, "扫地机器人坏了")
     noted = stack.texts(me, "米家S10边刷掉了")
+    # Noted, then the form asks for the number again: no "wrong format".
     assert "记下了" in noted and "订单号" in noted and "格式" not in noted
     stack.texts(me, "DD202611180002")
     assert "TK" in stack.texts(me, "8001")  # the repair ticket's number
