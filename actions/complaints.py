@@ -1,7 +1,8 @@
 """Complaints: empathy first, then a ticket with the committed deadlines.
 
 Playbook §6: listen, apologise, clarify, promise a deadline, follow up. A second
-complaint in one conversation, or strong anger, goes straight to a human.
+complaint in one conversation, or strong anger, goes straight to a human. A complaint
+that interrupted a return or repair request resumes it once the complaint is registered.
 """
 
 from __future__ import annotations
@@ -10,28 +11,20 @@ import logging
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
 from actions.base import DomainDict, ShopAction, latest_text, slot_number
 from actions.handoff import open_handoff, verified_customer
 from shop import complaints, knowledge
+from shop.order_text import ORDER_FORM, TICKET_KINDS, paused_request
 from shop.tickets import handoff_reason
 
 logger = logging.getLogger(__name__)
 
 # A message this long already says what happened; no need to ask again.
 DETAILED_CHARS = 12
-
-
-def last_complaint(tracker: Tracker) -> str:
-    """The latest message read as a complaint in this conversation ("" if none)."""
-    for event in reversed(tracker.events):
-        intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
-        if event.get("event") == "user" and intent == "complain":
-            return str(event.get("text") or "").strip()
-    return ""
 
 
 class ActionAcknowledgeComplaint(ShopAction):
@@ -45,7 +38,10 @@ class ActionAcknowledgeComplaint(ShopAction):
     ) -> List[EventType]:
         text = latest_text(tracker)
         count = slot_number(tracker, "complaint_count") + 1
-        events: List[EventType] = [SlotSet("complaint_count", count)]
+        # 你们到底修不修啊 inside a repair request: the request is taken up again after.
+        paused = paused_request(tracker.events, tracker.get_slot("service_kind"))
+        events: List[EventType] = [SlotSet("complaint_count", count),
+                                   SlotSet("paused_request", paused)]
         dispatcher.utter_message(response="utter_complaint_empathy")
 
         rules = knowledge.commitments()["complaints"]
@@ -75,13 +71,19 @@ class ActionOpenComplaint(ShopAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         # Details declined (不用了): the grievance the customer did say.
-        detail = (tracker.get_slot("complaint_detail") or last_complaint(tracker)
+        detail = (tracker.get_slot("complaint_detail") or complaints.last_complaint(tracker.events)
                   or latest_text(tracker))
         ticket = complaints.open_complaint(tracker.sender_id, verified_customer(tracker),
                                            detail)
         logger.info("Complaint %s opened for %s", ticket["ticket"], tracker.sender_id)
         dispatcher.utter_message(response="utter_complaint_ticket", **ticket)
-        return [SlotSet("complaint_detail", None), SlotSet("complaint_vague_answers", None)]
+        done = [SlotSet("complaint_detail", None), SlotSet("complaint_vague_answers", None)]
+        paused = tracker.get_slot("paused_request")
+        if paused not in TICKET_KINDS:
+            return done
+        request = knowledge.commitments()["tickets"][paused]["name"]
+        dispatcher.utter_message(response="utter_request_resumed", request=request)
+        return [*done, SlotSet("paused_request", None), FollowupAction(ORDER_FORM)]
 
 
 class ValidateComplaintForm(FormValidationAction):
@@ -104,5 +106,5 @@ class ValidateComplaintForm(FormValidationAction):
         if vague < int(rules["vague_answers_before_recording"]):
             dispatcher.utter_message(response="utter_complaint_detail_vague")
             return {"complaint_detail": None, "complaint_vague_answers": vague}
-        return {"complaint_detail": last_complaint(tracker) or text,
+        return {"complaint_detail": complaints.last_complaint(tracker.events) or text,
                 "complaint_vague_answers": None}

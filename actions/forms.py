@@ -16,9 +16,7 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from shop import knowledge
-from shop.order_text import side_questions
-
-ORDER_FORM = "order_form"
+from shop.order_text import ORDER_FORM, side_questions
 
 
 def leave_ignored_form(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:

@@ -38,6 +38,7 @@ from shop import knowledge, verification
 from shop.db import repository
 from shop.db.engine import session_scope
 from shop.order_text import (
+    TICKET_KINDS,
     asks_price_difference,
     client_of,
     describes_problem,
@@ -54,8 +55,6 @@ logger = logging.getLogger(__name__)
 INTENT_TO_KIND = {"order_status": "status", "return_refund": "return", "after_sales": "repair"}
 RESET_SLOTS = ("order_no", "phone_last4", "form_failures", "service_kind", "verified_order",
                "verification_locked", "request_detail")
-# Requests that open a ticket: what the customer says of the problem is kept for it.
-TICKET_KINDS = ("return", "price_diff", "repair")
 
 
 def reset_events() -> List[EventType]:

@@ -5,7 +5,7 @@ are knowledge/service_commitments.yml."""
 from __future__ import annotations
 
 import re
-from typing import Dict, Optional
+from typing import Any, Dict, List, Optional
 
 from shop import deadlines, knowledge
 from shop.db import repository
@@ -15,6 +15,15 @@ from shop.tickets import ticket_summary
 
 # Who wrote a note the assistant adds to a ticket (staff notes carry a staff name).
 NOTE_AUTHOR = "assistant"
+
+
+def last_complaint(events: List[Dict[str, Any]]) -> str:
+    """The latest message read as a complaint in a conversation's events ("" if none)."""
+    for event in reversed(events):
+        intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+        if event.get("event") == "user" and intent == "complain":
+            return str(event.get("text") or "").strip()
+    return ""
 
 
 def is_angry(text: str) -> bool:

@@ -103,3 +103,30 @@ def side_questions(events: List[Dict[str, Any]], form: str) -> int:
         elif kind == "active_loop" and event.get("name") == form:
             return count
     return count
+
+
+# The form that asks for the order number, and the requests that open a ticket (what
+# the customer says of the problem is kept for it).
+ORDER_FORM = "order_form"
+TICKET_KINDS = ("return", "price_diff", "repair")
+
+
+def interrupted_form(events: List[Dict[str, Any]]) -> Optional[str]:
+    """The form that was active when the latest user message came, if an action has
+    deactivated it since (a complaint inside the order form); None otherwise."""
+    users = [i for i, event in enumerate(events) if event.get("event") == "user"]
+    if not users:
+        return None
+    active: Optional[str] = None
+    for event in events[:users[-1]]:
+        if event.get("event") == "active_loop":
+            active = event.get("name") or None
+    stopped = any(event.get("event") == "active_loop" and not event.get("name")
+                  for event in events[users[-1]:])
+    return active if stopped else None
+
+
+def paused_request(events: List[Dict[str, Any]], kind: Optional[str]) -> Optional[str]:
+    """The ticket request (`kind`) the latest message interrupted by leaving the order
+    form, to be taken up again afterwards; None if it interrupted nothing."""
+    return kind if kind in TICKET_KINDS and interrupted_form(events) == ORDER_FORM else None

@@ -1200,7 +1200,7 @@ def complain(domain, text: str, conversation_id: str = "conv-complaint", **slots
 def test_first_mild_complaint_gets_empathy_only(db, domain):
     dispatcher, events = complain(domain, "你们服务太差了")
     assert responses(dispatcher) == ["utter_complaint_empathy"]
-    assert slot_events(events) == {"complaint_count": 1}
+    assert slot_events(events) == {"complaint_count": 1, "paused_request": None}
     assert not paused(events)
     assert tickets(db) == []
 
@@ -1208,7 +1208,8 @@ def test_first_mild_complaint_gets_empathy_only(db, domain):
 def test_detailed_complaint_is_remembered(db, domain):
     text = "我上周买的冰箱到现在还没送到，客服也不回消息"
     dispatcher, events = complain(domain, text)
-    assert slot_events(events) == {"complaint_count": 1, "complaint_detail": text}
+    assert slot_events(events) == {"complaint_count": 1, "paused_request": None,
+                                   "complaint_detail": text}
     assert responses(dispatcher) == ["utter_complaint_empathy"]
     assert tickets(db) == []
 
@@ -1258,6 +1259,66 @@ def test_a_complaint_again_after_its_ticket_escalates_that_ticket(db, staff_onli
     with Session(db) as session:
         notes = repository.tickets.ticket_notes(session=session, ticket_id=complaint.id)
         assert [(n.author, n.text) for n in notes] == [("assistant", "顾客再次投诉：我要投诉")]
+
+
+REPAIR_ASKED = [user_event("扫地机器人坏了", "after_sales"),
+                {"event": "action", "name": "action_begin_order_request"},
+                {"event": "slot", "name": "service_kind", "value": "repair"},
+                {"event": "active_loop", "name": "order_form"},
+                {"event": "slot", "name": "requested_slot", "value": "order_no"}]
+LEFT_FORM = [{"event": "action", "name": "action_deactivate_loop"},
+             {"event": "active_loop", "name": None}]
+
+
+@pytest.mark.parametrize("kind, paused_as", [("repair", "repair"), ("return", "return"),
+                                             ("price_diff", "price_diff"), ("status", None)])
+def test_a_complaint_that_left_a_ticket_request_pauses_it(db, domain, kind, paused_as):
+    """你们到底修不修啊 while the repair form asks for the number: the repair is kept for
+    after the complaint. A status query opens no ticket, so nothing waits."""
+    text = "你们到底修不修啊 我很着急"
+    events = [*REPAIR_ASKED, user_event(text, "complain"), *LEFT_FORM]
+    tracker = make_tracker(domain, slots={"service_kind": kind}, text=text, intent="complain",
+                           events=events)
+    dispatcher = CollectingDispatcher()
+    events = run_action(ActionAcknowledgeComplaint(), dispatcher, tracker, domain)
+    assert slot_events(events)["paused_request"] == paused_as
+
+
+def test_a_complaint_outside_the_form_pauses_nothing(db, domain):
+    # The order form ended earlier (the customer asked for a human): a later complaint
+    # does not bring back the repair request that service_kind still names.
+    text = "你们服务太差了"
+    events = [*REPAIR_ASKED, user_event("转人工", "request_human"), *LEFT_FORM,
+              user_event(text, "complain")]
+    tracker = make_tracker(domain, slots={"service_kind": "repair"}, text=text,
+                           intent="complain", events=events)
+    events = run_action(ActionAcknowledgeComplaint(), CollectingDispatcher(), tracker, domain)
+    assert slot_events(events)["paused_request"] is None
+
+
+@pytest.mark.parametrize("paused_as, named", [("repair", "维修"), ("return", "退换货")])
+def test_the_paused_request_is_taken_up_after_the_complaint_ticket(db, domain, paused_as, named):
+    tracker = make_tracker(domain, slots={"paused_request": paused_as,
+                                          "complaint_detail": "你们到底修不修啊 我很着急"},
+                           text="你们到底修不修啊 我很着急", intent="complain")
+    dispatcher = CollectingDispatcher()
+    events = run_action(ActionOpenComplaint(), dispatcher, tracker, domain)
+    assert responses(dispatcher) == ["utter_complaint_ticket", "utter_request_resumed"]
+    assert f"您刚才的{named}申请" in shown(domain, dispatcher)
+    assert slot_events(events)["paused_request"] is None
+    assert [e["name"] for e in events if e.get("event") == "followup"] == ["order_form"]
+    assert [t.kind for t in tickets(db)] == ["complaint"]
+
+
+@pytest.mark.parametrize("paused_as", [None, "status", "<script>"])
+def test_without_a_paused_ticket_request_the_complaint_ends_there(db, domain, paused_as):
+    tracker = make_tracker(domain, slots={"paused_request": paused_as,
+                                          "complaint_detail": "快递太慢了 等了一周"},
+                           text="快递太慢了 等了一周", intent="complain")
+    dispatcher = CollectingDispatcher()
+    events = run_action(ActionOpenComplaint(), dispatcher, tracker, domain)
+    assert responses(dispatcher) == ["utter_complaint_ticket"]
+    assert not [e for e in events if e.get("event") == "followup"]
 
 
 def answer_complaint_form(domain, answer: str, vague_answers: float = 0):

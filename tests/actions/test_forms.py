@@ -8,7 +8,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.products import ActionAnswerProduct
 from shop import knowledge
-from shop.order_text import side_questions
+from shop.order_text import interrupted_form, side_questions
 
 BEGIN = [user_event("订单啥时候到", "order_status"),
          {"event": "action", "name": "action_begin_order_request"},
@@ -32,6 +32,18 @@ def test_side_questions_count_from_the_form_start_or_its_last_answer():
     refused = [user_event("DD1", "inform"), {"event": "slot", "name": "order_no", "value": None}]
     # A refused answer is no answer.
     assert side_questions(BEGIN + refused + [one], "order_form") == 2
+
+
+def test_the_form_a_message_interrupted_is_the_one_it_left():
+    complaint = user_event("你们到底修不修啊", "complain")
+    left = [{"event": "action", "name": "action_deactivate_loop"},
+            {"event": "active_loop", "name": None}]
+    assert interrupted_form(BEGIN + [ASKED, complaint] + left) == "order_form"
+    # Still in the form, or left before the latest message: nothing was interrupted.
+    assert interrupted_form(BEGIN + [ASKED, complaint]) is None
+    assert interrupted_form(BEGIN + left + [complaint]) is None
+    assert interrupted_form([complaint] + left) is None
+    assert interrupted_form([]) is None
 
 
 def run(domain, db, history, latest):

@@ -89,6 +89,21 @@ def test_a_problem_told_instead_of_the_order_number_goes_into_the_ticket(stack: 
     assert detail == "扫地机器人坏了\n米家S10边刷掉了"
 
 
+def test_a_complaint_inside_a_repair_request_lets_the_repair_go_on(stack: Stack) -> None:
+    me = sender()
+    stack.texts(me, "扫地机器人坏了")
+    # The complaint is registered, then the repair picks up where it was: the number.
+    reply = stack.texts(me, "你们到底修不修啊 我很生气")
+    assert "投诉" in reply and "维修申请" in reply and reply.rstrip().endswith("我来帮您查询。")
+    stack.texts(me, "DD202611180002")
+    stack.texts(me, "8001")
+    with sqlite3.connect(stack.db_path) as connection:
+        kinds = connection.execute(
+            "SELECT kind FROM tickets WHERE conversation_id = ? ORDER BY id", (me,)
+        ).fetchall()
+    assert kinds == [("complaint",), ("repair",)]
+
+
 def test_deciding_to_buy_gets_how_to_order(stack: Stack) -> None:
     # After a price, 那就买这个吧 (read as "no need") is a decision: the steps, no script.
     me = sender()
