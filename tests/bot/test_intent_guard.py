@@ -142,3 +142,20 @@ def test_goods_asked_for_and_faults_in_them_are_the_shops_business(text: str,
 def test_tickets_money_films_and_health_stay_out_of_scope(text: str) -> None:
     result = parsed(text, ("out_of_scope", 0.5), ("ask_product", 0.3), ("faq", 0.2))
     assert result["intent"] == {"name": "out_of_scope", "confidence": 0.5}
+
+
+@pytest.mark.parametrize("text", ["你们服务真不错", "东西收到了 很满意", "客服态度很好 给你们点赞",
+                                  "快递很给力", "空调很好用 五星好评"])
+def test_praise_is_not_a_complaint(text: str) -> None:
+    # Guide: praise with no request is thanks; it had opened complaint tickets.
+    result = parsed(text, ("complain", 0.6), ("thank", 0.3), ("objection_trust", 0.1))
+    assert result["intent"]["name"] == "thank"
+    assert result["intent"]["confidence"] == pytest.approx(0.75)
+
+
+@pytest.mark.parametrize("text", ["质量挺好就是物流太慢", "服务态度好差", "说好的好评返现呢",
+                                  "以前服务很好 现在怎么这样", "快递不给力",
+                                  "很满意？你们在开玩笑吧", "服务很好但是东西坏了"])
+def test_praise_with_a_grievance_stays_a_complaint(text: str) -> None:
+    result = parsed(text, ("complain", 0.6), ("thank", 0.3), ("objection_trust", 0.1))
+    assert result["intent"] == {"name": "complain", "confidence": 0.6}
