@@ -1,8 +1,7 @@
 """Complaints: empathy first, then a ticket with the committed deadlines.
 
-Playbook §6: listen, apologise, clarify, promise a deadline, follow up. A second
-complaint in one conversation, or strong anger, goes straight to a human. A complaint
-that interrupted a return or repair request resumes it once the complaint is registered.
+Playbook §6: listen, apologise, clarify, promise a deadline, follow up. A second complaint
+in one conversation, or strong anger, goes to a human; a request it interrupted goes on.
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ from rasa_sdk.forms import FormValidationAction
 from actions.base import DomainDict, ShopAction, latest_text, slot_number
 from actions.handoff import open_handoff, verified_customer
 from shop import complaints, knowledge
-from shop.order_text import ORDER_FORM, TICKET_KINDS, paused_request
+from shop.order_text import ORDER_FORM, TICKET_KINDS, paused_request, with_detail
 from shop.tickets import handoff_reason
 
 logger = logging.getLogger(__name__)
@@ -42,6 +41,9 @@ class ActionAcknowledgeComplaint(ShopAction):
         paused = paused_request(tracker.events, tracker.get_slot("service_kind"))
         events: List[EventType] = [SlotSet("complaint_count", count),
                                    SlotSet("paused_request", paused)]
+        if paused:  # what went wrong, in the customer's words, for the paused request's ticket
+            events.append(SlotSet("request_detail",
+                                  with_detail(tracker.get_slot("request_detail"), text)))
         dispatcher.utter_message(response="utter_complaint_empathy")
 
         rules = knowledge.commitments()["complaints"]
@@ -73,8 +75,7 @@ class ActionOpenComplaint(ShopAction):
         # Details declined (不用了): the grievance the customer did say.
         detail = (tracker.get_slot("complaint_detail") or complaints.last_complaint(tracker.events)
                   or latest_text(tracker))
-        ticket = complaints.open_complaint(tracker.sender_id, verified_customer(tracker),
-                                           detail)
+        ticket = complaints.open_complaint(tracker.sender_id, verified_customer(tracker), detail)
         logger.info("Complaint %s opened for %s", ticket["ticket"], tracker.sender_id)
         dispatcher.utter_message(response="utter_complaint_ticket", **ticket)
         done = [SlotSet("complaint_detail", None), SlotSet("complaint_vague_answers", None)]

@@ -1277,11 +1277,14 @@ def test_a_complaint_that_left_a_ticket_request_pauses_it(db, domain, kind, paus
     after the complaint. A status query opens no ticket, so nothing waits."""
     text = "你们到底修不修啊 我很着急"
     events = [*REPAIR_ASKED, user_event(text, "complain"), *LEFT_FORM]
-    tracker = make_tracker(domain, slots={"service_kind": kind}, text=text, intent="complain",
-                           events=events)
+    tracker = make_tracker(domain, slots={"service_kind": kind, "request_detail": "扫地机器人坏了"},
+                           text=text, intent="complain", events=events)
     dispatcher = CollectingDispatcher()
     events = run_action(ActionAcknowledgeComplaint(), dispatcher, tracker, domain)
     assert slot_events(events)["paused_request"] == paused_as
+    # The grievance joins the paused request's ticket detail; a status query has none.
+    assert slot_events(events).get("request_detail") == (
+        f"扫地机器人坏了\n{text}" if paused_as else None)
 
 
 def test_a_complaint_outside_the_form_pauses_nothing(db, domain):

@@ -98,10 +98,12 @@ def test_a_complaint_inside_a_repair_request_lets_the_repair_go_on(stack: Stack)
     stack.texts(me, "DD202611180002")
     stack.texts(me, "8001")
     with sqlite3.connect(stack.db_path) as connection:
-        kinds = connection.execute(
-            "SELECT kind FROM tickets WHERE conversation_id = ? ORDER BY id", (me,)
+        tickets = connection.execute(
+            "SELECT kind, detail FROM tickets WHERE conversation_id = ? ORDER BY id", (me,)
         ).fetchall()
-    assert kinds == [("complaint",), ("repair",)]
+    # The repair ticket carries the grievance too, for the staff who take it up.
+    assert [kind for kind, _ in tickets] == ["complaint", "repair"]
+    assert tickets[1][1] == "扫地机器人坏了\n你们到底修不修啊 我很生气"
 
 
 def test_deciding_to_buy_gets_how_to_order(stack: Stack) -> None:
