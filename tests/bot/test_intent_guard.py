@@ -159,3 +159,18 @@ def test_praise_is_not_a_complaint(text: str) -> None:
 def test_praise_with_a_grievance_stays_a_complaint(text: str) -> None:
     result = parsed(text, ("complain", 0.6), ("thank", 0.3), ("objection_trust", 0.1))
     assert result["intent"] == {"name": "complain", "confidence": 0.6}
+
+
+@pytest.mark.parametrize("text", ["你们是不是有病 退个货这么麻烦", "说好的今天发货 骗子",
+                                  "没有物流信息 你们就是骗人", "收到的是旧的 骗子店"])
+def test_an_accusation_about_what_happened_to_an_order_is_a_complaint(text: str) -> None:
+    # Guide rule 3: a grievance after an event is `complain`, accusation or not.
+    result = parsed(text, ("objection_trust", 0.6), ("complain", 0.3), ("ask_product", 0.1))
+    assert result["intent"]["name"] == "complain"
+
+
+@pytest.mark.parametrize("text", ["你们是骗子吧", "怕买到坏了没人管", "万一发货是假的怎么办",
+                                  "快递来的是正品吗", "你们靠谱吗 收到假货怎么办"])
+def test_doubt_before_buying_stays_an_objection(text: str) -> None:
+    result = parsed(text, ("objection_trust", 0.6), ("complain", 0.3), ("ask_product", 0.1))
+    assert result["intent"] == {"name": "objection_trust", "confidence": 0.6}
