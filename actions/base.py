@@ -45,6 +45,10 @@ class ShopAction(Action, abc.ABC):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         """Runs `act`, turning a database failure into an apology."""
+        if self.side_question:
+            left = forms.leave_without_order(dispatcher, tracker)
+            if left is not None:
+                return left
         try:
             events = await self.act(dispatcher, tracker, domain)
         except SQLAlchemyError:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import List, Optional, Text, Tuple
+from typing import List, Optional, Text
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import ConversationPaused, EventType, SlotSet
@@ -14,54 +14,19 @@ from actions.base import DomainDict, ShopAction
 from shop import deadlines, knowledge
 from shop.db import repository
 from shop.db.engine import session_scope
-from shop.tickets import handoff_reason, ticket_summary
+from shop.tickets import handoff_reason, handoff_summary, verified_orders
 
 logger = logging.getLogger(__name__)
-
-SUMMARY_SLOTS = ("product", "brand", "category", "order_no", "service_kind")
-
-
-def verified_orders(tracker: Tracker) -> List[Tuple[str, str]]:
-    """(order number, local time) of each order whose phone check passed in this
-    session; an identity never carries over from an earlier session."""
-    found: List[Tuple[str, str]] = []
-    for event in tracker.events:
-        if event.get("event") == "session_started":
-            found = []
-        elif (event.get("event") == "slot" and event.get("name") == "verified_order"
-              and event.get("value")):
-            order_no, _, when = str(event["value"]).partition("|")
-            found.append((order_no, when))
-    return found
-
 
 def verified_customer(tracker: Tracker) -> Optional[str]:
     """The customer who owns the order verified last in this session, if any: a
     ticket opened afterwards is theirs (tier, orders) — with the verification named."""
-    orders = verified_orders(tracker)
+    orders = verified_orders(tracker.events)
     if not orders:
         return None
     with session_scope() as session:
         order = repository.orders.find_order(session=session, order_no=orders[-1][0])
         return order.customer_id if order is not None else None
-
-
-def conversation_summary(tracker: Tracker, reason: str) -> str:
-    """What staff need at a glance: why, recent intents, known facts, lookups."""
-    intents = [
-        event.get("parse_data", {}).get("intent", {}).get("name")
-        for event in tracker.events
-        if event.get("event") == "user"
-    ]
-    facts = [f"{slot}={tracker.get_slot(slot)}" for slot in SUMMARY_SLOTS if tracker.get_slot(slot)]
-    facts += [f"已核实订单{order_no}（{when}）" for order_no, when in verified_orders(tracker)]
-    return ticket_summary(
-        "handoff",
-        reason=reason,
-        intents=" → ".join(name for name in intents[-6:] if name) or "-",
-        facts="，".join(facts) or "-",
-        looked_up="、".join(tracker.get_slot("looked_up") or []) or "-",
-    )
 
 
 def open_handoff(
@@ -74,7 +39,7 @@ def open_handoff(
             session=session,
             kind="handoff",
             conversation_id=tracker.sender_id,
-            summary=conversation_summary(tracker, reason),
+            summary=handoff_summary(tracker.events, tracker.current_slot_values(), reason),
             detail=detail,
             customer_id=verified_customer(tracker),
             now=now,

@@ -32,6 +32,7 @@ from actions.base import (
     remember_lookup,
     slot_number,
 )
+from actions.forms import NO_ORDER, leave_without_order, reset_events
 from actions.handoff import open_handoff
 from actions.products import ActionAnswerProduct
 from shop import knowledge, verification
@@ -45,6 +46,7 @@ from shop.order_text import (
     last4_in,
     order_number_in,
     phone_given,
+    says_no_order,
     with_detail,
 )
 from shop.product_facts import asks_fact_only, attribute, policy_explanation
@@ -53,13 +55,6 @@ from shop.tickets import handoff_reason
 logger = logging.getLogger(__name__)
 
 INTENT_TO_KIND = {"order_status": "status", "return_refund": "return", "after_sales": "repair"}
-RESET_SLOTS = ("order_no", "phone_last4", "form_failures", "service_kind", "verified_order",
-               "verification_locked", "request_detail")
-
-
-def reset_events() -> List[EventType]:
-    """Clears the per-request order slots."""
-    return [SlotSet(slot, None) for slot in RESET_SLOTS]
 
 
 class ActionBeginOrderRequest(ShopAction):
@@ -109,8 +104,9 @@ class ValidateOrderForm(FormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> List[Text]:
-        """No slots left to ask once the customer used up the attempts."""
-        if slot_number(tracker, "form_failures") >= self._max_attempts():
+        """No slots left to ask once the customer used up the attempts, or has no order."""
+        if slot_number(tracker, "form_failures") >= self._max_attempts() or \
+                tracker.get_slot("service_kind") == NO_ORDER:
             return []
         return domain_slots
 
@@ -158,6 +154,11 @@ class ValidateOrderForm(FormValidationAction):
     ) -> Dict[Text, Any]:
         """Accepts a well-formed number. Whether the order exists is not told here."""
         order_no = order_number_in(str(value or ""))
+        if order_no is None and says_no_order(str(value or ""), tracker.get_slot("service_kind")):
+            # 我没有订单 / 没下单呢 (read as a status query or a yes): the delivery times.
+            dispatcher.utter_message(response="utter_no_order_yet")
+            dispatcher.utter_message(response="utter_faq/delivery_time")
+            return {"order_no": None, "service_kind": NO_ORDER}
         if order_no is None and tracker.get_slot("service_kind") in TICKET_KINDS and \
                 describes_problem(str(value or "")):
             # 米家S10边刷掉了: more about the problem, kept for the ticket, not a bad number.
@@ -218,6 +219,8 @@ class ActionReportOrder(ShopAction):
     async def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
+        if tracker.get_slot("service_kind") == NO_ORDER:  # answered in validate_order_no
+            return reset_events()
         order_no = tracker.get_slot("order_no")
         locked = tracker.get_slot("verification_locked")
         if locked:
@@ -251,5 +254,8 @@ class ActionCancelRequest(ShopAction):
     async def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
+        left = leave_without_order(dispatcher, tracker)  # 不用查了 我还没下单
+        if left is not None:
+            return left
         dispatcher.utter_message(response="utter_request_cancelled")
         return [ActiveLoop(None), SlotSet("requested_slot", None), *reset_events()]

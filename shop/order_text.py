@@ -57,6 +57,17 @@ def describes_problem(text: str) -> bool:
     return len(re.findall(r"[\u4e00-\u9fff]", folded)) >= 2
 
 
+def says_no_order(text: str, kind: Optional[str]) -> bool:
+    """我还没下单 / 还没买呢 想先问问 to a status query's number prompt (`kind` status or
+    None): the customer has no order (knowledge/policies.yml `order_form.no_order_yet`)."""
+    if (kind or "status") != "status":
+        return False
+    signs = knowledge.policies()["order_form"]["no_order_yet"]
+    folded = unicodedata.normalize("NFKC", text or "")
+    return any(word in folded for word in signs["words"]) and not any(
+        word in folded for word in signs.get("unless") or [])
+
+
 def with_detail(kept: Optional[str], text: str) -> str:
     """The detail so far with `text` added on a new line, cut to DETAIL_LIMIT."""
     added = (text or "").strip()

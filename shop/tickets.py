@@ -7,7 +7,7 @@ server down, an action crashing) with a real ticket for staff.
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from shop import knowledge
 from shop.db import repository
@@ -18,6 +18,37 @@ def ticket_summary(kind: str, **values: Any) -> str:
     """The staff-facing one-line summary of a ticket, from the commitments' template."""
     template = knowledge.commitments()["tickets"][kind]["summary"]
     return template.format(**values)
+
+
+# The slots a handoff's summary names, when set.
+SUMMARY_SLOTS = ("product", "brand", "category", "order_no", "service_kind")
+
+
+def verified_orders(events: List[Dict[str, Any]]) -> List[Tuple[str, str]]:
+    """(order number, local time) of each order whose phone check passed in this
+    session; an identity never carries over from an earlier session."""
+    found: List[Tuple[str, str]] = []
+    for event in events:
+        if event.get("event") == "session_started":
+            found = []
+        elif (event.get("event") == "slot" and event.get("name") == "verified_order"
+              and event.get("value")):
+            order_no, _, when = str(event["value"]).partition("|")
+            found.append((order_no, when))
+    return found
+
+
+def handoff_summary(events: List[Dict[str, Any]], slots: Dict[str, Any], reason: str) -> str:
+    """What staff need at a glance: why, recent intents, known facts, lookups (the
+    conversation's events and slot values)."""
+    intents = [event.get("parse_data", {}).get("intent", {}).get("name")
+               for event in events if event.get("event") == "user"]
+    facts = [f"{slot}={slots[slot]}" for slot in SUMMARY_SLOTS if slots.get(slot)]
+    facts += [f"已核实订单{order_no}（{when}）" for order_no, when in verified_orders(events)]
+    return ticket_summary(
+        "handoff", reason=reason,
+        intents=" → ".join(name for name in intents[-6:] if name) or "-",
+        facts="，".join(facts) or "-", looked_up="、".join(slots.get("looked_up") or []) or "-")
 
 
 def handoff_reason(key: str, **values: Any) -> str:

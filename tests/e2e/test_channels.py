@@ -106,6 +106,19 @@ def test_a_complaint_inside_a_repair_request_lets_the_repair_go_on(stack: Stack)
     assert tickets[1][1] == "扫地机器人坏了\n你们到底修不修啊 我很生气"
 
 
+def test_a_customer_with_no_order_yet_gets_the_delivery_times(stack: Stack) -> None:
+    # 什么时候发货 before ordering reads as a status query; the number prompt is answered
+    # with "no order" in whatever words, and the form ends with the delivery times.
+    delivery = knowledge.faq()["delivery_time"].strip()
+    for no_order in ("还没买呢 想问问", "我没有订单", "没下单呢"):
+        me = sender()
+        assert stack.texts(me, "什么时候发货啊").rstrip().endswith("我来帮您查询。")
+        reply = stack.texts(me, no_order)
+        assert "还没下单" in reply and delivery in reply and "订单号" not in reply, no_order
+        # The form is over: a thanks is a thanks, not a malformed order number.
+        assert "订单号" not in stack.texts(me, "谢谢")
+
+
 def test_deciding_to_buy_gets_how_to_order(stack: Stack) -> None:
     # After a price, 那就买这个吧 (read as "no need") is a decision: the steps, no script.
     me = sender()

@@ -25,13 +25,12 @@ from rasa.shared.core.events import (
 )
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from actions.handoff import conversation_summary
 from shop import knowledge
 from shop.db import repository
 from shop.db.engine import session_scope
 from shop.insights import conversations, manager_report, tracker_events
 from shop.insights.period import Period
-from shop.tickets import handoff_reason
+from shop.tickets import handoff_reason, handoff_summary
 
 PERIOD = Period(date(2026, 11, 17), date(2026, 11, 23))
 DAY = NOW - timedelta(days=1)
@@ -241,7 +240,8 @@ def test_an_unreadable_store_is_reported_not_raised(tmp_path):
 )
 def test_reason_of_a_real_ticket_summary(domain, key, values):
     tracker = make_tracker(domain, text="转人工", intent="request_human")
-    summary = conversation_summary(tracker, handoff_reason(key, **values))
+    summary = handoff_summary(tracker.events, tracker.current_slot_values(),
+                              handoff_reason(key, **values))
     assert conversations.reason_of_summary(summary) == key
     assert conversations.reason_of_summary("随便什么") == "unknown"
 
