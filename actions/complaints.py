@@ -15,10 +15,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
 from actions.base import DomainDict, ShopAction, latest_text, slot_number
-from actions.handoff import open_handoff, verified_customer
+from actions.handoff import open_handoff
 from shop import complaints, knowledge
 from shop.order_text import ORDER_FORM, TICKET_KINDS, paused_request, with_detail
-from shop.tickets import handoff_reason
+from shop.tickets import handoff_reason, verified_customer
 
 logger = logging.getLogger(__name__)
 
@@ -54,9 +54,10 @@ class ActionAcknowledgeComplaint(ShopAction):
                 if angry
                 else handoff_reason("complaint_repeated", count=count)
             )
+            customer = verified_customer(tracker.events)
             dispatcher.utter_message(response="utter_complaint_escalated",
                                      ticket=complaints.escalate_or_open(
-                                         tracker.sender_id, verified_customer(tracker), text))
+                                         tracker.sender_id, customer, text))
             return events + open_handoff(dispatcher, tracker, reason, detail=text)
         if len(text) >= DETAILED_CHARS:
             events.append(SlotSet("complaint_detail", text))
@@ -75,7 +76,8 @@ class ActionOpenComplaint(ShopAction):
         # Details declined (不用了): the grievance the customer did say.
         detail = (tracker.get_slot("complaint_detail") or complaints.last_complaint(tracker.events)
                   or latest_text(tracker))
-        ticket = complaints.open_complaint(tracker.sender_id, verified_customer(tracker), detail)
+        customer = verified_customer(tracker.events)
+        ticket = complaints.open_complaint(tracker.sender_id, customer, detail)
         logger.info("Complaint %s opened for %s", ticket["ticket"], tracker.sender_id)
         dispatcher.utter_message(response="utter_complaint_ticket", **ticket)
         done = [SlotSet("complaint_detail", None), SlotSet("complaint_vague_answers", None)]

@@ -21,15 +21,21 @@ from rasa_sdk.executor import CollectingDispatcher
 from shop import knowledge
 from shop.order_text import ORDER_FORM, says_no_order, side_questions
 
-# The order form's slots and bookkeeping, cleared whenever it ends.
+# The order form's slots and bookkeeping, cleared whenever it ends; NO_ORDER the kind
+# of request once the customer said there is no order: nothing left to do.
 RESET_SLOTS = ("order_no", "phone_last4", "form_failures", "service_kind", "verified_order",
                "verification_locked", "request_detail")
-# service_kind once the customer said there is no order: the form ends with nothing to do.
 NO_ORDER = "no_order"
 
 
 def reset_events() -> List[EventType]:
     return [SlotSet(slot, None) for slot in RESET_SLOTS]
+
+
+def tell_no_order(dispatcher: CollectingDispatcher) -> None:
+    """我还没下单: no order to look up, then the delivery times (without the FAQ's button)."""
+    dispatcher.utter_message(response="utter_no_order_yet")
+    dispatcher.utter_message(text=knowledge.faq()["delivery_time"])
 
 
 def leave_without_order(dispatcher: CollectingDispatcher,
@@ -39,8 +45,7 @@ def leave_without_order(dispatcher: CollectingDispatcher,
     if tracker.active_loop_name != ORDER_FORM or not says_no_order(
             text, tracker.get_slot("service_kind")):
         return None
-    dispatcher.utter_message(response="utter_no_order_yet")
-    dispatcher.utter_message(response="utter_faq/delivery_time")
+    tell_no_order(dispatcher)
     return [ActiveLoop(None), SlotSet("requested_slot", None), *reset_events()]
 
 

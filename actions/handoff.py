@@ -14,19 +14,9 @@ from actions.base import DomainDict, ShopAction
 from shop import deadlines, knowledge
 from shop.db import repository
 from shop.db.engine import session_scope
-from shop.tickets import handoff_reason, handoff_summary, verified_orders
+from shop.tickets import handoff_reason, handoff_summary, verified_customer
 
 logger = logging.getLogger(__name__)
-
-def verified_customer(tracker: Tracker) -> Optional[str]:
-    """The customer who owns the order verified last in this session, if any: a
-    ticket opened afterwards is theirs (tier, orders) — with the verification named."""
-    orders = verified_orders(tracker.events)
-    if not orders:
-        return None
-    with session_scope() as session:
-        order = repository.orders.find_order(session=session, order_no=orders[-1][0])
-        return order.customer_id if order is not None else None
 
 
 def open_handoff(
@@ -41,7 +31,7 @@ def open_handoff(
             conversation_id=tracker.sender_id,
             summary=handoff_summary(tracker.events, tracker.current_slot_values(), reason),
             detail=detail,
-            customer_id=verified_customer(tracker),
+            customer_id=verified_customer(tracker.events),
             now=now,
         )
         number, respond_due = ticket.number, ticket.respond_due

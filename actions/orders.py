@@ -32,7 +32,7 @@ from actions.base import (
     remember_lookup,
     slot_number,
 )
-from actions.forms import NO_ORDER, leave_without_order, reset_events
+from actions.forms import NO_ORDER, leave_without_order, reset_events, tell_no_order
 from actions.handoff import open_handoff
 from actions.products import ActionAnswerProduct
 from shop import knowledge, verification
@@ -155,9 +155,7 @@ class ValidateOrderForm(FormValidationAction):
         """Accepts a well-formed number. Whether the order exists is not told here."""
         order_no = order_number_in(str(value or ""))
         if order_no is None and says_no_order(str(value or ""), tracker.get_slot("service_kind")):
-            # 我没有订单 / 没下单呢 (read as a status query or a yes): the delivery times.
-            dispatcher.utter_message(response="utter_no_order_yet")
-            dispatcher.utter_message(response="utter_faq/delivery_time")
+            tell_no_order(dispatcher)  # 我没有订单 / 没下单呢, read as a status query or a yes
             return {"order_no": None, "service_kind": NO_ORDER}
         if order_no is None and tracker.get_slot("service_kind") in TICKET_KINDS and \
                 describes_problem(str(value or "")):

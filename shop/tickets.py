@@ -38,6 +38,17 @@ def verified_orders(events: List[Dict[str, Any]]) -> List[Tuple[str, str]]:
     return found
 
 
+def verified_customer(events: List[Dict[str, Any]]) -> Optional[str]:
+    """The customer who owns the order verified last in this session, if any: a
+    ticket opened afterwards is theirs (tier, orders) — with the verification named."""
+    orders = verified_orders(events)
+    if not orders:
+        return None
+    with session_scope() as session:
+        order = repository.orders.find_order(session=session, order_no=orders[-1][0])
+        return order.customer_id if order is not None else None
+
+
 def handoff_summary(events: List[Dict[str, Any]], slots: Dict[str, Any], reason: str) -> str:
     """What staff need at a glance: why, recent intents, known facts, lookups (the
     conversation's events and slot values)."""

@@ -9,7 +9,8 @@ the answer 37 times for 3 messages that are one, 33 of the others questions.
 
 For each such intent, knowledge/language.yml `not_meant` lists the signs (words
 anywhere, particles at the end, or the only words a message is made of) and, where
-needed, words that keep the reading possible after all (`unless`). When the top
+needed, words that keep the reading possible after all (`unless`); an intent ruled out
+for two reasons has a list of such groups. When the top
 reading is that intent and a sign is there, the ranking is read given that it is not:
 the intent is removed and the others divided by what is left (p / (1 − p_intent)), so a
 sure second reading stays sure and an unsure one is still clarified by the fallback
@@ -24,7 +25,7 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any, Dict, List, Optional, Pattern, Text
+from typing import Any, Dict, List, Optional, Pattern, Text, Tuple
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -82,16 +83,18 @@ class IntentGuard(GraphComponent):
     """After the intent classifier: a top reading its signs rule out gives way."""
 
     def __init__(self, table: Dict[str, Any]) -> None:
-        self.patterns: Dict[str, Pattern[str]] = {}
-        # Words that keep the reading possible after all (a train's 要多久 is travel).
-        self.unless: Dict[str, Pattern[str]] = {}
-        for intent, signs in (table or {}).items():
-            pattern = sign_pattern(signs or {})
-            if pattern is not None:
-                self.patterns[str(intent)] = pattern
-            unless = _alternatives(signs or {}, "unless")
-            if unless:
-                self.unless[str(intent)] = re.compile(unless)
+        # Per intent, its signs and the words that keep the reading possible after all (a
+        # train's 要多久 is travel). An intent may have several groups, each with its own
+        # `unless` (a fault and a fee rule out a product question for different reasons).
+        self.groups: Dict[str, List[Tuple[Pattern[str], Optional[Pattern[str]]]]] = {}
+        for intent, groups in (table or {}).items():
+            for signs in groups if isinstance(groups, list) else [groups]:
+                pattern = sign_pattern(signs or {})
+                if pattern is None:
+                    continue
+                unless = _alternatives(signs or {}, "unless")
+                self.groups.setdefault(str(intent), []).append(
+                    (pattern, re.compile(unless) if unless else None))
 
     @classmethod
     def create(cls, config: Dict[Text, Any], model_storage: ModelStorage,
@@ -104,8 +107,8 @@ class IntentGuard(GraphComponent):
         return any(self._rules_out(key, text or "") for key in (intent, answer) if key)
 
     def _rules_out(self, key: str, text: str) -> bool:
-        pattern, unless = self.patterns.get(key), self.unless.get(key)
-        return bool(pattern and pattern.search(text)) and not (unless and unless.search(text))
+        return any(pattern.search(text) and not (unless and unless.search(text))
+                   for pattern, unless in self.groups.get(key, []))
 
     @staticmethod
     def _answer(message: Message, intent: Optional[str]) -> Optional[str]:

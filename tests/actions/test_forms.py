@@ -113,8 +113,10 @@ def test_no_order_yet_ends_a_status_query_with_the_delivery_times(domain, db, ac
                                                                    text):
     dispatcher = CollectingDispatcher()
     events = run_action(action, dispatcher, in_form(domain, text, intent), domain)
-    # Not the objection script, a product answer or "cancelled": the delivery times.
-    assert responses(dispatcher) == ["utter_no_order_yet", "utter_faq/delivery_time"]
+    # Not the objection script, a product answer or "cancelled": the delivery times, without
+    # the FAQ answer's button to check an order.
+    assert responses(dispatcher) == ["utter_no_order_yet", None]
+    assert texts(dispatcher) == [knowledge.faq()["delivery_time"]]
     assert ended(events)
     assert slot_events(events)["service_kind"] is None
 
@@ -146,7 +148,8 @@ def test_no_order_read_as_an_answer_ends_the_form_without_a_failure(domain, db, 
     tracker = in_form(domain, text, "order_status", order_no=text)
     dispatcher = CollectingDispatcher()
     slots = slot_events(run_action(ValidateOrderForm(), dispatcher, tracker, domain))
-    assert responses(dispatcher) == ["utter_no_order_yet", "utter_faq/delivery_time"]
+    assert responses(dispatcher) == ["utter_no_order_yet", None]
+    assert texts(dispatcher) == [knowledge.faq()["delivery_time"]]
     # Nothing left to ask (requested_slot None: the form is done) and no failure counted.
     assert slots == {"order_no": None, "service_kind": NO_ORDER, "requested_slot": None}
     # The report that follows says nothing more and clears the slots.

@@ -90,6 +90,14 @@ def test_a_bare_refusal_is_an_answer_not_an_objection(text: str) -> None:
     assert result["intent"]["confidence"] == pytest.approx(0.25 / 0.3)
 
 
+@pytest.mark.parametrize("text", ["不需要了 我已经自己弄好了", "已经好了 不需要维修了",
+                                  "不用上门安装了", "问题解决了 不需要了"])
+def test_help_declined_with_a_reason_is_an_answer_not_an_objection(text: str) -> None:
+    # Guide rule 7: the no-need objection is about the goods, not a service.
+    result = parsed(text, ("objection_no_need", 0.6), ("deny", 0.3), ("after_sales", 0.1))
+    assert result["intent"]["name"] == "deny"
+
+
 @pytest.mark.parametrize("text", ["家里有了", "不需要这么大的", "暂时用不上", "先不买了",
                                   "我不需要买空调", "没兴趣"])
 def test_a_refusal_with_its_reason_or_thing_stays_an_objection(text: str) -> None:
@@ -174,3 +182,54 @@ def test_an_accusation_about_what_happened_to_an_order_is_a_complaint(text: str)
 def test_doubt_before_buying_stays_an_objection(text: str) -> None:
     result = parsed(text, ("objection_trust", 0.6), ("complain", 0.3), ("ask_product", 0.1))
     assert result["intent"] == {"name": "objection_trust", "confidence": 0.6}
+
+
+@pytest.mark.parametrize("text", ["键盘灯不亮是什么原因", "亲湿巾有两包是漏的", "有药水味",
+                                  "耳机连不上怎么办"])
+def test_a_fault_in_goods_received_is_not_a_product_question(text: str) -> None:
+    result = parsed(text, ("ask_product", 0.6), ("after_sales", 0.35), ("complain", 0.05))
+    assert result["intent"]["name"] == "after_sales"
+
+
+@pytest.mark.parametrize("text", ["这款冰箱会不会坏", "我怕路上坏了", "要是碎了怎么办",
+                                  "屏幕多大"])
+def test_a_worry_before_buying_stays_a_product_question(text: str) -> None:
+    result = parsed(text, ("ask_product", 0.6), ("after_sales", 0.4))
+    assert result["intent"]["name"] == "ask_product"
+
+
+@pytest.mark.parametrize("text", ["想再拍袜子可以包邮吗", "有没有优惠啥的", "还有肥皂秒杀吗",
+                                  "运费谁出"])
+def test_a_fee_or_a_discount_asked_about_is_not_a_product_question(text: str) -> None:
+    # The product's second group of signs: its own `unless`, not the fault group's (吗).
+    result = parsed(text, ("ask_product", 0.6), ("ask_price", 0.35), ("objection_price", 0.05))
+    assert result["intent"]["name"] == "ask_price"
+
+
+@pytest.mark.parametrize("text", ["有没有优惠的运动鞋啊", "包邮的和不包邮的有什么区别",
+                                  "哪款优惠力度大"])
+def test_goods_on_offer_and_comparisons_stay_product_questions(text: str) -> None:
+    result = parsed(text, ("ask_product", 0.6), ("ask_price", 0.4))
+    assert result["intent"]["name"] == "ask_product"
+
+
+@pytest.mark.parametrize("text", ["我特地问了有货才拍的你们是不是骗子",
+                                  "什么意思这是骗我不是说重发", "骗子啊骗了我一下子买了十二包"])
+def test_an_accusation_after_a_purchase_is_a_complaint(text: str) -> None:
+    # The second group of trust signs: a purchase made, even asked as a question (吗).
+    result = parsed(text, ("objection_trust", 0.55), ("complain", 0.4), ("ask_product", 0.05))
+    assert result["intent"]["name"] == "complain"
+
+
+@pytest.mark.parametrize("text", ["买了会不会是假的", "朋友买了说不好 你们靠谱吗", "想买 怕是假货"])
+def test_a_worry_about_a_purchase_stays_doubt(text: str) -> None:
+    result = parsed(text, ("objection_trust", 0.6), ("complain", 0.4))
+    assert result["intent"]["name"] == "objection_trust"
+
+
+@pytest.mark.parametrize("text, kept", [("棉花棒你给我补发了吗", False), ("补发时间多久到", False),
+                                        ("补发也来不及了 我申请退款", True),
+                                        ("不补发就退款", True)])
+def test_where_a_reshipment_is_asks_for_a_parcel_not_a_refund(text: str, kept: bool) -> None:
+    result = parsed(text, ("return_refund", 0.6), ("order_status", 0.4))
+    assert (result["intent"]["name"] == "return_refund") is kept

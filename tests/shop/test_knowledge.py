@@ -155,6 +155,11 @@ def test_faq_file_is_valid_rasa_training_data():
 
     responses = load_data(str(PROJECT_ROOT / "knowledge" / "faq.yml")).responses
     assert set(responses) == {f"utter_faq/{key}" for key in knowledge.faq()}
+    # Delivery times are asked after ordering too: that answer offers the order's progress,
+    # with a payload the domain knows (Rasa reads the buttons from this file).
+    buttons = responses["utter_faq/delivery_time"][0]["buttons"]
+    assert [b["payload"] for b in buttons] == ["/order_status"]
+    assert "order_status" in DOMAIN["intents"]
 
 
 # ---------------------------------------------------------------------- catalogue
