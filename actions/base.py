@@ -18,6 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions import forms
+from shop.tickets import offer_lapsed
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +61,9 @@ class ShopAction(Action, abc.ABC):
             return []
         if self.side_question:
             events = [*events, *forms.leave_ignored_form(dispatcher, tracker)]
+        if tracker.get_slot("human_offered") and offer_lapsed(tracker.events) and not any(
+                e.get("name") == "human_offered" for e in events):
+            events = [*events, SlotSet("human_offered", False)]  # a later 好的 is not a yes to it
         return events
 
 

@@ -38,6 +38,18 @@ def verified_orders(events: List[Dict[str, Any]]) -> List[Tuple[str, str]]:
     return found
 
 
+def offer_lapsed(events: List[Dict[str, Any]]) -> bool:
+    """Whether a human offered (slot `human_offered`) was offered before the latest user
+    message, so an action answering that message means the customer moved on: measured
+    with `make run`, 要不要转人工？ → 保修几年 → 安装要钱吗 → 好的 那我拍了 opened a handoff."""
+    for event in reversed(events):
+        if event.get("event") == "user":
+            return True
+        if event.get("event") == "slot" and event.get("name") == "human_offered":
+            return False  # offered (or answered) in this very turn
+    return True
+
+
 def verified_customer(events: List[Dict[str, Any]]) -> Optional[str]:
     """The customer who owns the order verified last in this session, if any: a
     ticket opened afterwards is theirs (tier, orders) — with the verification named."""

@@ -1610,6 +1610,34 @@ def test_decline_human(domain, dispatcher):
     assert slot_events(events) == {"human_offered": False}
 
 
+OFFERED = [user_event("别家便宜两百", "objection_competitor"),
+           {"event": "bot", "text": "要不要我帮您转接人工客服？"},
+           {"event": "slot", "name": "human_offered", "value": True}]
+
+
+def test_an_offer_of_a_human_lapses_when_the_customer_moves_on(db, domain, dispatcher):
+    # 要不要转人工？ → 保修几年: a later 好的 (那我拍了) is no longer a yes to the human.
+    tracker = make_tracker(domain, slots={"human_offered": True}, text="云佳保修几年",
+                           intent="ask_product",
+                           events=OFFERED + [user_event("云佳保修几年", "ask_product")])
+    events = run_action(ActionAnswerProduct(), dispatcher, tracker, domain)
+    assert slot_events(events)["human_offered"] is False
+
+
+def test_an_offer_made_in_this_turn_stands(db, domain, dispatcher):
+    # The offer's own turn (the objection script, then the offer): nothing lapses yet.
+    tracker = make_tracker(domain, slots={"human_offered": True}, text="别家便宜两百",
+                           intent="objection_competitor", events=OFFERED)
+    events = run_action(ActionAnswerProduct(), dispatcher, tracker, domain)
+    assert "human_offered" not in slot_events(events)
+    # An answer to the offer sets the slot itself, once.
+    accepted = make_tracker(domain, slots={"human_offered": True}, text="不用了", intent="deny",
+                            events=OFFERED + [user_event("不用了", "deny")])
+    declined = run_action(ActionDeclineHuman(), CollectingDispatcher(), accepted, domain)
+    assert [e for e in declined if e.get("name") == "human_offered"] == [
+        {"event": "slot", "timestamp": None, "name": "human_offered", "value": False}]
+
+
 # ======================================================================== fallback
 
 

@@ -233,3 +233,9 @@ def test_a_worry_about_a_purchase_stays_doubt(text: str) -> None:
 def test_where_a_reshipment_is_asks_for_a_parcel_not_a_refund(text: str, kept: bool) -> None:
     result = parsed(text, ("return_refund", 0.6), ("order_status", 0.4))
     assert (result["intent"]["name"] == "return_refund") is kept
+
+
+@pytest.mark.parametrize("text", ["不要给我推荐了", "可以给我推荐什么合适的生日礼物吗"])
+def test_a_recommendation_asked_for_or_declined_is_not_a_refund(text: str) -> None:
+    result = parsed(text, ("return_refund", 0.56), ("deny", 0.27), ("ask_product", 0.17))
+    assert result["intent"]["name"] != "return_refund"

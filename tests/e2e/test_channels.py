@@ -119,6 +119,21 @@ def test_a_customer_with_no_order_yet_gets_the_delivery_times(stack: Stack) -> N
         assert "订单号" not in stack.texts(me, "谢谢")
 
 
+def test_an_offered_human_is_not_forced_on_a_customer_who_moved_on(stack: Stack) -> None:
+    me = sender()
+    stack.texts(me, "格力云佳空调有货吗")
+    stack.texts(me, "能便宜点吗")
+    assert "转接人工" in stack.texts(me, "那我再考虑考虑")  # the second objection: the offer
+    assert "保修" in stack.texts(me, "保修几年")
+    # A yes now is to buying (那我拍了: thanked for it), not to the human offered two turns
+    # ago (it had opened a handoff ticket).
+    decided = stack.texts(me, "好的 那我拍了")
+    assert "购买" in decided and "工单" not in decided and "人工" not in decided
+    with sqlite3.connect(stack.db_path) as connection:
+        assert connection.execute("SELECT COUNT(*) FROM tickets WHERE conversation_id = ?",
+                                  (me,)).fetchone() == (0,)
+
+
 def test_deciding_to_buy_gets_how_to_order(stack: Stack) -> None:
     # After a price, 那就买这个吧 (read as "no need") is a decision: the steps, no script.
     me = sender()
