@@ -20,6 +20,7 @@ from actions.buying import answer_decision
 from shop import (
     budget,
     candidates,
+    household,
     not_sold,
     price_order,
     product_features,
@@ -111,7 +112,7 @@ class ActionAnswerProduct(ShopAction):
             budget.stated(tracker.get_slot(BUDGET_SLOT) or "") if category else None)
         choosing = not names and bool(room_area.mentions_room(text) or ordering or sizing
                                       or features or product_size.mentions(text)
-                                      or spend is not None)
+                                      or spend is not None or household.people(text))
         category_named = category
         if choosing and wanted is not None and wanted.key in CHOSEN_BY:
             wanted = None
@@ -285,11 +286,16 @@ class ActionAnswerProduct(ShopAction):
                 response = ("utter_product_for_size" if fits else "utter_product_about_size"
                             if product_size.near_enough(text, size[0], fitted)
                             else "utter_product_near_size")
+        people = household.people(text)  # 家里三口人: the capacity that suits them
+        fitted, fits = household.for_household(products, people) if people else ([], False)
+        if fitted:
+            products = fitted
+            response = "utter_product_for_household" if fits else "utter_product_near_household"
         if spend is not None:  # 3000以内的: those it buys, dearest first; else the cheapest
             products, fits = budget.within(products, spend)
             response = ("utter_product_for_budget" if fits else
                         f"utter_product_{'over' if spend.kind == budget.BELOW else 'near'}_budget")
-        measured = size is not None or product_size.asked_order(text) is not None
+        measured = size is not None or product_size.asked_order(text) is not None or bool(fitted)
         compared = named and candidates.asks_comparison(text)  # 小米14和华为Mate60哪个好
         if compared and response == "utter_product_candidates":
             response = "utter_product_compared"
@@ -298,7 +304,7 @@ class ActionAnswerProduct(ShopAction):
                  for p in shown]
         dispatcher.utter_message(
             response=response, scope=scope, area=f"{area:g}" if area is not None else "",
-            size=size[1] if size is not None else "", budget=str(spend or ""),
+            size=size[1] if size is not None else "", budget=str(spend or ""), people=people or "",
             candidates="\n".join(lines),
             buttons=[candidates.button(p.name, "product", p.name) for p in shown],
         )
@@ -318,24 +324,15 @@ class ActionAnswerProduct(ShopAction):
     @staticmethod
     def _answer(dispatcher: CollectingDispatcher, product: Product, intent: Optional[str]) -> None:
         if intent == "ask_price":
-            dispatcher.utter_message(
-                response="utter_product_price",
-                name=product.name,
-                price=candidates.price_text(product),
-                stock_state=stock_state(product),
-                warranty=product.warranty,
-            )
+            dispatcher.utter_message(response="utter_product_price", name=product.name,
+                                     price=candidates.price_text(product),
+                                     stock_state=stock_state(product), warranty=product.warranty)
             return
-        dispatcher.utter_message(
-            response="utter_product_detail",
-            name=product.name,
-            brand=product.brand,
-            category=product.category,
-            specs=candidates.specs_text(product),
-            price=candidates.price_text(product),
-            stock_state=stock_state(product),
-            warranty=product.warranty,
-        )
+        dispatcher.utter_message(response="utter_product_detail", name=product.name,
+                                 brand=product.brand, category=product.category,
+                                 specs=candidates.specs_text(product),
+                                 price=candidates.price_text(product),
+                                 stock_state=stock_state(product), warranty=product.warranty)
 
 
 class ActionAffirm(ShopAction):

@@ -989,6 +989,18 @@ def test_a_size_chooses_within_the_category(db, domain):
     assert shown(domain, dispatcher).startswith("暂时没有85寸的电视，最接近的是：")
 
 
+def test_a_household_chooses_the_capacity_that_suits_it(db, domain):
+    """冰箱有哪些 → 家里三口人 哪款合适: the fridge for three, with its capacity; it is the
+    context (多少钱 next asks its price). Before, every fridge was listed again."""
+    dispatcher, events = ask_product(domain, "家里三口人 哪款合适", category="冰箱")
+    assert responses(dispatcher) == ["utter_product_for_household"]
+    assert shown(domain, dispatcher).startswith(
+        "3口人用，这几款冰箱的容量合适：\n· 美的250升三门冰箱  1,699元（容量250升）")
+    assert slot_events(events)["product"] == "美的250升三门冰箱"
+    dispatcher, _ = ask_product(domain, "两个人用的", category="洗衣机")
+    assert responses(dispatcher) == ["utter_product_near_household"]
+
+
 def test_about_a_size_is_met_by_one_near_it(db, domain):
     """冰箱有哪些 → 500升左右的有吗: the 510-litre one is "about 500", not "no 500"."""
     dispatcher, _ = ask_product(domain, "500升左右的有吗", category="冰箱")

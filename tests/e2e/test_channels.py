@@ -134,6 +134,14 @@ def test_an_offered_human_is_not_forced_on_a_customer_who_moved_on(stack: Stack)
                                   (me,)).fetchone() == (0,)
 
 
+def test_a_household_size_chooses_the_fridge(stack: Stack) -> None:
+    me = sender()
+    assert "西门子610升对开门冰箱" in stack.texts(me, "你好 我想买个冰箱")
+    reply = stack.texts(me, "家里三口人 哪款合适")
+    assert "3口人用" in reply and "美的250升三门冰箱" in reply and "西门子" not in reply
+    assert "1,699" in stack.texts(me, "多少钱")
+
+
 def test_deciding_to_buy_gets_how_to_order(stack: Stack) -> None:
     # After a price, 那就买这个吧 (read as "no need") is a decision: the steps, no script.
     me = sender()
